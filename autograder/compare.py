@@ -1,0 +1,202 @@
+"""The one comparison helper: every numeric verdict and its message comes from here.
+
+`expect_close` raises `Mismatch`, an AssertionError carrying a structured
+`Feedback` (what was checked, input, expected, got, errors against the
+tolerance, worst index, shape/dtype problems, NaN/inf) that reporters render.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Mapping
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class Mistake:
+    """A known wrong answer: what a catalogued mistake returns on the same input."""
+
+    code: str
+    """Stable kebab-case feedback code, e.g. leaky-relu-alpha."""
+    value: Any
+    """The mistaken implementation's output on the test's input."""
+    hint: str
+    """How to fix it, in a sentence."""
+
+
+@dataclass(frozen=True)
+class Feedback:
+    """Everything a student needs to act on one failed check."""
+
+    code: str
+    """Stable kebab-case code (shape-mismatch, value-mismatch, softmax-overflow, ...)."""
+    message: str
+    """One-line summary."""
+    what: str = ""
+    """What was checked, in the worked example's words."""
+    inputs: str = ""
+    expected: str = ""
+    got: str = ""
+    details: tuple[str, ...] = ()
+    """Error figures against the tolerance, worst index, NaN/inf positions."""
+    hint: str | None = None
+
+
+class Mismatch(AssertionError):
+    """A check failed; `feedback` says how."""
+
+    def __init__(self, feedback: Feedback) -> None:
+        super().__init__(feedback.message)
+        self.feedback = feedback
+
+
+def show(value: Any) -> str:
+    """A compact, bounded rendering of a value for feedback."""
+    if isinstance(value, (np.ndarray, np.generic)):
+        arr = np.asarray(value)
+        text = np.array2string(arr, precision=8, threshold=24, edgeitems=3, max_line_width=100)
+        return text if arr.ndim == 0 else f"{text}  (shape {arr.shape}, {arr.dtype})"
+    if isinstance(value, (list, tuple)) and len(value) > 12:
+        return repr(type(value)(value[:12]))[:-1] + ", ...]"
+    text = repr(value)
+    return text if len(text) <= 400 else text[:400] + " ..."
+
+
+def _fail(code: str, message: str, what: str, inputs: Any, expected: Any, got: Any,
+          details: tuple[str, ...] = (), hint: str | None = None) -> Mismatch:
+    return Mismatch(Feedback(
+        code=code, message=message, what=what,
+        inputs="" if inputs is None else show(inputs),
+        expected=show(expected), got=show(got), details=details, hint=hint,
+    ))
+
+
+def as_numeric(got: Any, what: str, inputs: Any, expected: Any) -> np.ndarray:
+    """The student's value as a numeric array, or a wrong-type Mismatch."""
+    if got is None:
+        raise _fail("returned-none", "returned None: is a `return` statement missing?", what, inputs, expected, got)
+    try:
+        arr = np.asarray(got)
+    except (ValueError, TypeError) as exc:
+        raise _fail("wrong-type", f"returned {type(got).__name__}, not a number or array ({exc})",
+                    what, inputs, expected, got) from None
+    if arr.dtype.kind not in "biuf":
+        raise _fail("wrong-type", f"returned {type(got).__name__} of {arr.dtype}, not numbers",
+                    what, inputs, expected, got)
+    return arr
+
+
+def _effective_tolerance(dtype: np.dtype[Any], rtol: float, atol: float) -> tuple[float, float]:
+    """float32/float16 results get tolerances sized to their precision."""
+    if dtype.kind == "f" and np.finfo(dtype).eps > np.finfo(np.float64).eps:
+        eps = float(np.finfo(dtype).eps)
+        return max(rtol, 64 * eps), max(atol, 8 * eps)
+    return rtol, atol
+
+
+def _index(flat: int, shape: tuple[int, ...]) -> str:
+    return str(tuple(int(i) for i in np.unravel_index(flat, shape))) if shape else "(scalar)"
+
+
+def _matches(got: np.ndarray, value: Any, rtol: float, atol: float) -> bool:
+    try:
+        candidate = np.asarray(value, dtype=np.float64)
+    except (TypeError, ValueError):
+        return False
+    if candidate.shape != got.shape:
+        return False
+    return bool(np.allclose(got.astype(np.float64), candidate, rtol=rtol, atol=atol, equal_nan=True))
+
+
+def expect_close(got: Any, expected: Any, *, what: str, inputs: Any = None, rtol: float = 1e-7,
+                 atol: float = 1e-8, mistakes: tuple[Mistake, ...] = (), hint: str | None = None,
+                 code: str = "value-mismatch", nonfinite_code: str = "nan-or-inf",
+                 nonfinite_hint: str | None = None) -> None:
+    """Raise Mismatch unless `got` equals `expected` elementwise within tolerance, with the same shape."""
+    want = np.asarray(expected, dtype=np.float64)
+    arr = as_numeric(got, what, inputs, expected)
+    for mistake in mistakes:  # a known mistake explains the failure better than any diff
+        if not _matches(arr, want, rtol, atol) and _matches(arr, mistake.value, rtol, atol):
+            raise _fail(mistake.code, f"{what}: this is a known mistake ({mistake.code})",
+                        what, inputs, expected, got, hint=mistake.hint)
+    if arr.shape != want.shape:
+        raise _fail("shape-mismatch", f"{what}: expected shape {want.shape}, got {arr.shape}",
+                    what, inputs, expected, got, hint=hint)
+    values = arr.astype(np.float64)
+    finite_expected = np.isfinite(want)
+    bad = ~np.isfinite(values) & finite_expected
+    if bad.any():
+        where = [_index(i, arr.shape) for i in np.flatnonzero(bad)[:5]]
+        kinds = sorted({"NaN" if np.isnan(v) else "inf" for v in values[bad]})
+        raise _fail(nonfinite_code, f"{what}: {' and '.join(kinds)} where a finite number was expected",
+                    what, inputs, expected, got, (f"non-finite at {', '.join(where)}",),
+                    hint=nonfinite_hint or hint)
+    rtol, atol = _effective_tolerance(arr.dtype, rtol, atol)
+    error = np.abs(values - want)
+    allowed = atol + rtol * np.abs(want)
+    wrong = ~(error <= allowed) & finite_expected
+    wrong |= ~finite_expected & ~((values == want) | (np.isnan(values) & np.isnan(want)))
+    if not wrong.any():
+        return
+    worst = int(np.argmax(np.where(wrong, error - allowed, -np.inf)))
+    relative = error / np.maximum(np.abs(want), np.finfo(np.float64).tiny)
+    details = (
+        f"max abs error {float(np.max(error[wrong])):.3g} (tolerance atol {atol:g} + rtol {rtol:g}·|expected|)",
+        f"max rel error {float(np.max(relative[wrong])):.3g}",
+        f"{int(wrong.sum())} of {wrong.size} element(s) differ; worst at index {_index(worst, arr.shape)}: "
+        f"expected {want.reshape(-1)[worst]:.8g}, got {values.reshape(-1)[worst]:.8g}",
+    )
+    raise _fail(code, f"{what}: values differ from the expected ones", what, inputs, expected, got, details, hint)
+
+
+def expect_integer(got: Any, *, what: str, inputs: Any = None, expected: Any = None,
+                   hint: str | None = None) -> np.ndarray:
+    """Raise Mismatch unless `got` holds integers (int dtype, or Python int); returns it as an array."""
+    arr = as_numeric(got, what, inputs, expected)
+    if arr.dtype.kind == "b":
+        raise _fail("bool-not-int", f"{what}: returned booleans, expected integers 0/1", what, inputs, expected,
+                    got, hint=hint or "convert with .astype(int) (or int(...) for a single value)")
+    if arr.dtype.kind not in "iu":
+        raise _fail("dtype-mismatch", f"{what}: returned dtype {arr.dtype}, expected integers 0/1",
+                    what, inputs, expected, got, hint=hint)
+    return arr
+
+
+def expect_shape(got: Any, shape: tuple[int, ...], *, what: str, inputs: Any = None,
+                 hint: str | None = None) -> np.ndarray:
+    """Raise Mismatch unless `got` is numeric with exactly this shape; returns it as an array."""
+    arr = as_numeric(got, what, inputs, None)
+    if arr.shape != tuple(shape):
+        raise _fail("shape-mismatch", f"{what}: expected shape {tuple(shape)}, got {arr.shape}",
+                    what, inputs, f"shape {tuple(shape)}", got, hint=hint)
+    return arr
+
+
+def expect_no_warnings(warnings: tuple[tuple[str, str], ...], *, what: str, inputs: Any = None,
+                       code: str = "runtime-warning", hint: str | None = None) -> None:
+    """Raise Mismatch if the call emitted a RuntimeWarning (overflow, invalid value, ...)."""
+    runtime = [message for category, message in warnings if category == "RuntimeWarning"]
+    if runtime:
+        raise Mismatch(Feedback(
+            code=code, message=f"{what}: numpy warned \"{runtime[0]}\"", what=what,
+            inputs="" if inputs is None else show(inputs), details=tuple(f"RuntimeWarning: {m}" for m in runtime[:3]),
+            hint=hint,
+        ))
+
+
+@dataclass(frozen=True)
+class Checker:
+    """expect_* bound to one task's tolerances (the `expect` fixture)."""
+
+    rtol: float
+    atol: float
+    hints: Mapping[str, str] = field(default_factory=dict)
+
+    def close(self, got: Any, expected: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("rtol", self.rtol)
+        kwargs.setdefault("atol", self.atol)
+        expect_close(got, expected, **kwargs)
+
+    integer = staticmethod(expect_integer)
+    shape = staticmethod(expect_shape)
+    no_warnings = staticmethod(expect_no_warnings)

@@ -1,0 +1,23 @@
+"""Every exit code of the nngrade command, in one place."""
+from __future__ import annotations
+
+from enum import IntEnum
+
+
+class ExitCode(IntEnum):
+    OK = 0
+    """Grading happened, whatever the score."""
+    BELOW_THRESHOLD = 1
+    """--fail-under was given and the score is below it."""
+    USAGE = 2
+    """Wrong command-line usage (click's own code)."""
+    COURSE_INVALID = 3
+    """course.toml is missing or wrong, or names an unknown exercise."""
+    SUBMISSION_INVALID = 4
+    """The submission cannot be graded at all (no such folder, none of the course's modules)."""
+    DATA_MISSING = 5
+    """Data the grading needs (MNIST) is absent or corrupt."""
+    OUTPUT_FAILED = 6
+    """The results could not be written."""
+    INTERNAL = 70
+    """The grader itself failed (EX_SOFTWARE): not the student's fault."""

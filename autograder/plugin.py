@@ -1,0 +1,214 @@
+"""The pytest plugin the runner registers: fixtures for the suites, and reports -> TestResult.
+
+Every suite test carries `@pytest.mark.task("<task id>")`; its exercise is the
+suite file's name (`test_<exercise>.py`). A test whose task is not in
+course.toml, or a task with no test, fails collection: course.toml is the
+single registry and the suites must agree with it.
+"""
+from __future__ import annotations
+
+import importlib.util
+import zlib
+from pathlib import Path
+from types import ModuleType
+from typing import Any, Iterator
+
+import numpy as np
+import pytest
+
+from autograder.compare import Checker, Mismatch
+from autograder.course import Course, Task, Visibility
+from autograder.results import Status, TestResult
+from autograder.sandbox import Reply, Sandbox, StudentFault
+
+
+class SuiteError(Exception):
+    """The suites disagree with course.toml (our bug or the instructor's, never the student's)."""
+
+
+class StudentModule:
+    """The `student` fixture: `student.sigmoid(x)` runs the student's function in the worker."""
+
+    def __init__(self, sandbox: Sandbox, module: str, timeout: float) -> None:
+        self._sandbox = sandbox
+        self._module = module
+        self._timeout = timeout
+        self.warnings: tuple[tuple[str, str], ...] = ()
+        """Warnings raised by the most recent call."""
+
+    def call(self, function: str, *args: Any, **kwargs: Any) -> Reply:
+        reply = self._sandbox.call(self._module, function, args, kwargs, timeout=self._timeout)
+        self.warnings = reply.warnings
+        return reply
+
+    def __getattr__(self, function: str) -> Any:
+        if function.startswith("_"):
+            raise AttributeError(function)
+        return lambda *args, **kwargs: self.call(function, *args, **kwargs).value
+
+
+def exercise_of(item: pytest.Item) -> str:
+    return Path(str(item.fspath)).stem.removeprefix("test_")
+
+
+def task_of(item: pytest.Item, course: Course) -> Task:
+    marker = item.get_closest_marker("task")
+    exercise = exercise_of(item)
+    if marker is None or not marker.args:
+        raise SuiteError(f"{item.nodeid}: has no @pytest.mark.task(...)")
+    task = course.task(exercise, str(marker.args[0]))
+    if task is None:
+        raise SuiteError(f"{item.nodeid}: task {marker.args[0]!r} is not a task of {exercise!r} in {course.path}")
+    return task
+
+
+_NUMPY_ALIASES = ("'int'", "'float'", "'bool'", "'object'", "'long'")
+
+
+def fault_result(fault_exc: StudentFault, exercise: str, task: str, name: str) -> TestResult:
+    """A student-side fault as a test result (status, code, one-line message)."""
+    fault = fault_exc.fault
+    where = f"{fault_exc.module}.{fault_exc.function}()"
+    code, status = fault.kind, Status.ERROR
+    message = f"{where}: {fault.message}"
+    if fault.kind == "not-implemented":
+        status, message = Status.NOT_IMPLEMENTED, f"{where} is not implemented yet"
+    elif fault.kind in ("missing-module", "missing-function"):
+        status, message = Status.MISSING, fault.message
+    elif fault.kind in ("timeout", "import-timeout"):
+        status = Status.TIMEOUT
+    elif fault.kind in ("exception", "import-error") and "numpy' has no attribute" in fault.message and any(
+        alias in fault.message for alias in _NUMPY_ALIASES
+    ):
+        code = "numpy-alias-removed"
+        message = (f"{where}: {fault.message} — np.int, np.float and np.bool were removed in NumPy 1.24 "
+                   "(seed 000 still writes dtype=np.int); use int, float, bool or np.int64")
+    elif fault.kind == "exception":
+        message = f"{where} raised {fault.message}"
+    return TestResult(exercise, task, name, status, code, message, function=fault_exc.function,
+                      trace=fault.trace)
+
+
+class GradingPlugin:
+    """Provides the suites' fixtures and turns pytest reports into TestResults."""
+
+    def __init__(self, course: Course, sandbox: Sandbox, *, include_hidden: bool,
+                 solutions: Path, data_dir: Path | None) -> None:
+        self.course = course
+        self.sandbox = sandbox
+        self.include_hidden = include_hidden
+        self.solutions = solutions
+        self._data_dir = data_dir
+        self.results: list[TestResult] = []
+        self.hidden_not_run = 0
+        self.collection_errors: list[str] = []
+        self._references: dict[str, ModuleType] = {}
+
+    # --- collection ---------------------------------------------------------
+    def pytest_configure(self, config: pytest.Config) -> None:
+        config.addinivalue_line("markers", "task(id): the course.toml task this test grades")
+        # Results come from the exception objects, not pytest's text; a native traceback is the cheapest.
+        config.option.tbstyle = "native"
+
+    def pytest_collection_modifyitems(self, config: pytest.Config, items: list[pytest.Item]) -> None:
+        try:
+            self._select(config, items)
+        except SuiteError as exc:  # reported by the runner as an internal error, not a pytest crash
+            self.collection_errors.append(str(exc))
+            items.clear()
+
+    def _select(self, config: pytest.Config, items: list[pytest.Item]) -> None:
+        keep, hidden = [], []
+        covered: set[str] = set()
+        selected = {e.id for e in self.course.exercises}
+        for item in items:
+            if exercise_of(item) not in selected:
+                continue
+            task = task_of(item, self.course)
+            covered.add(task.key)
+            (keep if self.include_hidden or task.visibility is Visibility.PUBLIC else hidden).append(item)
+        untested = [t.key for t in self.course.tasks() if t.key not in covered]
+        if untested:
+            raise SuiteError(f"task(s) with no test in the suites: {', '.join(untested)}")
+        self.hidden_not_run = len(hidden)
+        deselected = [i for i in items if i not in keep]
+        if deselected:
+            config.hook.pytest_deselected(items=deselected)
+        items[:] = keep
+
+    def pytest_collectreport(self, report: pytest.CollectReport) -> None:
+        if report.failed:
+            self.collection_errors.append(f"{report.nodeid}: {report.longreprtext.strip().splitlines()[-1:]}")
+
+    # --- results ------------------------------------------------------------
+    @pytest.hookimpl(hookwrapper=True)
+    def pytest_runtest_makereport(self, item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
+        outcome = yield
+        report = outcome.get_result()
+        if report.when == "call" or (report.when == "setup" and report.outcome != "passed"):
+            self.results.append(self._result(item, call, report))
+
+    def _result(self, item: pytest.Item, call: pytest.CallInfo[None], report: pytest.TestReport) -> TestResult:
+        task = task_of(item, self.course)
+        exercise, name = task.exercise, item.name
+        if report.passed:
+            return TestResult(exercise, task.id, name, Status.PASSED, None, "")
+        if report.skipped:
+            reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else str(report.longrepr)
+            return TestResult(exercise, task.id, name, Status.NOT_RUN, "not-run",
+                              str(reason).removeprefix("Skipped: "))
+        error = call.excinfo.value if call.excinfo is not None else None
+        if isinstance(error, StudentFault):
+            return fault_result(error, exercise, task.id, name)
+        if isinstance(error, Mismatch):
+            fb = error.feedback
+            return TestResult(exercise, task.id, name, Status.FAILED, fb.code, fb.message, feedback=fb)
+        if isinstance(error, AssertionError):
+            return TestResult(exercise, task.id, name, Status.FAILED, "check-failed", str(error) or "check failed")
+        detail = report.longreprtext.strip().splitlines()
+        return TestResult(exercise, task.id, name, Status.ERROR, "internal-error",
+                          f"the grader failed on this test: {detail[-1] if detail else error!r}",
+                          internal=True)
+
+    # --- fixtures for the suites -------------------------------------------
+    @pytest.fixture
+    def task(self, request: pytest.FixtureRequest) -> Task:
+        return task_of(request.node, self.course)
+
+    @pytest.fixture
+    def student(self, request: pytest.FixtureRequest, task: Task) -> StudentModule:
+        exercise = self.course.exercise(task.exercise)
+        assert exercise is not None
+        return StudentModule(self.sandbox, exercise.module, task.limits.timeout)
+
+    @pytest.fixture
+    def expect(self, task: Task) -> Checker:
+        return Checker(rtol=task.limits.rtol, atol=task.limits.atol)
+
+    @pytest.fixture
+    def rng(self, request: pytest.FixtureRequest) -> np.random.Generator:
+        """A generator seeded from the test's id: the same submission always gets the same inputs."""
+        return np.random.default_rng(zlib.crc32(request.node.nodeid.encode()))
+
+    @pytest.fixture
+    def reference(self, task: Task) -> ModuleType:
+        """The reference solution, imported in the judge (hidden tests only)."""
+        exercise = self.course.exercise(task.exercise)
+        assert exercise is not None
+        if exercise.module not in self._references:
+            path = self.solutions / f"{exercise.module}.py"
+            if not path.is_file():
+                raise SuiteError(f"the reference solution {path} is missing")
+            spec = importlib.util.spec_from_file_location(f"_nngrade_reference_{exercise.module}", path)
+            assert spec is not None and spec.loader is not None
+            module = importlib.util.module_from_spec(spec)
+            spec.loader.exec_module(module)
+            self._references[exercise.module] = module
+        return self._references[exercise.module]
+
+    @pytest.fixture
+    def data_dir(self) -> Path:
+        """The MNIST folder; tests needing it are reported not-run when it is absent."""
+        if self._data_dir is None:
+            pytest.skip("the MNIST data is not available: run `nngrade data fetch` or set NNGRADE_DATA")
+        return self._data_dir

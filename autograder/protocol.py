@@ -1,0 +1,159 @@
+"""Framing and a pickle-free codec for the judge <-> worker pipe.
+
+A message is a JSON header followed by zero or more `.npy` blobs, each prefixed
+by its length. Only plain data crosses: None, bool, int, float, str, lists,
+tuples, dicts with string keys, numpy scalars and numeric ndarrays, loaded with
+``allow_pickle=False``. A student object with a rigged ``__eq__`` therefore
+never reaches the judge: it is refused on the worker side or arrives as data.
+"""
+from __future__ import annotations
+
+import io
+import json
+import struct
+from typing import Any, Callable
+
+import numpy as np
+
+_LENGTH = struct.Struct(">Q")
+MAX_MESSAGE_BYTES = 256 * 1024 * 1024
+"""A result larger than this is refused (a student returning a huge array)."""
+MAX_NODES = 1_000_000
+"""Lists/tuples/dicts may hold at most this many items in all."""
+MAX_DEPTH = 64
+_NUMERIC_KINDS = "biufc"
+
+
+class CodecError(ValueError):
+    """A value cannot cross the pipe (wrong type, too large, too deep)."""
+
+
+class _Encoder:
+    def __init__(self, max_bytes: int) -> None:
+        self.arrays: list[bytes] = []
+        self.nodes = 0
+        self.budget = max_bytes
+
+    def array(self, value: np.ndarray, tag: str) -> dict[str, Any]:
+        # np.asarray drops ndarray subclasses: only the data crosses, never their methods.
+        arr = np.asarray(value)
+        if arr.dtype.kind not in _NUMERIC_KINDS:
+            raise CodecError(f"an array of dtype {arr.dtype} is not numeric")
+        if arr.dtype.hasobject or arr.dtype.fields is not None:
+            raise CodecError(f"structured or object dtype {arr.dtype} is not supported")
+        # size * itemsize, not nbytes of the view: broadcast arrays are materialised when saved.
+        if arr.size * arr.dtype.itemsize > self.budget:
+            raise CodecError(f"an array of shape {arr.shape} ({arr.size * arr.dtype.itemsize:,} bytes) is too large")
+        buffer = io.BytesIO()
+        np.save(buffer, arr, allow_pickle=False)  # ascontiguousarray would turn 0-d into 1-d
+        blob = buffer.getvalue()
+        self.budget -= len(blob)
+        self.arrays.append(blob)
+        return {"t": tag, "i": len(self.arrays) - 1}
+
+    def encode(self, value: Any, depth: int = 0) -> Any:
+        self.nodes += 1
+        if self.nodes > MAX_NODES:
+            raise CodecError(f"more than {MAX_NODES:,} items in nested lists/tuples/dicts")
+        if depth > MAX_DEPTH:
+            raise CodecError(f"nested deeper than {MAX_DEPTH} levels")
+        kind = type(value)
+        if value is None or kind in (bool, str):
+            return value
+        if kind is int:
+            return value
+        if kind is float:
+            return value
+        if isinstance(value, np.ndarray):
+            return self.array(value, "nd")
+        if isinstance(value, np.generic):
+            return self.array(np.asarray(value), "np")
+        if kind is list:
+            return [self.encode(v, depth + 1) for v in value]
+        if kind is tuple:
+            return {"t": "tuple", "v": [self.encode(v, depth + 1) for v in value]}
+        if kind is dict:
+            if not all(type(k) is str for k in value):
+                raise CodecError("a dict with non-string keys cannot be returned")
+            return {"t": "dict", "v": [[k, self.encode(v, depth + 1)] for k, v in value.items()]}
+        raise CodecError(
+            f"a value of type {kind.__module__}.{kind.__qualname__} cannot be returned; "
+            "return numbers, numpy arrays, lists, tuples or dicts"
+        )
+
+
+def _decode(tree: Any, arrays: list[np.ndarray]) -> Any:
+    if isinstance(tree, list):
+        return [_decode(v, arrays) for v in tree]
+    if isinstance(tree, dict):
+        tag = tree.get("t")
+        if tag == "nd":
+            return arrays[tree["i"]]
+        if tag == "np":
+            return arrays[tree["i"]][()]
+        if tag == "tuple":
+            return tuple(_decode(v, arrays) for v in tree["v"])
+        if tag == "dict":
+            return {k: _decode(v, arrays) for k, v in tree["v"]}
+        raise CodecError(f"unknown tag {tag!r}")
+    return tree
+
+
+def encode_message(message: dict[str, Any], max_bytes: int = MAX_MESSAGE_BYTES) -> bytes:
+    """Serialise a message whose "value"/"args"/"kwargs" may hold arrays."""
+    encoder = _Encoder(max_bytes)
+    body = {key: encoder.encode(value) for key, value in message.items()}
+    header = json.dumps({"body": body, "arrays": len(encoder.arrays)}).encode("utf-8")
+    parts = [_LENGTH.pack(len(header)), header]
+    for blob in encoder.arrays:
+        parts += [_LENGTH.pack(len(blob)), blob]
+    return b"".join(parts)
+
+
+def read_message(read_exact: Callable[[int], bytes], max_bytes: int = MAX_MESSAGE_BYTES) -> dict[str, Any]:
+    """Read one message with `read_exact(n)`; raises CodecError on anything malformed."""
+    budget = max_bytes
+
+    def frame() -> bytes:
+        nonlocal budget
+        (length,) = _LENGTH.unpack(read_exact(_LENGTH.size))
+        if length > budget:
+            raise CodecError(f"message of {length:,} bytes exceeds the limit")
+        budget -= length
+        return read_exact(length)
+
+    try:
+        header = json.loads(frame().decode("utf-8"))
+        arrays = [np.load(io.BytesIO(frame()), allow_pickle=False) for _ in range(int(header["arrays"]))]
+        body = header["body"]
+        return {key: _decode(value, arrays) for key, value in body.items()}
+    except (ValueError, KeyError, TypeError, IndexError, UnicodeDecodeError) as exc:
+        if isinstance(exc, CodecError):
+            raise
+        raise CodecError(f"malformed message: {exc}") from None
+
+
+def fd_reader(fd: int) -> Callable[[int], bytes]:
+    """A blocking read_exact over a file descriptor (EOF raises EOFError)."""
+    import os
+
+    def read_exact(n: int) -> bytes:
+        chunks: list[bytes] = []
+        while n:
+            chunk = os.read(fd, min(n, 1 << 20))
+            if not chunk:
+                raise EOFError("pipe closed")
+            chunks.append(chunk)
+            n -= len(chunk)
+        return b"".join(chunks)
+
+    return read_exact
+
+
+def write_all(fd: int, data: bytes) -> None:
+    import os
+
+    view = memoryview(data)
+    while view:
+        written = os.write(fd, view)
+        view = view[written:]

@@ -1,0 +1,1 @@
+"""Reporters render a Scorecard; they compute nothing and never grade."""

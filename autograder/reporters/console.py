@@ -1,0 +1,133 @@
+"""The rich console report: a table per exercise, a panel per failing check, a total line.
+
+Takes a `Console` so tests can render into a buffer.
+"""
+from __future__ import annotations
+
+from rich.console import Console, Group
+from rich.panel import Panel
+from rich.table import Table
+from rich.text import Text
+
+from autograder.results import Status
+from autograder.scoring import ExerciseScore, Scorecard, TestScore
+
+BAR_WIDTH = 16
+MAX_PANELS = 12
+_STATUS_STYLE = {
+    Status.FAILED: ("✗", "red"), Status.ERROR: ("!", "red"), Status.TIMEOUT: ("⏱", "yellow"),
+    Status.MISSING: ("?", "yellow"), Status.NOT_IMPLEMENTED: ("○", "dim"), Status.NOT_RUN: ("-", "dim"),
+}
+
+
+def _points(value: float) -> str:
+    return f"{value:g}" if value == int(value) else f"{value:.2f}"
+
+
+def _bar(score: float, max_score: float) -> Text:
+    filled = round(BAR_WIDTH * score / max_score) if max_score else 0
+    style = "green" if score >= max_score else ("yellow" if score > 0 else "red")
+    return Text("█" * filled, style=style) + Text("░" * (BAR_WIDTH - filled), style="dim")
+
+
+def exercise_table(exercise: ExerciseScore) -> Table:
+    title = f"{exercise.id} — {exercise.title}   {_points(exercise.score)}/{_points(exercise.max_score)}"
+    table = Table(title=title, title_justify="left", expand=False, show_edge=False, pad_edge=False)
+    table.add_column("task")
+    table.add_column("tests", justify="right")
+    table.add_column("points", justify="right")
+    table.add_column("", no_wrap=True)
+    for task in exercise.tasks:
+        name = task.task + (" (hidden)" if task.visibility.value == "hidden" else "")
+        tests = f"{task.passed}/{task.total}" + (f" ({task.not_run} not run)" if task.not_run else "")
+        table.add_row(name, tests, f"{_points(task.score)}/{_points(task.max_score)}", _bar(task.score, task.max_score))
+    return table
+
+
+def failure_panel(test: TestScore, repeats: int) -> Panel:
+    mark, style = _STATUS_STYLE.get(test.status, ("✗", "red"))
+    body = Text()
+    body.append(test.message + "\n", style="bold")
+    fb = test.feedback
+    if fb is not None:
+        for label, value in (("checked", fb.what), ("input", fb.inputs), ("expected", fb.expected), ("got", fb.got)):
+            if value:
+                body.append(f"{label:>9}: ", style="cyan")
+                body.append(value + "\n")
+        for line in fb.details:
+            body.append("           " + line + "\n", style="magenta")
+    if test.trace:
+        body.append("traceback (your code):\n", style="cyan")
+        body.append(test.trace + "\n", style="dim")
+    if test.hint:
+        body.append("     hint: ", style="green")
+        body.append(test.hint + "\n")
+    if repeats:
+        body.append(f"(the same problem in {repeats} more test{'s' if repeats > 1 else ''})\n", style="dim")
+    code = f" [{test.code}]" if test.code else ""
+    title = f"{mark} {test.exercise} · {test.task} · {test.name}{code}"
+    return Panel(body.rstrip() or Text(""), title=title, title_align="left", border_style=style)
+
+
+def _grouped_failures(card: Scorecard) -> list[tuple[TestScore, int]]:
+    """Failing tests, the same error in several tests shown once."""
+    groups: dict[tuple[str, str | None, str], list[TestScore]] = {}
+    for test in card.tests:
+        if test.status in (Status.FAILED, Status.ERROR, Status.TIMEOUT):
+            groups.setdefault((test.status.value, test.code, test.message), []).append(test)
+    return [(tests[0], len(tests) - 1) for tests in groups.values()]
+
+
+def _unstarted(card: Scorecard, status: Status) -> list[str]:
+    """One line per student function in this state, not one per test."""
+    seen: dict[str, int] = {}
+    for test in card.tests:
+        if test.status is status:
+            key = test.message if status is Status.MISSING else f"{test.exercise}.{test.function or '?'}()"
+            seen[key] = seen.get(key, 0) + 1
+    return [f"{name}  ({count} test{'s' if count > 1 else ''})" for name, count in seen.items()]
+
+
+def render(card: Scorecard, console: Console, *, verbose: bool = False) -> None:
+    """Print the whole report."""
+    console.print(Text(card.course, style="bold") + Text(f"  ·  {card.submission}", style="dim"))
+    for exercise in card.exercises:
+        console.print()
+        console.print(exercise_table(exercise))
+    for status, label in ((Status.NOT_IMPLEMENTED, "Not implemented yet"), (Status.MISSING, "Missing")):
+        lines = _unstarted(card, status)
+        if lines:
+            console.print()
+            console.print(Text(f"{label}:", style="bold yellow" if status is Status.MISSING else "bold"))
+            for line in lines:
+                console.print(Text(f"  {_STATUS_STYLE[status][0]} {line}", style="dim"))
+    failures = _grouped_failures(card)
+    shown = failures if verbose else failures[:MAX_PANELS]
+    if shown:
+        console.print()
+    for test, repeats in shown:
+        console.print(failure_panel(test, repeats))
+    if len(shown) < len(failures):
+        console.print(Text(f"... and {len(failures) - len(shown)} more failing checks (--verbose shows all)",
+                           style="dim"))
+    not_run = [t for t in card.tests if t.status is Status.NOT_RUN]
+    if not_run:
+        console.print(Text(f"\n{len(not_run)} test(s) not run: {not_run[0].message}", style="yellow"))
+    if card.student_output and verbose:
+        console.print(Panel(card.student_output, title="your code printed", title_align="left", border_style="dim"))
+    if card.internal_errors:
+        console.print(Panel(
+            Group(Text("The grader itself failed on some tests. This is not your fault: please report it."),
+                  *(Text(e, style="dim") for e in card.internal_errors[:5])),
+            title="internal error", border_style="red bold",
+        ))
+    console.print()
+    total = Text("Total: ", style="bold") + Text(
+        f"{_points(card.score)} / {_points(card.max_score)} points ({card.percent:.1f}%)",
+        style="bold green" if card.score >= card.max_score and card.max_score else "bold",
+    )
+    console.print(total)
+    if card.hidden_not_run:
+        console.print(Text(
+            f"{card.hidden_not_run} hidden test(s) did not run here; they run when your work is graded, "
+            "so this score is not your final grade.", style="dim"))

@@ -1,0 +1,69 @@
+"""Run the suites of a course against one submission: pytest.main(..., plugins=[GradingPlugin]) -> RunResult."""
+from __future__ import annotations
+
+import contextlib
+import io
+import os
+from pathlib import Path
+
+import pytest
+
+from autograder.course import Course, CoursePaths
+from autograder.plugin import GradingPlugin
+from autograder.results import RunResult
+from autograder.sandbox import Sandbox, SandboxConfig, SubmissionError
+
+
+class InternalError(Exception):
+    """The grader itself failed (suites, course and code disagree); never the student's fault."""
+
+
+def sandbox_config(course: Course, paths: CoursePaths, data_dir: Path | None) -> SandboxConfig:
+    """Limits from course.toml; the kit's solutions, suites, tests and course.toml are off limits."""
+    kit = Path(__file__).resolve().parent.parent
+    denied = {paths.solutions, paths.suites, course.path, kit / "solutions", kit / "tests", kit / "course.toml"}
+    return SandboxConfig(
+        memory_mb=course.limits.memory_mb,
+        readable=[str(data_dir)] if data_dir else [],
+        denied=sorted(str(p) for p in denied),
+    )
+
+
+def run(course: Course, submission: Path, *, include_hidden: bool, data_dir: Path | None = None,
+        paths: CoursePaths | None = None) -> RunResult:
+    """Grade one submission folder; student faults are results, our faults raise InternalError."""
+    paths = paths or CoursePaths.of(course)
+    if not submission.is_dir():
+        raise SubmissionError(f"{submission} is not a folder")
+    suite_files = [paths.suites / f"test_{e.id}.py" for e in course.exercises]
+    missing = [str(f) for f in suite_files if not f.is_file()]
+    if missing:
+        raise InternalError(f"no suite for exercise(s): {', '.join(missing)}")
+    with Sandbox(submission, sandbox_config(course, paths, data_dir)) as sandbox:
+        expected = {e.module for e in course.exercises}
+        if not expected & set(sandbox.modules):
+            raise SubmissionError(
+                f"{submission} holds none of the course's modules ({', '.join(sorted(m + '.py' for m in expected))})"
+            )
+        sandbox.start()  # the worker imports numpy while pytest collects
+        plugin = GradingPlugin(course, sandbox, include_hidden=include_hidden, solutions=paths.solutions,
+                               data_dir=data_dir)
+        args = [
+            *map(str, suite_files), "--noconftest", "--strict-markers", "-c", os.devnull,
+            "--rootdir", str(paths.suites), "-p", "no:cacheprovider", "-p", "no:terminal",
+            "-p", "no:stepwise", "-p", "no:warnings", "--import-mode=importlib",
+        ]
+        previous = os.environ.get("PYTEST_DISABLE_PLUGIN_AUTOLOAD")
+        os.environ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"  # third-party plugins must not change grading
+        try:
+            with contextlib.redirect_stdout(io.StringIO()) as out:
+                code = pytest.main(args, plugins=[plugin])
+        finally:
+            if previous is None:
+                os.environ.pop("PYTEST_DISABLE_PLUGIN_AUTOLOAD", None)
+            else:
+                os.environ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = previous
+        if plugin.collection_errors or code in (pytest.ExitCode.INTERNAL_ERROR, pytest.ExitCode.USAGE_ERROR):
+            detail = "; ".join(plugin.collection_errors) or out.getvalue().strip()[-2000:]
+            raise InternalError(f"the suites could not be collected (pytest exit {int(code)}): {detail}")
+        return RunResult(tuple(plugin.results), plugin.hidden_not_run, sandbox.captured_output(), sandbox.restarts)

@@ -1,0 +1,292 @@
+"""Judge side of the sandbox: starts the worker, sends calls, enforces deadlines, restarts.
+
+Student code never runs in the judge. A call either returns plain data or
+raises `StudentFault`, whose `kind` becomes the test's status and feedback code.
+A dead or stuck worker is killed and restarted on the next call, so only the
+tests that touched it fail.
+"""
+from __future__ import annotations
+
+import json
+import os
+import selectors
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from autograder import protocol
+
+MAX_SOURCE_BYTES = 2 * 1024 * 1024
+CAPTURE_LIMIT = 4000
+STARTUP_TIMEOUT = 60.0
+_BOOT = (
+    "import sys; sys.path.insert(0, sys.argv[2]); "
+    "from autograder.worker import main; main(sys.argv[1])"
+)
+
+
+@dataclass(frozen=True)
+class Fault:
+    """Why a call into student code produced no value."""
+
+    kind: str
+    """Stable kebab-case code: not-implemented, exception, timeout, worker-crashed, ..."""
+    message: str
+    """One line a student can read."""
+    exc_type: str = ""
+    """The student's exception class name, if any."""
+    trace: str = ""
+    """Traceback through the student's own files only."""
+
+
+class StudentFault(Exception):
+    """A call into student code failed; carries the Fault and what was called."""
+
+    def __init__(self, fault: Fault, module: str, function: str) -> None:
+        super().__init__(fault.message)
+        self.fault = fault
+        self.module = module
+        self.function = function
+
+
+class SubmissionError(Exception):
+    """The submission folder cannot be graded at all (missing, unreadable, no modules)."""
+
+
+@dataclass(frozen=True)
+class Reply:
+    """A successful call: the value and the warnings it raised."""
+
+    value: Any
+    warnings: tuple[tuple[str, str], ...] = ()
+
+
+@dataclass
+class SandboxConfig:
+    """Limits and file-system rules for one submission's worker."""
+
+    memory_mb: int = 1024
+    cpu_seconds: int = 120
+    readable: list[str] = field(default_factory=list)
+    """Extra folders student code may read (the data directory)."""
+    denied: list[str] = field(default_factory=list)
+    """Folders and files student code may never read (solutions, suites, course.toml)."""
+
+
+def copy_submission(source: Path, destination: Path) -> list[str]:
+    """Copy the top-level .py files of a submission; returns the module names copied."""
+    if not source.is_dir():
+        raise SubmissionError(f"{source} is not a folder")
+    names: list[str] = []
+    for path in sorted(source.glob("*.py")):
+        if path.is_symlink() or not path.is_file():
+            continue  # a link could point at the solutions
+        if path.stat().st_size > MAX_SOURCE_BYTES:
+            continue
+        shutil.copyfile(path, destination / path.name)
+        names.append(path.stem)
+    return names
+
+
+def _describe_exit(code: int | None) -> tuple[str, str]:
+    if code is not None and code < 0:
+        sig = -code
+        name = signal.Signals(sig).name if sig in signal.Signals._value2member_map_ else str(sig)
+        if sig == signal.SIGXCPU:
+            return "cpu-limit", "the code used up its CPU-time limit and was stopped"
+        return "worker-crashed", f"the Python process running the code was killed by {name}"
+    return "worker-crashed", f"the Python process running the code exited (status {code}) in the middle of a call"
+
+
+class Sandbox:
+    """One submission's worker process, restarted as needed."""
+
+    def __init__(self, submission: Path, config: SandboxConfig | None = None) -> None:
+        self.config = config or SandboxConfig()
+        self.root = Path(tempfile.mkdtemp(prefix="nngrade-"))
+        self.copy = self.root / "submission"
+        self.copy.mkdir()
+        self.modules = copy_submission(submission, self.copy)
+        self._stdout = open(self.root / "stdout.txt", "w+b")
+        self._stderr = open(self.root / "stderr.txt", "w+b")
+        self._process: subprocess.Popen[bytes] | None = None
+        self._request_fd = -1
+        self._reply_fd = -1
+        self._loaded: set[str] = set()
+        self._load_faults: dict[str, Fault] = {}
+        self._next_id = 1
+        self.restarts = 0
+
+    # --- lifecycle ----------------------------------------------------------
+    def __enter__(self) -> Sandbox:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def start(self) -> None:
+        """Start the worker now (it imports numpy while the judge collects tests)."""
+        if self._process is not None:
+            return
+        request_read, self._request_fd = os.pipe()
+        self._reply_fd, reply_write = os.pipe()
+        kit_parent = str(Path(__file__).resolve().parent.parent)
+        config = {
+            "request_fd": request_read, "reply_fd": reply_write, "submission": str(self.copy),
+            "memory_mb": self.config.memory_mb, "cpu_seconds": self.config.cpu_seconds,
+            "readable": self.config.readable, "denied": self.config.denied,
+            "sys_path": [p for p in sys.path if p and os.path.isabs(p)], "kit_parent": kit_parent,
+        }
+        env = {
+            "PATH": os.defpath, "LANG": "C.UTF-8", "LC_ALL": "C.UTF-8", "HOME": str(self.copy),
+            "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
+        }
+        self._process = subprocess.Popen(
+            [sys.executable, "-I", "-B", "-c", _BOOT, json.dumps(config), kit_parent],
+            pass_fds=(request_read, reply_write), stdin=subprocess.DEVNULL,
+            stdout=self._stdout, stderr=self._stderr, cwd=self.copy, env=env,
+            start_new_session=True,
+        )
+        os.close(request_read)
+        os.close(reply_write)
+        self._loaded.clear()
+        self._pending_ready = True
+
+    def _kill(self) -> None:
+        if self._process is None:
+            return
+        try:
+            os.killpg(self._process.pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+        self._process.wait()
+        for fd in (self._request_fd, self._reply_fd):
+            try:
+                os.close(fd)
+            except OSError:
+                pass
+        self._process = None
+
+    def close(self) -> None:
+        self._kill()
+        self._stdout.close()
+        self._stderr.close()
+        shutil.rmtree(self.root, ignore_errors=True)
+
+    # --- I/O with deadlines -------------------------------------------------
+    def _read_exact_until(self, deadline: float) -> Any:
+        fd = self._reply_fd
+
+        def read_exact(n: int) -> bytes:
+            chunks: list[bytes] = []
+            with selectors.DefaultSelector() as selector:
+                selector.register(fd, selectors.EVENT_READ)
+                while n:
+                    remaining = deadline - time.monotonic()
+                    if remaining <= 0 or not selector.select(remaining):
+                        raise TimeoutError
+                    chunk = os.read(fd, min(n, 1 << 20))
+                    if not chunk:
+                        raise EOFError
+                    chunks.append(chunk)
+                    n -= len(chunk)
+            return b"".join(chunks)
+
+        return read_exact
+
+    def _exchange(self, request: dict[str, Any], timeout: float) -> dict[str, Any]:
+        """Send one request and wait for its reply; faults for timeouts and deaths."""
+        self.start()
+        assert self._process is not None
+        if self._pending_ready:
+            self._pending_ready = False
+            self._receive(STARTUP_TIMEOUT, expect_id=0)
+        request_id = self._next_id
+        self._next_id += 1
+        try:
+            protocol.write_all(self._request_fd, protocol.encode_message({**request, "id": request_id}))
+        except (BrokenPipeError, OSError):
+            return self._died()
+        return self._receive(timeout, expect_id=request_id)
+
+    def _receive(self, timeout: float, expect_id: int) -> dict[str, Any]:
+        try:
+            reply = protocol.read_message(self._read_exact_until(time.monotonic() + timeout))
+        except TimeoutError:
+            self._kill()
+            self.restarts += 1
+            return {"ok": False, "fault": {
+                "kind": "timeout", "message": f"did not return within {timeout:g} s (infinite loop?)"}}
+        except (EOFError, OSError):
+            return self._died()
+        except protocol.CodecError as exc:
+            self._kill()
+            self.restarts += 1
+            return {"ok": False, "fault": {"kind": "protocol", "message": f"garbled reply from the worker: {exc}"}}
+        if reply.get("id") != expect_id:
+            self._kill()
+            self.restarts += 1
+            return {"ok": False, "fault": {"kind": "protocol", "message": "the worker answered out of turn"}}
+        return reply
+
+    def _died(self) -> dict[str, Any]:
+        assert self._process is not None
+        try:
+            code = self._process.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            code = None
+        kind, message = _describe_exit(code)
+        self._kill()
+        self.restarts += 1
+        return {"ok": False, "fault": {"kind": kind, "message": message}}
+
+    # --- the API the suites use ---------------------------------------------
+    def call(self, module: str, function: str, args: tuple[Any, ...] = (), kwargs: dict[str, Any] | None = None,
+             timeout: float = 5.0) -> Reply:
+        """Call `module.function(*args, **kwargs)` in the worker; raises StudentFault."""
+        if module in self._load_faults:
+            raise StudentFault(self._load_faults[module], module, function)
+        if module not in self._loaded:
+            reply = self._exchange({"op": "load", "module": module}, timeout)
+            if not reply.get("ok"):
+                fault = _fault(reply)
+                if fault.kind == "timeout":
+                    fault = Fault("import-timeout", f"importing {module}.py did not finish within {timeout:g} s")
+                self._load_faults[module] = fault
+                raise StudentFault(fault, module, function)
+            self._loaded.add(module)
+        reply = self._exchange(
+            {"op": "call", "module": module, "function": function, "args": tuple(args), "kwargs": kwargs or {}},
+            timeout,
+        )
+        if not reply.get("ok"):
+            raise StudentFault(_fault(reply), module, function)
+        warnings = tuple((str(c), str(m)) for c, m in reply.get("warnings", []))
+        return Reply(reply.get("value"), warnings)
+
+    def captured_output(self) -> str:
+        """What student code printed (stdout then stderr), truncated."""
+        parts = []
+        for stream in (self._stdout, self._stderr):
+            stream.flush()
+            stream.seek(0)
+            data = stream.read(CAPTURE_LIMIT + 1)
+            text = data[:CAPTURE_LIMIT].decode("utf-8", "replace")
+            if len(data) > CAPTURE_LIMIT:
+                text += "\n... (output truncated)"
+            parts.append(text)
+        return "".join(parts).strip()
+
+
+def _fault(reply: dict[str, Any]) -> Fault:
+    raw = reply.get("fault") or {}
+    return Fault(
+        kind=str(raw.get("kind", "protocol")), message=str(raw.get("message", "")),
+        exc_type=str(raw.get("type", "")), trace=str(raw.get("trace", "")),
+    )
