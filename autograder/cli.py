@@ -88,7 +88,7 @@ def list_exercises(ctx: click.Context) -> None:
     course = _course(ctx)
     table = Table(title=course.name, title_justify="left")
     for column in ("exercise", "module", "task", "points", "visibility", "title"):
-        table.add_column(column, justify="right" if column == "points" else "left")
+        table.add_column(column, justify="right" if column == "points" else "left", no_wrap=column != "title")
     for exercise in course.exercises:
         for i, task in enumerate(exercise.tasks):
             table.add_row(exercise.id if i == 0 else "", f"{exercise.module}.py" if i == 0 else "",

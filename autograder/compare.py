@@ -25,6 +25,18 @@ class Mistake:
 
 
 @dataclass(frozen=True)
+class StepRow:
+    """One row of a step-by-step computation as shown to the student."""
+
+    label: str
+    """The step in the worked example's words: "h1 = sigmoid(z1)"."""
+    expected: str
+    got: str
+    verdict: str
+    """"ok", "DIVERGES" (the first wrong step) or "wrong" (a later wrong step)."""
+
+
+@dataclass(frozen=True)
 class Feedback:
     """Everything a student needs to act on one failed check."""
 
@@ -40,6 +52,8 @@ class Feedback:
     details: tuple[str, ...] = ()
     """Error figures against the tolerance, worst index, NaN/inf positions."""
     hint: str | None = None
+    steps: tuple[StepRow, ...] = ()
+    """For step-by-step computations: every step, the first divergence marked."""
 
 
 class Mismatch(AssertionError):
@@ -139,7 +153,8 @@ def expect_close(got: Any, expected: Any, *, what: str, inputs: Any = None, rtol
     if not wrong.any():
         return
     worst = int(np.argmax(np.where(wrong, error - allowed, -np.inf)))
-    relative = error / np.maximum(np.abs(want), np.finfo(np.float64).tiny)
+    with np.errstate(over="ignore", divide="ignore", invalid="ignore"):  # huge errors are reported, not warned
+        relative = error / np.maximum(np.abs(want), np.finfo(np.float64).tiny)
     details = (
         f"max abs error {float(np.max(error[wrong])):.3g} (tolerance atol {atol:g} + rtol {rtol:g}·|expected|)",
         f"max rel error {float(np.max(relative[wrong])):.3g}",
@@ -185,6 +200,41 @@ def expect_no_warnings(warnings: tuple[tuple[str, str], ...], *, what: str, inpu
 
 
 @dataclass(frozen=True)
+class Step:
+    """One intermediate value of a worked example to check, in order."""
+
+    label: str
+    got: Any
+    expected: Any
+    mistakes: tuple[Mistake, ...] = ()
+
+
+def expect_steps(steps: list[Step], *, what: str, inputs: Any = None, rtol: float = 1e-7, atol: float = 1e-8,
+                 hint: str | None = None) -> None:
+    """Check a computation step by step; on failure, report the FIRST step that diverges and the whole table."""
+    rows: list[StepRow] = []
+    first: Mismatch | None = None
+    first_label = ""
+    for step in steps:
+        try:
+            expect_close(step.got, step.expected, what=step.label, rtol=rtol, atol=atol, mistakes=step.mistakes)
+            verdict = "ok"
+        except Mismatch as mismatch:
+            verdict = "wrong" if first else "DIVERGES"
+            if first is None:
+                first, first_label = mismatch, step.label
+        rows.append(StepRow(step.label, show(step.expected), show(step.got), verdict))
+    if first is None:
+        return
+    fb = first.feedback
+    raise Mismatch(Feedback(
+        code=fb.code, message=f"{what}: the first step that differs is {first_label}", what=what,
+        inputs="" if inputs is None else show(inputs), expected=fb.expected, got=fb.got, details=fb.details,
+        hint=fb.hint or hint, steps=tuple(rows),
+    ))
+
+
+@dataclass(frozen=True)
 class Checker:
     """expect_* bound to one task's tolerances (the `expect` fixture)."""
 
@@ -196,6 +246,11 @@ class Checker:
         kwargs.setdefault("rtol", self.rtol)
         kwargs.setdefault("atol", self.atol)
         expect_close(got, expected, **kwargs)
+
+    def steps(self, steps: list[Step], **kwargs: Any) -> None:
+        kwargs.setdefault("rtol", self.rtol)
+        kwargs.setdefault("atol", self.atol)
+        expect_steps(steps, **kwargs)
 
     integer = staticmethod(expect_integer)
     shape = staticmethod(expect_shape)

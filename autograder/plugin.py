@@ -81,8 +81,10 @@ def fault_result(fault_exc: StudentFault, exercise: str, task: str, name: str) -
         alias in fault.message for alias in _NUMPY_ALIASES
     ):
         code = "numpy-alias-removed"
-        message = (f"{where}: {fault.message} — np.int, np.float and np.bool were removed in NumPy 1.24 "
-                   "(seed 000 still writes dtype=np.int); use int, float, bool or np.int64")
+        alias = next(a for a in _NUMPY_ALIASES if a in fault.message).strip("'")
+        message = (f"{where}: np.{alias} no longer exists: np.int, np.float and np.bool were removed in NumPy 1.24 "
+                   f"(seed 000 still writes dtype=np.int); use {alias if alias != 'long' else 'int'} or a sized "
+                   "type such as np.int64")
     elif fault.kind == "exception":
         message = f"{where} raised {fault.message}"
     return TestResult(exercise, task, name, status, code, message, function=fault_exc.function,

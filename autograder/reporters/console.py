@@ -47,7 +47,8 @@ def exercise_table(exercise: ExerciseScore) -> Table:
 def failure_panel(test: TestScore, repeats: int) -> Panel:
     mark, style = _STATUS_STYLE.get(test.status, ("✗", "red"))
     body = Text()
-    body.append(test.message + "\n", style="bold")
+    body.append(test.message, style="bold")
+    body.append(f"  [{test.code}]\n" if test.code else "\n", style="dim")
     fb = test.feedback
     if fb is not None:
         for label, value in (("checked", fb.what), ("input", fb.inputs), ("expected", fb.expected), ("got", fb.got)):
@@ -56,6 +57,14 @@ def failure_panel(test: TestScore, repeats: int) -> Panel:
                 body.append(value + "\n")
         for line in fb.details:
             body.append("           " + line + "\n", style="magenta")
+        if fb.steps:
+            body.append("step by step:\n", style="cyan")
+            width = max(len(row.label) for row in fb.steps)
+            for row in fb.steps:
+                style = {"ok": "green", "DIVERGES": "bold red"}.get(row.verdict, "red")
+                body.append(f"  {'✓' if row.verdict == 'ok' else '✗'} {row.label:<{width}}  ", style=style)
+                body.append(f"expected {row.expected}   got {row.got}", style="dim" if row.verdict == "ok" else "")
+                body.append("   ← first divergence\n" if row.verdict == "DIVERGES" else "\n", style="bold red")
     if test.trace:
         body.append("traceback (your code):\n", style="cyan")
         body.append(test.trace + "\n", style="dim")
@@ -64,17 +73,23 @@ def failure_panel(test: TestScore, repeats: int) -> Panel:
         body.append(test.hint + "\n")
     if repeats:
         body.append(f"(the same problem in {repeats} more test{'s' if repeats > 1 else ''})\n", style="dim")
-    code = f" [{test.code}]" if test.code else ""
-    title = f"{mark} {test.exercise} · {test.task} · {test.name}{code}"
-    return Panel(body.rstrip() or Text(""), title=title, title_align="left", border_style=style)
+    body.rstrip()
+    # Text, not a markup string: test names like test_values[sigmoid] hold brackets.
+    title = Text(f"{mark} {test.exercise} · {test.task} · {test.name}")
+    return Panel(body, title=title, title_align="left", border_style=style)
+
+
+_GENERIC_CODES = {None, "value-mismatch", "shape-mismatch", "check-failed", "exception", "truth-table", "nan-or-inf"}
 
 
 def _grouped_failures(card: Scorecard) -> list[tuple[TestScore, int]]:
-    """Failing tests, the same error in several tests shown once."""
+    """Failing tests, the same error (or the same catalogued mistake) in several tests shown once."""
     groups: dict[tuple[str, str | None, str], list[TestScore]] = {}
     for test in card.tests:
         if test.status in (Status.FAILED, Status.ERROR, Status.TIMEOUT):
-            groups.setdefault((test.status.value, test.code, test.message), []).append(test)
+            specific = test.code not in _GENERIC_CODES and test.hint
+            key = (test.status.value, test.code, (test.hint or "") if specific else test.message)
+            groups.setdefault(key, []).append(test)
     return [(tests[0], len(tests) - 1) for tests in groups.values()]
 
 
