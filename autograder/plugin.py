@@ -8,6 +8,7 @@ single registry and the suites must agree with it.
 from __future__ import annotations
 
 import importlib.util
+import tempfile
 import zlib
 from pathlib import Path
 from types import ModuleType
@@ -48,7 +49,7 @@ class StudentModule:
 
 
 def exercise_of(item: pytest.Item) -> str:
-    return Path(str(item.fspath)).stem.removeprefix("test_")
+    return item.path.stem.removeprefix("test_")
 
 
 def task_of(item: pytest.Item, course: Course) -> Task:
@@ -214,3 +215,8 @@ class GradingPlugin:
         if self._data_dir is None:
             pytest.skip("the MNIST data is not available: run `nngrade data fetch` or set NNGRADE_DATA")
         return self._data_dir
+
+    @pytest.fixture
+    def scratch(self) -> Path:
+        """A fresh folder for files the judge writes and the student's code reads (IDX files, weights)."""
+        return Path(tempfile.mkdtemp(dir=self.sandbox.scratch))

@@ -16,7 +16,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -108,10 +108,14 @@ class Sandbox:
     """One submission's worker process, restarted as needed."""
 
     def __init__(self, submission: Path, config: SandboxConfig | None = None) -> None:
-        self.config = config or SandboxConfig()
         self.root = Path(tempfile.mkdtemp(prefix="nngrade-"))
         self.copy = self.root / "submission"
         self.copy.mkdir()
+        self.scratch = self.root / "scratch"
+        """Where the judge writes files for student code to read (the worker may read, not write, here)."""
+        self.scratch.mkdir()
+        config = config or SandboxConfig()
+        self.config = replace(config, readable=[*config.readable, str(self.scratch)])
         self.modules = copy_submission(submission, self.copy)
         self._stdout = open(self.root / "stdout.txt", "w+b")
         self._stderr = open(self.root / "stderr.txt", "w+b")
