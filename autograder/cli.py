@@ -79,6 +79,11 @@ def main(ctx: click.Context, course_path: Path | None) -> None:
     ctx.obj = {"course": course_path}
 
 
+from autograder.data_cli import data_group  # noqa: E402  (registered after main exists)
+
+main.add_command(data_group)
+
+
 @main.command("list")
 @click.pass_context
 def list_exercises(ctx: click.Context) -> None:
@@ -145,6 +150,10 @@ def grade(ctx: click.Context, submission: Path, exercises: tuple[str, ...], fmt:
         fail(f"{submission} does not exist: pass a folder that holds the student's .py files.",
              ExitCode.SUBMISSION_INVALID)
     card = _grade(course, submission, include_hidden=not public_only)
+    if card.not_run:
+        # A grade must never silently leave out tests: absent data is an error, not points won or lost.
+        reason = next(t.message for t in card.tests if t.status.value == "not-run")
+        fail(f"{card.not_run} test(s) could not run: {reason}. Nothing was written.", ExitCode.DATA_MISSING)
     if fmt == "json":
         from autograder.reporters import json_report
 

@@ -7,10 +7,14 @@ reference solution on seeded random networks.
 """
 from __future__ import annotations
 
+from contextlib import contextmanager
+from typing import Iterator
+
 import numpy as np
 import pytest
 
-from autograder.compare import Mistake, Step, show
+from autograder.compare import Feedback, Mismatch, Mistake, Step, show
+from autograder.sandbox import StudentFault
 
 X004 = np.array([3.0, 1.0, 5.5])
 Z004 = np.array([0.65920113, 0.24814855, 0.4678542, 1.45698267])  # hidden pre-activation of seed 004
@@ -40,7 +44,10 @@ def _softmax(z):
 
 
 ACTIVATION = {  # formulas of WORKED_EXAMPLES §2 and §4, for expected values and known mistakes
+    "step": lambda z: (z > 0).astype(float),
     "sigmoid": _sigmoid,
+    "tanh": np.tanh,
+    "relu": lambda z: np.maximum(0, z),
     "leaky_relu": lambda z: np.where(z > 0, z, 0.01 * z),
     "swish": lambda z: z * _sigmoid(z),
     "identity": lambda z: z,
@@ -81,10 +88,31 @@ def row_shape_mistake(value) -> Mistake:
 
 TRANSPOSED_HINT = ("W has shape (n_in, n_out) and a sample is a row (seed 004): compute x @ W + b, "
                    "not W @ x or x @ W.T")
-ON_OUTPUT_HINT = ("the last layer applies `output` (identity here), not the hidden activation: "
-                  "use `hidden` for every layer but the last")
+ON_OUTPUT_HINT = "the last layer applies `output`, not the hidden activation: use `hidden` for every layer but the last"
 MISSING_HIDDEN_HINT = "every layer but the last must apply the hidden activation to x @ W + b before the next layer"
 IGNORES_OUTPUT_HINT = "the last layer must apply the `output` activation that forward() was given"
+
+
+def miswired(x, params, hidden: str, output: str) -> tuple[Mistake, ...]:
+    """What forward gives with the activations wired wrongly, by the formula on the same input."""
+    h, o, none = ACTIVATION[hidden], ACTIVATION[output], ACTIVATION["identity"]
+    return (
+        Mistake("activation-on-output", network(x, params, h, h)[-1][1], ON_OUTPUT_HINT),
+        Mistake("hidden-activation-missing", network(x, params, none, o)[-1][1], MISSING_HIDDEN_HINT),
+        Mistake("output-activation-ignored", network(x, params, h, none)[-1][1], IGNORES_OUTPUT_HINT),
+    )
+
+
+@contextmanager
+def shapes_clash_means_transposed(what: str) -> Iterator[None]:
+    """dense on correctly shaped x, W and b can only hit a matmul shape error if W is used the other way round."""
+    try:
+        yield
+    except StudentFault as fault:
+        if not any(text in fault.fault.message for text in ("core dimension", "not aligned")):
+            raise
+        raise Mismatch(Feedback(code="dense-transposed", message=f"{what}: {fault.fault.message}", what=what,
+                                hint=TRANSPOSED_HINT)) from None
 
 
 # --- init-params ------------------------------------------------------------------------------
@@ -157,9 +185,10 @@ def test_init_params_seed_scale_and_depth(student, expect, sizes, seed, scale):
 def test_dense_gives_seed_004_hidden_pre_activation(student, expect, bias_shape):
     """Does dense([3, 1, 5.5], W1, b1) give seed 004's hidden pre-activation, of shape (4,), for b (1, 4) and (4,)?"""
     (W, _), _ = specified_params([3, 4, 2])
-    got = student.dense(X004, W, np.zeros(bias_shape))
-    expect.close(got, Z004, what=f"dense(x, W1, b1 of shape {bias_shape}) = x @ W1 + b1 in {SEED_004}",
-                 inputs=X004, mistakes=(row_shape_mistake(Z004),), hint=TRANSPOSED_HINT)
+    what = f"dense(x, W1, b1 of shape {bias_shape}) = x @ W1 + b1 in {SEED_004}"
+    with shapes_clash_means_transposed(what):
+        got = student.dense(X004, W, np.zeros(bias_shape))
+    expect.close(got, Z004, what=what, inputs=X004, mistakes=(row_shape_mistake(Z004),), hint=TRANSPOSED_HINT)
 
 
 @pytest.mark.task("dense")
@@ -167,13 +196,13 @@ def test_dense_gives_seed_004_hidden_pre_activation(student, expect, bias_shape)
 def test_dense_on_the_classic_weights(student, expect, layer):
     """Does dense(x, W, b) compute x @ W + b (not W @ x) for the classic network's (2, 3) and square (2, 2) layers?"""
     W, b = TEXTBOOK[layer]
-    got = student.dense(X_TEXTBOOK, W, b)
+    what = f"dense(x, W{layer + 1}, b{layer + 1}) = x @ W{layer + 1} + b{layer + 1} with the classic weights, x = [1.0, 0.5]"
+    with shapes_clash_means_transposed(what):
+        got = student.dense(X_TEXTBOOK, W, b)
     mistakes = [row_shape_mistake(X_TEXTBOOK @ W + b)]
     if W.shape[0] == W.shape[1]:
         mistakes.append(Mistake("dense-transposed", W @ X_TEXTBOOK + b, TRANSPOSED_HINT))
-    expect.close(got, X_TEXTBOOK @ W + b, what=f"dense(x, W{layer + 1}, b{layer + 1}) = x @ W{layer + 1} + "
-                 f"b{layer + 1} with the classic weights, x = [1.0, 0.5]", inputs=X_TEXTBOOK,
-                 mistakes=tuple(mistakes), hint=TRANSPOSED_HINT)
+    expect.close(got, X_TEXTBOOK @ W + b, what=what, inputs=X_TEXTBOOK, mistakes=tuple(mistakes), hint=TRANSPOSED_HINT)
 
 
 @pytest.mark.task("dense")
@@ -181,8 +210,9 @@ def test_dense_on_a_batch(student, expect):
     """Does dense map a batch (N, n_in) to (N, n_out), one row per sample?"""
     (W, b), _ = specified_params([3, 4, 2])
     x = np.array([X004, -X004, [0.0, 0.0, 0.0], [1.0, -2.0, 0.5], [10.0, 0.1, -3.0]])
-    got = student.dense(x, W, b)
     what = "dense(x, W1, b1) on a batch x of shape (5, 3) with the seed-004 weights"
+    with shapes_clash_means_transposed(what):
+        got = student.dense(x, W, b)
     expect.shape(got, (5, 4), what=what, inputs=x, hint="x @ W + b works for a batch as it is; do not flatten it")
     expect.close(got, x @ W + b, what=what, inputs=x, hint=TRANSPOSED_HINT)
 
@@ -200,15 +230,9 @@ def forward_steps(student, x, params, hidden: str, output: str, final) -> list[S
         a_got = student.forward(x, params[:i], hidden=hidden, output=hidden)
         steps.append(Step(f"a{i} = {hidden}(z{i})", a_got, a, (
             row_shape_mistake(a), Mistake("output-activation-ignored", z, IGNORES_OUTPUT_HINT))))
-    z, _ = trace[-1]
-    skipped = network(x, params, ACTIVATION["identity"], ACTIVATION[output])[-1][1]
     label = f"y = {output}(a{k - 1} @ W{k} + b{k})" if output != "identity" else f"y = a{k - 1} @ W{k} + b{k}"
-    steps.append(Step(label, student.forward(x, params, hidden=hidden, output=output), final, (
-        row_shape_mistake(final),
-        Mistake("activation-on-output", ACTIVATION[hidden](z), ON_OUTPUT_HINT),
-        Mistake("hidden-activation-missing", skipped, MISSING_HIDDEN_HINT),
-        Mistake("output-activation-ignored", z, IGNORES_OUTPUT_HINT),
-    )))
+    steps.append(Step(label, student.forward(x, params, hidden=hidden, output=output), final,
+                      (row_shape_mistake(final), *miswired(x, params, hidden, output))))
     return steps
 
 
@@ -234,8 +258,7 @@ def test_softmax_output_layer(student, expect):
     got = student.forward(X_TEXTBOOK, TEXTBOOK, hidden="sigmoid", output="softmax")
     expect.close(got, _softmax(Y_TEXTBOOK), inputs=X_TEXTBOOK,
                  what=f"forward(x, textbook weights, output='softmax') = softmax([0.31682708, 0.69627909]) in {CLASSIC}",
-                 mistakes=(row_shape_mistake(_softmax(Y_TEXTBOOK)),
-                           Mistake("output-activation-ignored", Y_TEXTBOOK, IGNORES_OUTPUT_HINT)),
+                 mistakes=(row_shape_mistake(_softmax(Y_TEXTBOOK)), *miswired(X_TEXTBOOK, TEXTBOOK, "sigmoid", "softmax")),
                  hint="support the name 'softmax': exp(z - max) / sum(exp(z - max)) along the last axis")
 
 
@@ -363,15 +386,15 @@ NAMES = [("step", "identity"), ("sigmoid", "softmax"), ("tanh", "sigmoid"), ("re
 @pytest.mark.task("random-networks")
 @pytest.mark.parametrize("hidden,output", NAMES)
 def test_random_network_every_activation(student, expect, reference, rng, hidden, output):
-    """Does forward agree with the reference on a random 4-layer network, for every activation name?"""
+    """Does forward agree with the reference on a random 3-layer network, for every activation name?"""
     params = [(rng.normal(size=(n_in, n_out)), rng.normal(size=n_out))
               for n_in, n_out in [(5, 7), (7, 6), (6, 4)]]
     x = rng.normal(scale=2.0, size=(9, 5))
-    mistakes = ()
-    if hidden == "leaky_relu":
-        alpha = lambda z: np.where(z > 0, z, 0.1 * z)  # noqa: E731 - seed 000's alpha
-        mistakes = (Mistake("leaky-relu-alpha", network(x, params, alpha, ACTIVATION[output])[-1][1],
-                            "leaky_relu uses alpha = 0.01 (seed 000's code uses 0.1)"),)
+    mistakes = miswired(x, params, hidden, output)
+    if "leaky_relu" in (hidden, output):
+        seed_000 = {**ACTIVATION, "leaky_relu": lambda z: np.where(z > 0, z, 0.1 * z)}
+        mistakes += (Mistake("leaky-relu-alpha", network(x, params, seed_000[hidden], seed_000[output])[-1][1],
+                             "leaky_relu uses alpha = 0.01 (seed 000's code uses 0.1)"),)
     expect.close(student.forward(x, params, hidden=hidden, output=output),
                  reference.forward(x, params, hidden=hidden, output=output), inputs=x, mistakes=mistakes,
                  what=f"forward(x of shape (9, 5), a random 5-7-6-4 network, hidden={hidden!r}, output={output!r})")

@@ -1,0 +1,77 @@
+"""`nngrade data fetch|verify`: get the MNIST files into the cache, or check a folder that holds them."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import click
+
+from autograder import mnist_data
+from autograder.exitcodes import ExitCode
+
+
+class DataError(click.ClickException):
+    exit_code = int(ExitCode.DATA_MISSING)
+
+
+@click.group("data")
+def data_group() -> None:
+    """Download or check the MNIST data (four .gz files) used by the mnist exercise.
+
+    The folder is --dir, else $NNGRADE_DATA, else a per-user cache folder.
+    """
+
+
+def _report(checks: list[mnist_data.FileCheck]) -> None:
+    for check in checks:
+        mark = click.style("ok", fg="green") if check.ok else click.style(check.status.value, fg="red")
+        click.echo(f"  {mark:>18}  {check.name}" + ("" if check.ok else f"  ({check.message})"))
+
+
+@data_group.command()
+@click.option("--dir", "folder", type=click.Path(path_type=Path, file_okay=False), help="Folder to check.")
+def verify(folder: Path | None) -> None:
+    """Check the four MNIST files by the sha256 of their unpacked content."""
+    target = mnist_data.data_dir(folder)
+    checks = mnist_data.verify(target)
+    click.echo(f"MNIST data in {target}:")
+    _report(checks)
+    if not all(c.ok for c in checks):
+        raise DataError(
+            f"{sum(not c.ok for c in checks)} of the MNIST files in {target} are missing or corrupt. "
+            "Run `nngrade data fetch` to download them, or copy the four files into a folder and set "
+            "NNGRADE_DATA=/that/folder."
+        )
+
+
+@data_group.command()
+@click.option("--dir", "folder", type=click.Path(path_type=Path, file_okay=False), help="Folder to fill.")
+@click.option("--mirror", "mirrors", multiple=True, metavar="URL",
+              help="Base URL to download from (repeatable; default: the public MNIST mirrors).")
+@click.option("--timeout", type=float, default=30.0, show_default=True, help="Seconds per network operation.")
+def fetch(folder: Path | None, mirrors: tuple[str, ...], timeout: float) -> None:
+    """Download the MNIST files that are missing or corrupt, verify them, and move them into place atomically."""
+    from rich.progress import BarColumn, DownloadColumn, Progress, TimeRemainingColumn, TransferSpeedColumn
+
+    target = mnist_data.data_dir(folder)
+    columns = ("{task.description}", BarColumn(), DownloadColumn(), TransferSpeedColumn(), TimeRemainingColumn())
+    with Progress(*columns, transient=True) as bar:
+        tasks: dict[str, int] = {}
+
+        def progress(name: str, done: int, total: int | None) -> None:
+            if name not in tasks:
+                tasks[name] = bar.add_task(name, total=total)
+            bar.update(tasks[name], completed=done, total=total)
+
+        try:
+            outcomes = mnist_data.fetch(target, mirrors or mnist_data.DEFAULT_MIRRORS, progress=progress,
+                                        timeout=timeout)
+        except mnist_data.DataUnavailable as exc:
+            raise DataError(str(exc)) from None
+        except OSError as exc:
+            raise DataError(f"Cannot write into {target}: {exc.strerror or exc}.") from None
+    for outcome in outcomes:
+        how = f"downloaded from {outcome.source}" if outcome.downloaded else "already present and verified"
+        click.echo(f"  {outcome.name}: {how}")
+    hint = "" if folder or mnist_data.ENV_VAR in os.environ else " (found there by default; NNGRADE_DATA overrides)"
+    click.echo(f"MNIST data ready in {target}{hint}")
