@@ -51,12 +51,12 @@ def verify(folder: Path | None) -> None:
 @click.option("--timeout", type=float, default=30.0, show_default=True, help="Seconds per network operation.")
 def fetch(folder: Path | None, mirrors: tuple[str, ...], timeout: float) -> None:
     """Download the MNIST files that are missing or corrupt, verify them, and move them into place atomically."""
-    from rich.progress import BarColumn, DownloadColumn, Progress, TimeRemainingColumn, TransferSpeedColumn
+    from rich.progress import BarColumn, DownloadColumn, Progress, TaskID, TimeRemainingColumn, TransferSpeedColumn
 
     target = mnist_data.data_dir(folder)
     columns = ("{task.description}", BarColumn(), DownloadColumn(), TransferSpeedColumn(), TimeRemainingColumn())
     with Progress(*columns, transient=True) as bar:
-        tasks: dict[str, int] = {}
+        tasks: dict[str, TaskID] = {}
 
         def progress(name: str, done: int, total: int | None) -> None:
             if name not in tasks:

@@ -144,11 +144,12 @@ class DataUnavailable(Exception):
         self,
         name: str,
         failures: Sequence[tuple[str, str]],
-        all_names: Sequence[str] = tuple(f.name for f in MNIST_FILES),
+        all_names: Sequence[str] | None = None,
     ) -> None:
         self.name = name
         self.failures = tuple(failures)  # (url, what went wrong) per mirror
         said = "; ".join(f"{url} failed: {problem}" for url, problem in self.failures)
+        all_names = all_names if all_names is not None else [file.name for file in MNIST_FILES]
         super().__init__(
             f"Could not download {name} from any mirror: {said or 'no mirrors were given'}. "
             f"If this machine is offline or the mirrors are blocked, copy the MNIST files "

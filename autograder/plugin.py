@@ -12,7 +12,7 @@ import tempfile
 import zlib
 from pathlib import Path
 from types import ModuleType
-from typing import Any, Iterator
+from typing import Any, Generator
 
 import numpy as np
 import pytest
@@ -121,7 +121,8 @@ class GradingPlugin:
             items.clear()
 
     def _select(self, config: pytest.Config, items: list[pytest.Item]) -> None:
-        keep, hidden = [], []
+        keep: list[pytest.Item] = []
+        hidden: list[pytest.Item] = []
         covered: set[str] = set()
         selected = {e.id for e in self.course.exercises}
         for item in items:
@@ -145,7 +146,7 @@ class GradingPlugin:
 
     # --- results ------------------------------------------------------------
     @pytest.hookimpl(hookwrapper=True)
-    def pytest_runtest_makereport(self, item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
+    def pytest_runtest_makereport(self, item: pytest.Item, call: pytest.CallInfo[None]) -> Generator[None, Any, None]:
         outcome = yield
         report = outcome.get_result()
         if report.when == "call" or (report.when == "setup" and report.outcome != "passed"):

@@ -327,10 +327,11 @@ def test_train_step_walks_the_worked_example(student, expect):
 def test_train_step_uses_the_learning_rate(student, expect):
     """Does train_step with lr = 0.1 move every weight by 0.1·∂E/∂W (the worked example's gradients)?"""
     got = parts(student.train_step(X, T, W_H, W_O, lr=0.1), ("W_h_new", "W_o_new", "loss"), "train_step")
+    wrong = wrong_answers(X, T, W_H, W_O, TABLE["h"], TABLE["o"], 0.1)
     for value, W, key in ((got[1], W_O, "dW_o"), (got[0], W_H, "dW_h")):
+        at_half = Mistake("learning-rate-ignored", W - 0.5 * TABLE[key], HINTS["learning-rate-ignored"])
         expect.close(value, W - 0.1 * TABLE[key], what=f"W − 0.1·∂E/∂W for W_{key[-1]} on {WHERE}", inputs=EXAMPLE,
-                     mistakes=(Mistake("learning-rate-ignored", W - 0.5 * TABLE[key], HINTS["learning-rate-ignored"]),
-                               Mistake("learning-rate-ignored", W - TABLE[key], HINTS["learning-rate-ignored"])))
+                     mistakes=(at_half, *mistakes_at(wrong, f"W_{key[-1]}_new")))
 
 
 # === public: the computational graph and the layer passes ========================================
@@ -417,6 +418,12 @@ def softmax_ce_case(rng: np.random.Generator, n: int) -> LayerCase:
 
 
 LAYERS = {"affine": affine_case, "relu": relu_case, "sigmoid": sigmoid_case, "softmax_ce": softmax_ce_case}
+
+
+def not_divided_by_n(want: np.ndarray) -> tuple[Mistake, ...]:
+    """The softmax cross-entropy gradient of the summed loss: N times the mean's."""
+    n = len(want) if np.ndim(want) == 2 else 1
+    return (Mistake("softmax-ce-not-divided-by-n", n * want, "the loss is the MEAN over the batch: divide by N"),)
 
 
 def check_layer(student: Any, expect: Checker, case: LayerCase, expected: tuple[Any, ...], against: str,
@@ -516,7 +523,9 @@ def test_relu_backward_is_zero_at_zero(student, expect):
     x = np.array([[-1.0, 0.0, 2.0], [0.0, 3.0, -0.5]])
     expect.close(student.relu_backward(np.ones_like(x), x), (x > 0).astype(float), inputs=x,
                  what="relu_backward(dout = 1, x) with x = 0 at two places", mistakes=(
-        Mistake("relu-grad-at-zero", (x >= 0).astype(float), "the gradient at x = 0 is taken as 0: use x > 0"),))
+        Mistake("relu-grad-at-zero", (x >= 0).astype(float), "the gradient at x = 0 is taken as 0: use x > 0"),
+        Mistake("relu-mask-from-dout", np.ones_like(x), "the mask comes from the relu's INPUT x: dout * (x > 0)"),
+    ))
 
 
 @pytest.mark.task("layer-batches")
@@ -525,8 +534,8 @@ def test_softmax_ce_backward_label_forms(student, expect, reference, rng, form):
     """Does softmax_cross_entropy_backward accept one-hot labels and a single 1-D sample?"""
     scores, t = rng.normal(size=(6, 5)), rng.integers(0, 5, size=6)
     args = (scores, np.eye(5)[t]) if form == "one-hot" else (scores[0], int(t[0]))
-    expect.close(student.softmax_cross_entropy_backward(*args), reference.softmax_cross_entropy_backward(*args),
-                 what=f"softmax_cross_entropy_backward with {form} labels, scores {args[0].shape}", inputs=args[1],
+    want = reference.softmax_cross_entropy_backward(*args)
+    expect.close(student.softmax_cross_entropy_backward(*args), want, mistakes=not_divided_by_n(want), what=f"softmax_cross_entropy_backward with {form} labels, scores {args[0].shape}", inputs=args[1],
                  hint="turn integer labels into one-hot rows (np.eye(C)[t]); a 1-D scores vector is one sample, N = 1")
 
 
@@ -538,6 +547,7 @@ def test_softmax_ce_backward_large_scores(student, expect, reference):
     hint = "subtract each row's max from the scores before np.exp: softmax(a) = softmax(a − max(a))"
     expect.no_warnings(reply.warnings, what="softmax_cross_entropy_backward at scores ±1000", code="softmax-overflow",
                        hint=hint)
-    expect.close(reply.value, reference.softmax_cross_entropy_backward(scores, t), inputs=scores,
+    want = reference.softmax_cross_entropy_backward(scores, t)
+    expect.close(reply.value, want, inputs=scores, mistakes=not_divided_by_n(want),
                  what="softmax_cross_entropy_backward at scores ±1000", nonfinite_code="softmax-overflow",
                  nonfinite_hint=hint)

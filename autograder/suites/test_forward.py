@@ -91,16 +91,27 @@ TRANSPOSED_HINT = ("W has shape (n_in, n_out) and a sample is a row (seed 004): 
 ON_OUTPUT_HINT = "the last layer applies `output`, not the hidden activation: use `hidden` for every layer but the last"
 MISSING_HIDDEN_HINT = "every layer but the last must apply the hidden activation to x @ W + b before the next layer"
 IGNORES_OUTPUT_HINT = "the last layer must apply the `output` activation that forward() was given"
+WHOLE_BATCH_HINT = "softmax normalises each row (sample): max and sum with axis=-1, keepdims=True, not over the whole batch"
 
 
 def miswired(x, params, hidden: str, output: str) -> tuple[Mistake, ...]:
     """What forward gives with the activations wired wrongly, by the formula on the same input."""
     h, o, none = ACTIVATION[hidden], ACTIVATION[output], ACTIVATION["identity"]
-    return (
-        Mistake("activation-on-output", network(x, params, h, h)[-1][1], ON_OUTPUT_HINT),
-        Mistake("hidden-activation-missing", network(x, params, none, o)[-1][1], MISSING_HIDDEN_HINT),
-        Mistake("output-activation-ignored", network(x, params, h, none)[-1][1], IGNORES_OUTPUT_HINT),
+    mistakes = (  # (applies only when the two activations differ, so that the mistake changes something)
+        (hidden not in (output, "identity"), "activation-on-output", h, h, ON_OUTPUT_HINT),
+        (hidden != "identity", "hidden-activation-missing", none, o, MISSING_HIDDEN_HINT),
+        (output != "identity", "output-activation-ignored", h, none, IGNORES_OUTPUT_HINT),
     )
+    found = tuple(Mistake(code, network(x, params, first, last)[-1][1], hint)
+                  for applies, code, first, last, hint in mistakes if applies)
+    if output == "softmax" and np.ndim(x) == 2:
+        found += (Mistake("softmax-wrong-axis", whole_batch_softmax(network(x, params, h, none)[-1][1]), WHOLE_BATCH_HINT),)
+    return found
+
+
+def whole_batch_softmax(scores):
+    e = np.exp(scores - np.max(scores))
+    return e / np.sum(e)
 
 
 @contextmanager
@@ -224,12 +235,10 @@ def forward_steps(student, x, params, hidden: str, output: str, final) -> list[S
     trace = network(x, params, ACTIVATION[hidden], ACTIVATION[output])
     steps, k = [], len(params)
     for i, (z, a) in enumerate(trace[:-1], start=1):
-        z_got = student.forward(x, params[:i], hidden=hidden, output="identity")
-        steps.append(Step(f"z{i} = a{i - 1} @ W{i} + b{i}".replace("a0", "x"), z_got, z, (
-            row_shape_mistake(z), Mistake("activation-on-output", ACTIVATION[hidden](z), ON_OUTPUT_HINT))))
-        a_got = student.forward(x, params[:i], hidden=hidden, output=hidden)
-        steps.append(Step(f"a{i} = {hidden}(z{i})", a_got, a, (
-            row_shape_mistake(a), Mistake("output-activation-ignored", z, IGNORES_OUTPUT_HINT))))
+        for label, last, want in ((f"z{i} = a{i - 1} @ W{i} + b{i}", "identity", z), (f"a{i} = {hidden}(z{i})", hidden, a)):
+            got = student.forward(x, params[:i], hidden=hidden, output=last)
+            steps.append(Step(label.replace("a0 @", "x @"), got, want,
+                              (row_shape_mistake(want), *miswired(x, params[:i], hidden, last))))
     label = f"y = {output}(a{k - 1} @ W{k} + b{k})" if output != "identity" else f"y = a{k - 1} @ W{k} + b{k}"
     steps.append(Step(label, student.forward(x, params, hidden=hidden, output=output), final,
                       (row_shape_mistake(final), *miswired(x, params, hidden, output))))
@@ -307,9 +316,8 @@ def test_batch_rows_equal_single_samples_with_softmax(student, expect):
     got = student.forward(x, TEXTBOOK, hidden="sigmoid", output="softmax")
     mistakes = ()
     if scores.shape == alone.shape:
-        e = np.exp(scores - scores.max())
-        mistakes = (Mistake("softmax-wrong-axis", e / e.sum(), "softmax normalises each row: sum with axis=-1, "
-                            "keepdims=True, not over the whole batch"),
+        e = np.exp(scores - scores.max(axis=0))
+        mistakes = (Mistake("softmax-wrong-axis", whole_batch_softmax(scores), WHOLE_BATCH_HINT),
                     Mistake("softmax-wrong-axis", e / e.sum(axis=0), "softmax normalises each row (axis=-1), "
                             "not each column (axis=0)"))
     expect.close(got, alone, what=f"forward(x of shape (4, 2), output='softmax') in {CLASSIC}", inputs=x,
