@@ -129,6 +129,7 @@ def expect_close(got: Any, expected: Any, *, what: str, inputs: Any = None, rtol
     """Raise Mismatch unless `got` equals `expected` elementwise within tolerance, with the same shape."""
     want = np.asarray(expected, dtype=np.float64)
     arr = as_numeric(got, what, inputs, expected)
+    rtol, atol = _effective_tolerance(arr.dtype, rtol, atol)
     for mistake in mistakes:  # a known mistake explains the failure better than any diff
         if not _matches(arr, want, rtol, atol) and _matches(arr, mistake.value, rtol, atol):
             raise _fail(mistake.code, f"{what}: this is a known mistake ({mistake.code})",
@@ -145,7 +146,6 @@ def expect_close(got: Any, expected: Any, *, what: str, inputs: Any = None, rtol
         raise _fail(nonfinite_code, f"{what}: {' and '.join(kinds)} where a finite number was expected",
                     what, inputs, expected, got, (f"non-finite at {', '.join(where)}",),
                     hint=nonfinite_hint or hint)
-    rtol, atol = _effective_tolerance(arr.dtype, rtol, atol)
     error = np.abs(values - want)
     allowed = atol + rtol * np.abs(want)
     wrong = ~(error <= allowed) & finite_expected

@@ -27,7 +27,7 @@ def mlp_forward(x: ArrayLike, W_h: ArrayLike, W_o: ArrayLike) -> dict[str, np.nd
 
 
 def mse_loss(o: ArrayLike, t: ArrayLike) -> float:
-    """E = ½ Σ (t - o)², returned as a Python float.
+    """E = ½ Σ (t - o)², summed over the outputs (not a mean), returned as a Python float.
 
     WORKED_EXAMPLES §5: o = [0.60944600, 0.66384491], t = [0.4, 0.6] ->
     E_o1 = 0.02193381, E_o2 = 0.00203809, E_total = 0.02397190.
@@ -61,6 +61,8 @@ def train_step(
 
     Compute all gradients first, then update all weights together; return new arrays
     (do not modify the inputs). loss is mse_loss of the forward pass with the old weights.
+    Pitfall: seed 002 updates W5..W8 before it turns to W1..W4, but ∂E/∂W1..W4 still go
+    through the OLD W5..W8 (updating W_o in place before computing delta_h is wrong).
     WORKED_EXAMPLES §5 (lr = 0.5): W_h_new = [[0.29959556, 0.24919112],
     [0.39964496, 0.34928991]], W_o_new = [[0.43703857, 0.38685205],
     [0.69629578, 0.59624247]], loss = 0.02397190.

@@ -52,7 +52,8 @@ def forward(
     Every layer but the last applies `hidden`, the last applies `output`. Names:
     "step", "sigmoid", "tanh", "relu", "leaky_relu" (alpha 0.01), "swish", "identity",
     "softmax" (along the last axis). Shapes as in dense: (n_in,) -> (n_out,),
-    (N, n_in) -> (N, n_out). An unknown name should raise ValueError.
+    (N, n_in) -> (N, n_out), and row n of a batch's output equals forward(x[n], ...) alone.
+    An unknown name should raise ValueError.
     This file is loaded on its own: write the activations you need here (a small
     name -> function dict works well) rather than importing another exercise.
     WORKED_EXAMPLES §3 with init_params([3, 4, 2], 0) and x = [3, 1, 5.5]:

@@ -71,3 +71,11 @@ def test_steps_mark_the_first_divergence():
         [Step("z1", 0.08, 0.08), Step("h1", 0.6, 0.51998934), Step("o1", 0.7, 0.609446)], what="forward"))
     assert [row.verdict for row in fb.steps] == ["ok", "DIVERGES", "wrong"]
     assert "h1" in fb.message
+
+
+def test_a_float32_mistake_is_still_named():
+    """Is a float32 result that equals a known mistake named, not reported as a generic mismatch?"""
+    wrong = (np.array([1.0, 2.0, 7.0]) / 3).astype(np.float32)
+    fb = feedback_of(lambda: expect_close(wrong, [5.0, 5.0, 5.0], what="m", rtol=1e-9, atol=0,
+                                          mistakes=(Mistake("known", np.array([1.0, 2.0, 7.0]) / 3, "fix"),)))
+    assert fb.code == "known"

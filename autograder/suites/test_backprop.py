@@ -55,7 +55,7 @@ HINTS = {
     "gradient-transposed": "dW[i, j] must be ∂E/∂W[i, j] = δ_i · input_j: np.outer(delta, input), delta first",
     "delta-h-uses-updated-weights": "compute all eight gradients with the OLD W5..W8 first, then update all "
                                     "weights together: δh must not see the updated output weights",
-    "update-sign": "gradient DEscent goes against the gradient: W⁺ = W − lr·∂E/∂W",
+    "update-sign": "gradient DEscent goes against the gradient: W⁺ = W − lr·∂E/∂W (with ∂E/∂o = o − t)",
     "learning-rate-ignored": "W⁺ = W − lr·∂E/∂W with the lr argument, not a constant",
 }
 
@@ -128,22 +128,24 @@ def wrong_answers(x: np.ndarray, t: np.ndarray, W_h: np.ndarray, W_o: np.ndarray
     }
     if square(W_o):
         variants["delta-h-transposed-weights"] = (delta_o, back(delta_o, through=W_o))
-    wrong = [Wrong(code, chain(x, h, (W_h, W_o), deltas, lr)) for code, deltas in variants.items()]
     right = chain(x, h, (W_h, W_o), (delta_o, back(delta_o)), lr)
+    # update-sign first: a flipped δo gives the same W⁺, and it is caught earlier, at ∂E/∂W, in a step table
+    wrong = [Wrong("update-sign", {"W_o_new": W_o + lr * right["dW_o"], "W_h_new": W_h + lr * right["dW_h"]})]
+    wrong += [Wrong(code, chain(x, h, (W_h, W_o), deltas, lr)) for code, deltas in variants.items()]
     loss = 0.5 * np.sum((t - o) ** 2)
     after = network_loss(x, t, right["W_h_new"], right["W_o_new"])
     wrong += [
         Wrong("delta-h-uses-updated-weights",
               {"W_h_new": W_h - lr * np.outer(back(delta_o, through=right["W_o_new"].T), x)}),
-        Wrong("update-sign", {"W_o_new": W_o + lr * right["dW_o"], "W_h_new": W_h + lr * right["dW_h"]}),
-        Wrong("learning-rate-ignored", {"W_o_new": W_o - right["dW_o"], "W_h_new": W_h - right["dW_h"]}),
+        *(Wrong("learning-rate-ignored", {"W_o_new": W_o - rate * right["dW_o"], "W_h_new": W_h - rate * right["dW_h"]})
+          for rate in (1.0, 0.5) if rate != lr),
         Wrong("loss-missing-half", {"E_o": (t - o) ** 2, "E_total": 2 * loss, "loss": 2 * loss}),
         Wrong("loss-mean", {"E_total": loss / len(o), "loss": loss / len(o)}),
         Wrong("loss-after-step", {"loss": after}),
         Wrong("activation-missing", {"h": W_h @ x, "o": W_o @ h}),
     ]
     transposed = {key: right[key].T for key, W in (("dW_o", W_o), ("dW_h", W_h)) if square(W)}
-    transposed.update({f"{key[:3]}_new": W - lr * transposed[key]
+    transposed.update({f"{key[1:]}_new": W - lr * transposed[key]
                        for key, W in (("dW_o", W_o), ("dW_h", W_h)) if key in transposed})
     forward = {key: W.T @ v for key, W, v in (("z_h", W_h, x), ("z_o", W_o, h)) if square(W)}
     return [*wrong, Wrong("gradient-transposed", transposed), Wrong("weights-transposed", forward)]
@@ -188,24 +190,32 @@ def parts(result: Any, names: tuple[str, ...], function: str) -> tuple[Any, ...]
 
 # --- step tables -------------------------------------------------------------------------------
 
-def weight(key: str, i: int, j: int) -> str:
-    return f"W{(5 if key.startswith(('dW_o', 'W_o')) else 1) + 2 * i + j}"
+def weight(first: int, i: int, j: int) -> str:
+    """W_h = [[W1, W2], [W3, W4]] (first = 1), W_o = [[W5, W6], [W7, W8]] (first = 5)."""
+    return f"W{first + 2 * i + j}"
+
+
+def updated(first: int) -> Callable[[int, int], str]:
+    def label(i: int, j: int) -> str:
+        w = weight(first, i, j)
+        return f"{w}⁺ = {w} − 0.5·∂E/∂{w}"
+    return label
 
 
 LABELS: dict[str, Callable[..., str]] = {
-    "z_h": lambda k: f"z{k + 1} = W{2 * k + 1}·x1 + W{2 * k + 2}·x2",
+    "z_h": lambda k: f"z{k + 1} = {weight(1, k, 0)}·x1 + {weight(1, k, 1)}·x2",
     "h": lambda k: f"h{k + 1} = sigmoid(z{k + 1})",
-    "z_o": lambda k: f"z{k + 3} = W{2 * k + 5}·h1 + W{2 * k + 6}·h2",
+    "z_o": lambda k: f"z{k + 3} = {weight(5, k, 0)}·h1 + {weight(5, k, 1)}·h2",
     "o": lambda k: f"o{k + 1} = sigmoid(z{k + 3})",
     "E_o": lambda k: f"E_o{k + 1} = ½(t{k + 1} − o{k + 1})²",
     "E_total": lambda: "E_total = E_o1 + E_o2",
-    "loss": lambda: "loss returned = E_total before the step",
-    "delta_o": lambda k: f"δo{k + 1} = ∂E/∂z{k + 3} = (o{k + 1} − t{k + 1})·o{k + 1}(1 − o{k + 1})",
-    "delta_h": lambda k: f"δh{k + 1} = ∂E/∂z{k + 1} = (W{k + 5}·δo1 + W{k + 7}·δo2)·h{k + 1}(1 − h{k + 1})",
-    "dW_o": lambda i, j: f"∂E/∂{weight('dW_o', i, j)} = δo{i + 1}·h{j + 1}",
-    "dW_h": lambda i, j: f"∂E/∂{weight('dW_h', i, j)} = δh{i + 1}·x{j + 1}",
-    "W_o_new": lambda i, j: f"{weight('W_o', i, j)}⁺ = {weight('W_o', i, j)} − 0.5·∂E/∂{weight('W_o', i, j)}",
-    "W_h_new": lambda i, j: f"{weight('W_h', i, j)}⁺ = {weight('W_h', i, j)} − 0.5·∂E/∂{weight('W_h', i, j)}",
+    "loss": lambda: "loss = E_total before the step",
+    "delta_o": lambda k: f"δo{k + 1} = (o{k + 1} − t{k + 1})·o{k + 1}(1 − o{k + 1})",
+    "delta_h": lambda k: f"δh{k + 1} = (W{k + 5}·δo1 + W{k + 7}·δo2)·h{k + 1}(1 − h{k + 1})",
+    "dW_o": lambda i, j: f"∂E/∂{weight(5, i, j)} = δo{i + 1}·h{j + 1}",
+    "dW_h": lambda i, j: f"∂E/∂{weight(1, i, j)} = δh{i + 1}·x{j + 1}",
+    "W_o_new": updated(5),
+    "W_h_new": updated(1),
 }
 
 
@@ -269,20 +279,20 @@ def expect_gradient(expect: Checker, got: Any, expected: Any, *, what: str, mist
         fb = mismatch.feedback
         if np.shape(got) == np.shape(expected) and fb.code not in ("wrong-type", "returned-none"):
             line = (f"max relative error |a − b| / max(|a|, |b|) = {relative_error(got, expected):.2e} "
-                    "(CS231n: below 1e-7 the gradient is right; above 1e-2 it is probably wrong)")
+                    "(CS231n's rule of thumb: about 1e-7 or less is right, above 1e-2 the gradient is probably wrong)")
             fb = replace(fb, details=(*fb.details, line))
         raise Mismatch(fb) from None
 
 
 # === public: the worked example ===================================================================
 
-@pytest.mark.task("forward")
+@pytest.mark.task("forward-pass")
 def test_forward_pass_step_by_step(student, expect):
     """Does mlp_forward give z1, z2, h1, h2, z3, z4, o1, o2 of the worked example?"""
     expect.steps(forward_steps(student), what=f"mlp_forward(x, W_h, W_o) on {WHERE}", inputs=EXAMPLE)
 
 
-@pytest.mark.task("forward")
+@pytest.mark.task("forward-pass")
 def test_loss_per_output_and_total(student, expect):
     """Does mse_loss give E_o1, E_o2 (one output each) and E_total = ½ Σ (t − o)² as a float?"""
     o = TABLE["o"]
@@ -295,7 +305,7 @@ def test_loss_per_output_and_total(student, expect):
 
 @pytest.mark.task("gradients")
 def test_backward_pass_step_by_step(student, expect):
-    """Does mlp_backward give δo, ∂E/∂W5..W8, δh and ∂E/∂W1..W4 of the worked example, and where does it first differ?"""
+    """Does mlp_backward give δo, ∂E/∂W5..W8, δh and ∂E/∂W1..W4 (WORKED_EXAMPLES §5), first difference marked?"""
     expect_walkthrough(expect, backward_steps(student), lambda: forward_steps(student),
                        what=f"mlp_backward(x, t, W_h, W_o) on {WHERE}")
 
@@ -329,9 +339,8 @@ def test_train_step_uses_the_learning_rate(student, expect):
     got = parts(student.train_step(X, T, W_H, W_O, lr=0.1), ("W_h_new", "W_o_new", "loss"), "train_step")
     wrong = wrong_answers(X, T, W_H, W_O, TABLE["h"], TABLE["o"], 0.1)
     for value, W, key in ((got[1], W_O, "dW_o"), (got[0], W_H, "dW_h")):
-        at_half = Mistake("learning-rate-ignored", W - 0.5 * TABLE[key], HINTS["learning-rate-ignored"])
         expect.close(value, W - 0.1 * TABLE[key], what=f"W − 0.1·∂E/∂W for W_{key[-1]} on {WHERE}", inputs=EXAMPLE,
-                     mistakes=(at_half, *mistakes_at(wrong, f"W_{key[-1]}_new")))
+                     mistakes=mistakes_at(wrong, f"W_{key[-1]}_new"))
 
 
 # === public: the computational graph and the layer passes ========================================
@@ -535,7 +544,8 @@ def test_softmax_ce_backward_label_forms(student, expect, reference, rng, form):
     scores, t = rng.normal(size=(6, 5)), rng.integers(0, 5, size=6)
     args = (scores, np.eye(5)[t]) if form == "one-hot" else (scores[0], int(t[0]))
     want = reference.softmax_cross_entropy_backward(*args)
-    expect.close(student.softmax_cross_entropy_backward(*args), want, mistakes=not_divided_by_n(want), what=f"softmax_cross_entropy_backward with {form} labels, scores {args[0].shape}", inputs=args[1],
+    expect.close(student.softmax_cross_entropy_backward(*args), want, mistakes=not_divided_by_n(want), inputs=args[1],
+                 what=f"softmax_cross_entropy_backward with {form} labels, scores {args[0].shape}",
                  hint="turn integer labels into one-hot rows (np.eye(C)[t]); a 1-D scores vector is one sample, N = 1")
 
 

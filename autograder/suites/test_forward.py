@@ -43,6 +43,12 @@ def _softmax(z):
     return e / np.sum(e, axis=-1, keepdims=True)
 
 
+def whole_batch_softmax(scores):
+    """Seed 001's one-sample softmax applied to a whole batch (a known mistake)."""
+    e = np.exp(scores - np.max(scores))
+    return e / np.sum(e)
+
+
 ACTIVATION = {  # formulas of WORKED_EXAMPLES §2 and §4, for expected values and known mistakes
     "step": lambda z: (z > 0).astype(float),
     "sigmoid": _sigmoid,
@@ -107,11 +113,6 @@ def miswired(x, params, hidden: str, output: str) -> tuple[Mistake, ...]:
     if output == "softmax" and np.ndim(x) == 2:
         found += (Mistake("softmax-wrong-axis", whole_batch_softmax(network(x, params, h, none)[-1][1]), WHOLE_BATCH_HINT),)
     return found
-
-
-def whole_batch_softmax(scores):
-    e = np.exp(scores - np.max(scores))
-    return e / np.sum(e)
 
 
 @contextmanager
