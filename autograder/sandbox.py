@@ -43,6 +43,12 @@ class Fault:
     """The student's exception class name, if any."""
     trace: str = ""
     """Traceback through the student's own files only."""
+    exc_types: tuple[str, ...] = ()
+    """Names of the exception's classes, most derived first (for `isinstance`-like checks)."""
+
+    def raised(self, name: str) -> bool:
+        """True when the student's exception is a `name` or a subclass of it."""
+        return name in self.exc_types or name == self.exc_type
 
 
 class StudentFault(Exception):
@@ -293,4 +299,5 @@ def _fault(reply: dict[str, Any]) -> Fault:
     return Fault(
         kind=str(raw.get("kind", "protocol")), message=str(raw.get("message", "")),
         exc_type=str(raw.get("type", "")), trace=str(raw.get("trace", "")),
+        exc_types=tuple(str(t) for t in raw.get("types", []) if isinstance(t, str)),
     )

@@ -111,14 +111,17 @@ def score(run: RunResult, course: Course, submission: str = "") -> Scorecard:
             share = task.points / len(results)
             for r in results:
                 won = share if r.status is Status.PASSED else 0.0
+                # A test that could not run here (no data) is neither won nor lost.
+                offered = 0.0 if r.status is Status.NOT_RUN else share
                 tests.append(TestScore(
-                    r.exercise, r.task, r.name, r.status, _round(won), _round(share), r.code, r.message,
+                    r.exercise, r.task, r.name, r.status, _round(won), _round(offered), r.code, r.message,
                     _hint(r, task.hints), task.visibility, r.feedback, r.function, r.trace,
                 ))
             passed = sum(r.status is Status.PASSED for r in results)
+            not_run = sum(r.status is Status.NOT_RUN for r in results)
             task_scores.append(TaskScore(
-                exercise.id, task.id, task.title, _round(share * passed), _round(task.points), passed,
-                len(results), sum(r.status is Status.NOT_RUN for r in results), task.visibility,
+                exercise.id, task.id, task.title, _round(share * passed), _round(share * (len(results) - not_run)),
+                passed, len(results), not_run, task.visibility,
             ))
         if task_scores:
             exercises.append(ExerciseScore(

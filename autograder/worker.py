@@ -69,6 +69,8 @@ class Worker:
         return {
             "kind": kind,
             "type": type(exc).__name__ if exc is not None else "",
+            # the whole hierarchy, so a student's `class IdxError(ValueError)` still counts as a ValueError
+            "types": [c.__name__ for c in type(exc).__mro__] if exc is not None else [],
             "message": message[:2000],
             "trace": self._student_trace(exc)[:4000] if exc is not None else "",
         }

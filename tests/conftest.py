@@ -1,12 +1,14 @@
 """Shared fixtures for the project's own tests: the repository's course and a one-call grader."""
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Callable
 
 import pytest
 
 from autograder.course import Course, load_course
+from autograder.mnist_data import MNIST_FILES
 from autograder.runner import run
 from autograder.scoring import Scorecard, score
 
@@ -14,6 +16,13 @@ ROOT = Path(__file__).resolve().parent.parent
 CASES = Path(__file__).resolve().parent / "cases"
 
 GradeFn = Callable[..., Scorecard]
+
+
+def real_data() -> Path | None:
+    """The MNIST folder NNGRADE_DATA names, if it holds the four files; else None (real-data tests not run)."""
+    value = os.environ.get("NNGRADE_DATA")
+    folder = Path(value) if value else None
+    return folder if folder and all((folder / f.name).is_file() for f in MNIST_FILES) else None
 
 
 @pytest.fixture(scope="session")
