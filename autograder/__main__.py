@@ -1,4 +1,4 @@
 """`python -m autograder ...` is the same as `nngrade ...`."""
-from autograder.cli import main
+from autograder.cli import entry
 
-main(prog_name="nngrade")
+entry()

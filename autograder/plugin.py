@@ -70,6 +70,8 @@ def fault_result(fault_exc: StudentFault, exercise: str, task: str, name: str) -
     """A student-side fault as a test result (status, code, one-line message)."""
     fault = fault_exc.fault
     where = f"{fault_exc.module}.{fault_exc.function}()"
+    if fault.kind == "worker-start-failed":
+        return TestResult(exercise, task, name, Status.ERROR, "internal-error", fault.message, internal=True)
     code, status = fault.kind, Status.ERROR
     message = f"{where}: {fault.message}"
     if fault.kind == "not-implemented":

@@ -8,8 +8,8 @@ never reaches the judge: it is refused on the worker side or arrives as data.
 """
 from __future__ import annotations
 
-import io
 import json
+import re
 import struct
 from typing import Any, Callable
 
@@ -28,6 +28,40 @@ class CodecError(ValueError):
     """A value cannot cross the pipe (wrong type, too large, too deep)."""
 
 
+_NPY_MAGIC = b"\x93NUMPY\x01\x00"
+_NPY_HEADER = re.compile(
+    r"\{'descr': '([<>|=][biufc]\d{1,2})', 'fortran_order': (False|True), 'shape': \(((?:\d+, ?)*\d*)\), \}"
+)
+
+
+def npy_bytes(arr: np.ndarray) -> bytes:
+    """The array as a version-1.0 .npy file (what np.save writes, without its per-call overhead)."""
+    shape = "(" + "".join(f"{n}, " for n in arr.shape).rstrip(" ") + ")" if arr.ndim != 1 else f"({arr.shape[0]},)"
+    header = f"{{'descr': '{arr.dtype.str}', 'fortran_order': False, 'shape': {shape}, }}"
+    padding = 64 - (len(_NPY_MAGIC) + 2 + len(header) + 1) % 64
+    text = (header + " " * padding + "\n").encode("latin1")
+    # tobytes() is C order for any layout, including broadcast and 0-d arrays
+    return _NPY_MAGIC + struct.pack("<H", len(text)) + text + arr.tobytes()
+
+
+def npy_array(blob: bytes) -> np.ndarray:
+    """Parse a .npy blob of a numeric dtype, refusing anything else (no pickle, no object dtype)."""
+    if blob[:8] != _NPY_MAGIC:
+        raise CodecError("not a version-1.0 .npy blob")
+    (length,) = struct.unpack("<H", blob[8:10])
+    match = _NPY_HEADER.fullmatch(blob[10:10 + length].decode("latin1").rstrip())
+    if match is None:
+        raise CodecError("unsupported .npy header")
+    dtype = np.dtype(match.group(1))
+    shape = tuple(int(n) for n in match.group(3).replace(" ", "").split(",") if n)
+    count = int(np.prod(shape, dtype=np.int64)) if shape else 1
+    data = blob[10 + length:]
+    if len(data) != count * dtype.itemsize:
+        raise CodecError(f".npy data is {len(data)} bytes, the header promises {count * dtype.itemsize}")
+    flat = np.frombuffer(bytearray(data), dtype=dtype, count=count)
+    return flat.reshape(shape, order="F") if match.group(2) == "True" else flat.reshape(shape)
+
+
 class _Encoder:
     def __init__(self, max_bytes: int) -> None:
         self.arrays: list[bytes] = []
@@ -44,9 +78,7 @@ class _Encoder:
         # size * itemsize, not nbytes of the view: broadcast arrays are materialised when saved.
         if arr.size * arr.dtype.itemsize > self.budget:
             raise CodecError(f"an array of shape {arr.shape} ({arr.size * arr.dtype.itemsize:,} bytes) is too large")
-        buffer = io.BytesIO()
-        np.save(buffer, arr, allow_pickle=False)  # ascontiguousarray would turn 0-d into 1-d
-        blob = buffer.getvalue()
+        blob = npy_bytes(arr)
         self.budget -= len(blob)
         self.arrays.append(blob)
         return {"t": tag, "i": len(self.arrays) - 1}
@@ -124,7 +156,7 @@ def read_message(read_exact: Callable[[int], bytes], max_bytes: int = MAX_MESSAG
 
     try:
         header = json.loads(frame().decode("utf-8"))
-        arrays = [np.load(io.BytesIO(frame()), allow_pickle=False) for _ in range(int(header["arrays"]))]
+        arrays = [npy_array(frame()) for _ in range(int(header["arrays"]))]
         body = header["body"]
         return {key: _decode(value, arrays) for key, value in body.items()}
     except (ValueError, KeyError, TypeError, IndexError, UnicodeDecodeError) as exc:

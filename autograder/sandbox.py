@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import os
-import selectors
+import select
 import shutil
 import signal
 import subprocess
@@ -20,13 +20,17 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from autograder import protocol
+from autograder.course import Course, CoursePaths
+
+# autograder.protocol (and with it numpy) is imported on first use, not here: the CLI
+# starts the worker before the judge pays for numpy and pytest, so their imports overlap.
 
 MAX_SOURCE_BYTES = 2 * 1024 * 1024
 CAPTURE_LIMIT = 4000
 STARTUP_TIMEOUT = 60.0
+# -S skips site.py (faster start); the judge's sys.path is handed over instead, kit first.
 _BOOT = (
-    "import sys; sys.path.insert(0, sys.argv[2]); "
+    "import sys, json; sys.path[:0] = [sys.argv[2], *json.loads(sys.argv[1])['sys_path']]; "
     "from autograder.worker import main; main(sys.argv[1])"
 )
 
@@ -158,13 +162,16 @@ class Sandbox:
             "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
         }
         self._process = subprocess.Popen(
-            [sys.executable, "-I", "-B", "-c", _BOOT, json.dumps(config), kit_parent],
+            [sys.executable, "-I", "-S", "-B", "-c", _BOOT, json.dumps(config), kit_parent],
             pass_fds=(request_read, reply_write), stdin=subprocess.DEVNULL,
             stdout=self._stdout, stderr=self._stderr, cwd=self.copy, env=env,
             start_new_session=True,
         )
         os.close(request_read)
         os.close(reply_write)
+        self._buffer = bytearray()
+        self._poller = select.poll()
+        self._poller.register(self._reply_fd, select.POLLIN)
         self._loaded.clear()
         self._pending_ready = True
 
@@ -191,32 +198,38 @@ class Sandbox:
 
     # --- I/O with deadlines -------------------------------------------------
     def _read_exact_until(self, deadline: float) -> Any:
-        fd = self._reply_fd
+        """A read_exact for the reply pipe that raises TimeoutError at `deadline`.
+
+        Reads whatever the pipe holds into a buffer, so a reply usually costs one poll and one read.
+        """
+        fd, poller = self._reply_fd, self._poller
 
         def read_exact(n: int) -> bytes:
-            chunks: list[bytes] = []
-            with selectors.DefaultSelector() as selector:
-                selector.register(fd, selectors.EVENT_READ)
-                while n:
-                    remaining = deadline - time.monotonic()
-                    if remaining <= 0 or not selector.select(remaining):
-                        raise TimeoutError
-                    chunk = os.read(fd, min(n, 1 << 20))
-                    if not chunk:
-                        raise EOFError
-                    chunks.append(chunk)
-                    n -= len(chunk)
-            return b"".join(chunks)
+            while len(self._buffer) < n:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0 or not poller.poll(remaining * 1000):
+                    raise TimeoutError
+                chunk = os.read(fd, 1 << 20)
+                if not chunk:
+                    raise EOFError
+                self._buffer += chunk
+            data = bytes(self._buffer[:n])
+            del self._buffer[:n]
+            return data
 
         return read_exact
 
     def _exchange(self, request: dict[str, Any], timeout: float) -> dict[str, Any]:
         """Send one request and wait for its reply; faults for timeouts and deaths."""
+        from autograder import protocol
+
         self.start()
         assert self._process is not None
         if self._pending_ready:
             self._pending_ready = False
-            self._receive(STARTUP_TIMEOUT, expect_id=0)
+            ready = self._receive(STARTUP_TIMEOUT, expect_id=0)
+            if not ready.get("ok"):
+                return self._start_failed(ready)
         request_id = self._next_id
         self._next_id += 1
         try:
@@ -226,6 +239,8 @@ class Sandbox:
         return self._receive(timeout, expect_id=request_id)
 
     def _receive(self, timeout: float, expect_id: int) -> dict[str, Any]:
+        from autograder import protocol
+
         try:
             reply = protocol.read_message(self._read_exact_until(time.monotonic() + timeout))
         except TimeoutError:
@@ -245,8 +260,18 @@ class Sandbox:
             return {"ok": False, "fault": {"kind": "protocol", "message": "the worker answered out of turn"}}
         return reply
 
+    def _start_failed(self, reply: dict[str, Any]) -> dict[str, Any]:
+        """The worker died before any student code ran: our environment's fault, never the student's."""
+        self._stderr.flush()
+        self._stderr.seek(0)
+        tail = self._stderr.read()[-1500:].decode("utf-8", "replace").strip()
+        detail = (reply.get("fault") or {}).get("message", "")
+        return {"ok": False, "fault": {"kind": "worker-start-failed",
+                                       "message": f"the sandbox worker could not start ({detail}): {tail}"}}
+
     def _died(self) -> dict[str, Any]:
-        assert self._process is not None
+        if self._process is None:
+            return {"ok": False, "fault": {"kind": "worker-crashed", "message": "the worker is gone"}}
         try:
             code = self._process.wait(timeout=5)
         except subprocess.TimeoutExpired:
@@ -301,3 +326,26 @@ def _fault(reply: dict[str, Any]) -> Fault:
         exc_type=str(raw.get("type", "")), trace=str(raw.get("trace", "")),
         exc_types=tuple(str(t) for t in raw.get("types", []) if isinstance(t, str)),
     )
+
+
+def open_sandbox(course: Course, submission: Path, data_dir: Path | None = None,
+                 paths: CoursePaths | None = None) -> Sandbox:
+    """A started sandbox for one submission, with course.toml's limits and the kit's files off limits."""
+    paths = paths or CoursePaths.of(course)
+    if not submission.is_dir():
+        raise SubmissionError(f"{submission} is not a folder")
+    kit = Path(__file__).resolve().parent.parent
+    denied = {paths.solutions, paths.suites, course.path, kit / "solutions", kit / "tests", kit / "course.toml"}
+    config = SandboxConfig(
+        memory_mb=course.limits.memory_mb,
+        readable=[str(data_dir)] if data_dir else [],
+        denied=sorted(str(p) for p in denied),
+    )
+    sandbox = Sandbox(submission, config)
+    expected = {e.module for e in course.exercises}
+    if not expected & set(sandbox.modules):
+        sandbox.close()
+        names = ", ".join(sorted(m + ".py" for m in expected))
+        raise SubmissionError(f"{submission} holds none of the course's modules ({names})")
+    sandbox.start()  # the worker boots (imports numpy) while the judge imports pytest and collects
+    return sandbox
