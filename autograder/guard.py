@@ -64,9 +64,16 @@ def install(submission: str, readable: Sequence[str], denied: Sequence[str]) -> 
     realpath: Callable[[str], str] = os.path.realpath
     fsdecode: Callable[[Any], str] = os.fsdecode
     write_flags = os.O_WRONLY | os.O_RDWR | os.O_CREAT | os.O_APPEND | os.O_TRUNC
-    submission_root = (realpath(submission),)
-    readable_roots = tuple(realpath(r) for r in readable) + submission_root + ("/dev/null", "/dev/urandom")
-    denied_roots = tuple(realpath(d) for d in denied)
+    cwd = getcwd()
+
+    def both_forms(paths: Sequence[str]) -> tuple[str, ...]:
+        # A path is checked as written and as resolved, so each root is listed both ways too:
+        # a data folder reached through a symlink must stay readable, a denied one denied.
+        return tuple(sorted({form for p in paths for form in (_normalise(p, cwd), realpath(p))}))
+
+    submission_root = both_forms([submission])
+    readable_roots = both_forms(readable) + submission_root + ("/dev/null", "/dev/urandom")
+    denied_roots = both_forms(denied)
     refused = frozenset(REFUSED_EVENTS)
 
     def verdict(raw: Any, write: bool) -> str | None:

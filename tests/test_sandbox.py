@@ -163,3 +163,32 @@ def test_student_print_output_is_captured_not_parsed(fast_course, tmp_path):
     card = grade_gates(fast_course, tmp_path, fake + "def perceptron(x, w, b):\n    raise NotImplementedError\n")
     assert card.score == 0
     assert '"score": 10' in card.student_output
+
+
+def test_a_readable_folder_reached_through_a_symlink_stays_readable(tmp_path):
+    """Can student code read the data folder when its path goes through a symlink (as CI's may)?"""
+    real = tmp_path / "real"
+    real.mkdir()
+    (real / "data.txt").write_text("42")
+    link = tmp_path / "link"
+    link.symlink_to(real)
+    submission = tmp_path / "submission"
+    submission.mkdir()
+    (submission / "gates.py").write_text(f"def read():\n    return open({str(link / 'data.txt')!r}).read()\n")
+    with Sandbox(submission, SandboxConfig(readable=[str(link)])) as sandbox:
+        assert sandbox.call("gates", "read").value == "42"
+
+
+def test_a_denied_folder_stays_denied_through_a_symlink(tmp_path):
+    """Is a denied folder still refused when the student opens it through a symlink to it?"""
+    secret = tmp_path / "solutions"
+    secret.mkdir()
+    (secret / "gates.py").write_text("ANSWER = 1\n")
+    submission = tmp_path / "submission"
+    submission.mkdir()
+    (tmp_path / "alias").symlink_to(secret)
+    (submission / "gates.py").write_text(f"def read():\n    return open({str(tmp_path / 'alias' / 'gates.py')!r}).read()\n")
+    with Sandbox(submission, SandboxConfig(readable=[str(tmp_path)], denied=[str(secret)])) as sandbox:
+        with pytest.raises(StudentFault) as info:
+            sandbox.call("gates", "read")
+    assert info.value.fault.kind == "sandbox-refused"
