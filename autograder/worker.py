@@ -96,6 +96,9 @@ class Worker:
         path = os.path.join(self.submission, name + ".py")
         if not os.path.isfile(path):
             return self.fault("missing-module", message=f"{name}.py was not found in the submission")
+        unreadable = self._unreadable_source(name, path)
+        if unreadable is not None:
+            return unreadable
         try:
             spec = importlib.util.spec_from_file_location(name, path)
             assert spec is not None and spec.loader is not None
@@ -111,6 +114,28 @@ class Worker:
             kind = self.classify(exc)
             return self.fault("import-error" if kind == "exception" else kind, exc)
         self.modules[name] = module
+        return None
+
+    def _unreadable_source(self, name: str, path: str) -> dict[str, Any] | None:
+        """A fault for a file that is not Python source text at all (binary, wrong encoding)."""
+        import io
+        import tokenize
+
+        with open(path, "rb") as handle:
+            data = handle.read()
+        if b"\0" in data:
+            return self.fault("binary-source", message=f"{name}.py is a binary file (it contains NUL bytes), "
+                                                      "not Python source: save your code as plain text")
+        try:
+            encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
+            data.decode(encoding)
+        except (SyntaxError, LookupError) as exc:
+            return self.fault("not-utf8", message=f"{name}.py declares an unknown encoding: {exc}")
+        except UnicodeDecodeError as exc:
+            line = data[:exc.start].count(b"\n") + 1
+            return self.fault("not-utf8", message=(
+                f"{name}.py is not valid {encoding} text: byte 0x{data[exc.start]:02x} on line {line} "
+                "cannot be decoded; save the file as UTF-8"))
         return None
 
     def call(self, request: dict[str, Any]) -> dict[str, Any]:

@@ -192,3 +192,18 @@ def test_a_denied_folder_stays_denied_through_a_symlink(tmp_path):
         with pytest.raises(StudentFault) as info:
             sandbox.call("gates", "read")
     assert info.value.fault.kind == "sandbox-refused"
+
+
+@pytest.mark.parametrize("content,code,words", [
+    (bytes(range(256)) * 4, "binary-source", "binary file"),
+    (b"def perceptron(x, w, b):\n    return '\xff\xfe'\n", "not-utf8", "line 2"),
+    (b"# -*- coding: klingon -*-\ndef perceptron(x, w, b):\n    return 1\n", "not-utf8", "unknown encoding"),
+])
+def test_files_that_are_not_python_text_are_named_as_such(fast_course, tmp_path, content, code, words):
+    """Do a binary gates.py and a non-UTF-8 one get a message that says what the file is, for every test?"""
+    (tmp_path / "gates.py").write_bytes(content)
+    paths = CoursePaths(exercises=tmp_path, solutions=ROOT / "solutions")
+    card = score(run(fast_course, tmp_path, include_hidden=True, paths=paths), fast_course)
+    assert card.score == 0
+    assert {t.code for t in card.tests} == {code}
+    assert all(words in t.message for t in card.tests)
