@@ -82,7 +82,9 @@ def test_values_at_reference_points(student, expect, name):
 @pytest.mark.task("step-integers")
 def test_step_returns_integers(student, expect):
     """Does step return integers 0/1, not booleans or floats?"""
-    expect.integer(student.step(X), what=f"the dtype of step(x) {AT}", inputs=X)
+    got = student.step(X)
+    expect.integer(got, what=f"the dtype of step(x) {AT}", inputs=X)
+    expect.close(got, VALUES["step"][0], what=f"step(x) {AT}", inputs=X)
 
 
 @pytest.mark.task("shapes")

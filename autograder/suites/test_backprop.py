@@ -270,6 +270,13 @@ def relative_error(got: Any, expected: Any) -> float:
     return float(np.max(np.abs(a - b) / np.maximum(np.maximum(np.abs(a), np.abs(b)), 1e-8)))
 
 
+def _same_shape(got: Any, expected: Any) -> bool:
+    try:  # a ragged list from the student has no shape at all
+        return np.shape(got) == np.shape(expected)
+    except ValueError:
+        return False
+
+
 def expect_gradient(expect: Checker, got: Any, expected: Any, *, what: str, mistakes: tuple[Mistake, ...] = (),
                     **tolerance: float) -> None:
     """expect.close, and on failure the max relative error the way CS231n's gradient check reports it."""
@@ -277,7 +284,7 @@ def expect_gradient(expect: Checker, got: Any, expected: Any, *, what: str, mist
         expect.close(got, expected, what=what, mistakes=mistakes, **(tolerance or GRADIENT_TOLERANCE))
     except Mismatch as mismatch:
         fb = mismatch.feedback
-        if np.shape(got) == np.shape(expected) and fb.code not in ("wrong-type", "returned-none"):
+        if fb.code not in ("wrong-type", "returned-none") and _same_shape(got, expected):
             line = (f"max relative error |a − b| / max(|a|, |b|) = {relative_error(got, expected):.2e} "
                     "(CS231n's rule of thumb: about 1e-7 or less is right, above 1e-2 the gradient is probably wrong)")
             fb = replace(fb, details=(*fb.details, line))
