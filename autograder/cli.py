@@ -46,7 +46,7 @@ def _data_dir() -> Path | None:
 
 def _grade(course: Course, submission: Path, *, include_hidden: bool) -> Scorecard:
     """Run and score; grader and submission faults become NngradeErrors."""
-    from autograder.sandbox import SubmissionError, open_sandbox
+    from autograder.sandbox import SubmissionError, WorkspaceError, open_sandbox
 
     data_dir = _data_dir()
     try:
@@ -54,6 +54,8 @@ def _grade(course: Course, submission: Path, *, include_hidden: bool) -> Scoreca
         sandbox = open_sandbox(course, submission, data_dir)
     except SubmissionError as exc:
         fail(f"Cannot grade this submission: {exc}.", ExitCode.SUBMISSION_INVALID)
+    except WorkspaceError as exc:
+        fail(f"Cannot grade: the grader {exc}. Nothing was graded or written.", ExitCode.WORKSPACE)
     from autograder.runner import InternalError, run
     from autograder.scoring import score
 

@@ -19,5 +19,7 @@ class ExitCode(IntEnum):
     """Data the grading needs (MNIST) is absent or corrupt."""
     OUTPUT_FAILED = 6
     """The results could not be written."""
+    WORKSPACE = 7
+    """The grader cannot set up its temporary workspace (disk full, temp folder not writable)."""
     INTERNAL = 70
     """The grader itself failed (EX_SOFTWARE): not the student's fault."""

@@ -69,6 +69,10 @@ class SubmissionError(Exception):
     """The submission folder cannot be graded at all (missing, unreadable, no modules)."""
 
 
+class WorkspaceError(Exception):
+    """The grader cannot set up its temporary workspace (disk full, temp folder not writable)."""
+
+
 @dataclass(frozen=True)
 class Reply:
     """A successful call: the value and the warnings it raised."""
@@ -99,7 +103,15 @@ def copy_submission(source: Path, destination: Path) -> list[str]:
             continue  # a link could point at the solutions
         if path.stat().st_size > MAX_SOURCE_BYTES:
             continue
-        shutil.copyfile(path, destination / path.name)
+        try:
+            source_bytes = path.read_bytes()
+        except OSError as exc:
+            raise SubmissionError(f"{path} cannot be read ({exc.strerror or exc})") from None
+        try:
+            (destination / path.name).write_bytes(source_bytes)
+        except OSError as exc:
+            raise WorkspaceError(f"cannot copy {path.name} into the grading workspace {destination.parent}: "
+                                 f"{exc.strerror or exc}") from None
         names.append(path.stem)
     return names
 
@@ -118,17 +130,28 @@ class Sandbox:
     """One submission's worker process, restarted as needed."""
 
     def __init__(self, submission: Path, config: SandboxConfig | None = None) -> None:
-        self.root = Path(tempfile.mkdtemp(prefix="nngrade-"))
+        try:
+            self.root = Path(tempfile.mkdtemp(prefix="nngrade-"))
+        except OSError as exc:
+            raise WorkspaceError(f"cannot create a grading workspace in {tempfile.gettempdir()}: "
+                                 f"{exc.strerror or exc}; set TMPDIR to a writable folder with free space") from None
         self.copy = self.root / "submission"
-        self.copy.mkdir()
         self.scratch = self.root / "scratch"
         """Where the judge writes files for student code to read (the worker may read, not write, here)."""
-        self.scratch.mkdir()
         config = config or SandboxConfig()
         self.config = replace(config, readable=[*config.readable, str(self.scratch)])
-        self.modules = copy_submission(submission, self.copy)
-        self._stdout = open(self.root / "stdout.txt", "w+b")
-        self._stderr = open(self.root / "stderr.txt", "w+b")
+        try:
+            self.copy.mkdir()
+            self.scratch.mkdir()
+            self.modules = copy_submission(submission, self.copy)
+            self._stdout = open(self.root / "stdout.txt", "w+b")
+            self._stderr = open(self.root / "stderr.txt", "w+b")
+        except (SubmissionError, WorkspaceError):
+            shutil.rmtree(self.root, ignore_errors=True)
+            raise
+        except OSError as exc:
+            shutil.rmtree(self.root, ignore_errors=True)
+            raise WorkspaceError(f"cannot prepare the grading workspace {self.root}: {exc.strerror or exc}") from None
         self._process: subprocess.Popen[bytes] | None = None
         self._request_fd = -1
         self._reply_fd = -1
