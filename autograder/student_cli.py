@@ -1,0 +1,98 @@
+"""Student commands beside `check`: `nngrade hint` (the hint ladder) and `nngrade status` (progress)."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from autograder import progress
+from autograder.course import CourseError, CoursePaths, Task, find_course, load_course
+from autograder.exitcodes import ExitCode
+
+
+class _CourseError(click.ClickException):
+    exit_code = int(ExitCode.COURSE_INVALID)
+
+
+def _course(ctx: click.Context, exercises: list[str]):  # type: ignore[no-untyped-def]
+    try:
+        return load_course(find_course(ctx.obj["course"] if ctx.obj else None)).select(exercises)
+    except CourseError as exc:
+        raise _CourseError(str(exc)) from None
+
+
+def _first_open_task(ctx: click.Context, exercise_id: str) -> Task | None:
+    """Grade the exercise with its public tests and return the first task without full marks."""
+    from autograder.cli import _grade  # the same grading `nngrade check` does
+
+    course = _course(ctx, [exercise_id])
+    card = _grade(course, CoursePaths.of(course).exercises, include_hidden=False)
+    for exercise in card.exercises:
+        for task in exercise.tasks:
+            if task.score < task.max_score:
+                return course.task(exercise.id, task.task)
+    return None
+
+
+@click.command()
+@click.argument("exercise")
+@click.argument("task", required=False)
+@click.option("--reset", is_flag=True, help="Start the hint ladder of this exercise (or task) from the first rung.")
+@click.pass_context
+def hint(ctx: click.Context, exercise: str, task: str | None, reset: bool) -> None:
+    """Show the next hint for the first failing task of EXERCISE (or for TASK).
+
+    Each call climbs one rung, from a nudge to nearly the answer; how far you
+    went is remembered in .nngrade/ of this folder.
+    """
+    course = _course(ctx, [exercise])
+    folder = Path.cwd()
+    if reset:
+        keys = [t.key for t in course.tasks() if task in (None, t.id)]
+        progress.reset_hints(folder, keys)
+        click.echo(f"Hints of {exercise}{'.' + task if task else ''} start from the first rung again.")
+        return
+    if task is not None:
+        chosen = course.task(exercise, task)
+        if chosen is None:
+            ids = ", ".join(t.id for t in course.tasks())
+            raise click.BadParameter(f"{exercise} has no task {task!r} (tasks: {ids})", param_hint="TASK")
+    else:
+        chosen = _first_open_task(ctx, exercise)
+        if chosen is None:
+            click.echo(f"Every public task of {exercise} passes. Hidden tests still run at grading time.")
+            return
+    rung = progress.next_hint(folder, chosen)
+    if rung is None:
+        click.echo(f"{chosen.key} has no hints in course.toml.")
+        return
+    level, text = rung
+    click.echo(click.style(f"Hint {level} of {len(chosen.hints)} for {chosen.key} ({chosen.title}):", bold=True))
+    click.echo(f"  {text}")
+    if level < len(chosen.hints):
+        click.echo(click.style("Run the same command again for the next hint.", dim=True))
+
+
+@click.command()
+@click.pass_context
+def status(ctx: click.Context) -> None:
+    """Show your progress: best and last score per exercise, when, and the tasks still open."""
+    from rich.console import Console
+    from rich.table import Table
+
+    course = _course(ctx, [])
+    seen = progress.summary(Path.cwd())
+    table = Table(title=f"{course.name}: your progress", title_justify="left")
+    for column in ("exercise", "best", "last", "last run", "attempts", "still open"):
+        table.add_column(column, justify="right" if column in ("best", "last", "attempts") else "left")
+    for exercise in course.exercises:
+        entry = seen.get(exercise.id)
+        if entry is None:
+            table.add_row(exercise.id, "-", "-", "never checked", "0", "everything")
+            continue
+        table.add_row(exercise.id, f"{entry.best:g}/{entry.max_score:g}", f"{entry.last:g}/{entry.max_score:g}",
+                      entry.last_when.replace("T", " ").removesuffix("+00:00") + " UTC", str(entry.attempts),
+                      ", ".join(entry.open_tasks) or "nothing (public tests)")
+    Console(highlight=False).print(table)
+    if not seen:
+        click.echo("No history yet: run `nngrade check` in this folder.")
