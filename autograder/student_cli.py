@@ -96,3 +96,33 @@ def status(ctx: click.Context) -> None:
     Console(highlight=False).print(table)
     if not seen:
         click.echo("No history yet: run `nngrade check` in this folder.")
+
+
+@click.command("watch")
+@click.argument("exercise", required=False)
+@click.option("--path", "path", type=click.Path(path_type=Path, file_okay=False, exists=True),
+              help="Watch this folder instead of exercises/.")
+@click.pass_context
+def watch_command(ctx: click.Context, exercise: str | None, path: Path | None) -> None:
+    """Re-grade on every save: EXERCISE only, or whichever exercise file you saved. Ctrl-C stops."""
+    from rich.console import Console
+
+    from autograder.cli import _grade
+    from autograder.reporters import console as report
+    from autograder.watch import watch
+
+    course = _course(ctx, [exercise] if exercise else [])
+    full = _course(ctx, [])
+    folder = path or CoursePaths.of(full).exercises
+    screen = Console(highlight=False)
+
+    def show(exercise_id: str, card) -> None:  # type: ignore[no-untyped-def]
+        screen.clear()
+        report.render(card, screen)
+        screen.print(f"[dim]watching {folder} for {exercise_id if exercise else 'any exercise'} — Ctrl-C stops[/dim]")
+
+    def grade(selected, submission: Path):  # type: ignore[no-untyped-def]
+        return _grade(selected, submission, include_hidden=False)
+
+    screen.print(f"Watching {folder}: save an exercise file to grade it. Ctrl-C stops.")
+    watch(full if exercise is None else course, folder, grade, show, only=exercise)

@@ -1,0 +1,48 @@
+"""`nngrade watch`: saving an exercise file re-grades that exercise, in the same process."""
+from __future__ import annotations
+
+import queue
+import threading
+import time
+from pathlib import Path
+
+from autograder.course import load_course
+from autograder.runner import run
+from autograder.scoring import score
+from autograder.watch import exercises_touched, watch
+from conftest import ROOT
+
+COURSE = load_course(ROOT / "course.toml")
+STUB = (ROOT / "exercises" / "gates.py").read_text()
+SOLUTION = (ROOT / "solutions" / "gates.py").read_text()
+
+
+def test_changed_paths_map_to_exercises_in_course_order():
+    """Do saved file paths name the exercises whose modules they are, and nothing else?"""
+    changed = ["/x/activations.py", "/x/gates.py", "/x/notes.txt", "/x/gates.py~"]
+    assert exercises_touched(COURSE, changed) == ["gates", "activations"]
+
+
+def test_saving_a_file_regrades_its_exercise(tmp_path):
+    """After saving gates.py with a solution, does watch produce a new, full-marks public grade?"""
+    (tmp_path / "gates.py").write_text(STUB)
+    results: queue.Queue = queue.Queue()
+    stop = threading.Event()
+
+    def grade(course, folder):
+        return score(run(course, Path(folder), include_hidden=False), course)
+
+    thread = threading.Thread(target=watch, args=(COURSE, tmp_path, grade, lambda e, c: results.put((e, c))),
+                              kwargs={"only": "gates", "stop": stop}, daemon=True)
+    thread.start()
+    try:
+        first = results.get(timeout=60)  # the initial grade of the stub
+        assert first[0] == "gates" and first[1].score == 0
+        time.sleep(0.3)  # let the watcher settle before the save
+        (tmp_path / "gates.py").write_text(SOLUTION)
+        exercise, card = results.get(timeout=60)
+        assert exercise == "gates" and card.score == card.max_score > 0
+    finally:
+        stop.set()
+        thread.join(timeout=10)
+    assert not thread.is_alive()
