@@ -154,7 +154,8 @@ def expect_close(got: Any, expected: Any, *, what: str, inputs: Any = None, rtol
         return
     worst = int(np.argmax(np.where(wrong, error - allowed, -np.inf)))
     with np.errstate(over="ignore", divide="ignore", invalid="ignore"):  # huge errors are reported, not warned
-        relative = error / np.maximum(np.abs(want), np.finfo(np.float64).tiny)
+        # |a - b| / max(|a|, |b|): bounded by 2, meaningful where the expected value is 0
+        relative = error / np.maximum(np.maximum(np.abs(want), np.abs(values)), np.finfo(np.float64).tiny)
     details = (
         f"max abs error {float(np.max(error[wrong])):.3g} (tolerance atol {atol:g} + rtol {rtol:g}·|expected|)",
         f"max rel error {float(np.max(relative[wrong])):.3g}",

@@ -56,6 +56,9 @@ def run(course: Course, submission: Path, *, include_hidden: bool, data_dir: Pat
                 os.environ.pop("PYTEST_DISABLE_PLUGIN_AUTOLOAD", None)
             else:
                 os.environ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = previous
+        if code == pytest.ExitCode.INTERRUPTED:
+            # Ctrl-C: pytest stops and returns; a partial run must never become a score.
+            raise KeyboardInterrupt
         if plugin.collection_errors or code in (pytest.ExitCode.INTERNAL_ERROR, pytest.ExitCode.USAGE_ERROR):
             detail = "; ".join(plugin.collection_errors) or out.getvalue().strip()[-2000:]
             raise InternalError(f"the suites could not be collected (pytest exit {int(code)}): {detail}")

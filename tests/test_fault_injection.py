@@ -78,3 +78,24 @@ def test_a_successful_write_replaces_the_result_whole(tmp_path):
     assert done.returncode == 0, done.stderr
     assert json.loads(target.read_text())["score"] == 10
     assert sorted(p.name for p in tmp_path.iterdir()) == ["result.json"]
+
+
+def test_ctrl_c_during_grading_writes_no_score(tmp_path):
+    """Does an interrupt in the middle of grading exit non-zero and leave no (inflated) result behind?"""
+    import signal
+    import time
+
+    submission = tmp_path / "submission"
+    submission.mkdir()
+    source = (ROOT / "solutions" / "gates.py").read_text()
+    (submission / "gates.py").write_text(source.replace('    """AND(NAND, OR)', '    while True:\n        pass\n    """AND(NAND, OR)'))
+    target = tmp_path / "result.json"
+    process = subprocess.Popen(
+        [sys.executable, "-m", "autograder", "--course", str(ROOT / "course.toml"), "grade", str(submission),
+         "-e", "gates", "-f", "json", "-o", str(target)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    time.sleep(3)  # the XOR tests are spinning against their 5-second deadline by now
+    process.send_signal(signal.SIGINT)
+    _, stderr = process.communicate(timeout=60)
+    assert process.returncode != 0
+    assert not target.exists(), "an interrupted run wrote a score"
+    assert "Traceback" not in stderr
