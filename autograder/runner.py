@@ -4,6 +4,7 @@ from __future__ import annotations
 import contextlib
 import io
 import os
+import sys
 from pathlib import Path
 
 import pytest
@@ -21,6 +22,14 @@ _UNUSED_PLUGINS = ("unraisableexception", "threadexception", "faulthandler", "lo
 
 class InternalError(Exception):
     """The grader itself failed (suites, course and code disagree); never the student's fault."""
+
+
+def _forget_other_suites(suite_files: list[Path]) -> None:
+    """Drop cached suite modules of the same name from another folder (importlib mode names them by file name)."""
+    for path in suite_files:
+        cached = sys.modules.get(path.stem)
+        if cached is not None and Path(getattr(cached, "__file__", "") or "").resolve() != path.resolve():
+            del sys.modules[path.stem]
 
 
 def run(course: Course, submission: Path, *, include_hidden: bool, data_dir: Path | None = None,
@@ -45,6 +54,7 @@ def run(course: Course, submission: Path, *, include_hidden: bool, data_dir: Pat
             # Builtin plugins grading does not use; unraisableexception alone runs gc.collect() 5 times (~0.1 s).
             *[arg for name in _UNUSED_PLUGINS for arg in ("-p", f"no:{name}")],
         ]
+        _forget_other_suites(suite_files)
         previous = os.environ.get("PYTEST_DISABLE_PLUGIN_AUTOLOAD")
         os.environ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"  # third-party plugins must not change grading
         try:

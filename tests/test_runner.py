@@ -44,3 +44,20 @@ def test_a_missing_suite_is_an_internal_error(tmp_path):
     course = load_course(tmp_path / "course.toml").select(["gatez"])
     with pytest.raises(InternalError, match="test_gatez.py"):
         run(course, ROOT / "solutions", include_hidden=True, paths=CoursePaths.of(course))
+
+
+def test_two_suite_folders_in_one_process_each_run_their_own_tests(tmp_path):
+    """After grading with the kit's suites, does a run with another suites folder use that folder's test_gates.py?"""
+    suites = tmp_path / "suites"
+    suites.mkdir()
+    (suites / "test_gates.py").write_text(
+        "import pytest\n\n@pytest.mark.task('only')\ndef test_the_only_one(student):\n    assert student.AND(1, 1) == 1\n")
+    (tmp_path / "course.toml").write_text(
+        'format = 1\nname = "tiny"\n[[exercises]]\nid = "gates"\n[[exercises.tasks]]\nid = "only"\npoints = 1\n')
+    tiny = load_course(tmp_path / "course.toml")
+    kit = load_course(ROOT / "course.toml").select(["gates"])
+    first = run(kit, ROOT / "solutions", include_hidden=False)
+    second = run(tiny, ROOT / "solutions", include_hidden=False,
+                 paths=CoursePaths(exercises=ROOT / "exercises", solutions=ROOT / "solutions", suites=suites))
+    assert len(first.tests) > 1
+    assert [t.name for t in second.tests] == ["test_the_only_one"]
