@@ -1,10 +1,11 @@
 """The `nngrade` command: a thin click group that parses, calls typed functions and maps errors to exit codes."""
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, NoReturn
+from typing import TYPE_CHECKING, Iterator, NoReturn
 
 import click
 
@@ -13,8 +14,9 @@ from autograder.exitcodes import ExitCode
 
 if TYPE_CHECKING:
     from autograder.scoring import Scorecard
+    from autograder.submission import Prepared
 
-FORMATS = ("console", "json")
+FORMATS = ("console", "json", "gradescope", "junit", "csv")
 
 
 class NngradeError(click.ClickException):
@@ -44,30 +46,51 @@ def _data_dir() -> Path | None:
     return folder if folder.is_dir() else None
 
 
-def _grade(course: Course, submission: Path, *, include_hidden: bool) -> Scorecard:
-    """Run and score; grader and submission faults become NngradeErrors."""
-    from autograder.sandbox import SubmissionError, WorkspaceError, open_sandbox
+def _grade(course: Course, submission: Path, *, include_hidden: bool, name: str | None = None) -> Scorecard:
+    """Run and score one folder of modules; grader and submission faults become NngradeErrors."""
+    from autograder.judge import GraderFailed, grade_folder
+    from autograder.sandbox import SubmissionError, WorkspaceError
 
-    data_dir = _data_dir()
     try:
-        # Start the worker first: it boots while the judge imports pytest and collects the suites.
-        sandbox = open_sandbox(course, submission, data_dir)
+        card = grade_folder(course, submission, include_hidden=include_hidden, data_dir=_data_dir(), submission=name)
     except SubmissionError as exc:
         fail(f"Cannot grade this submission: {exc}.", ExitCode.SUBMISSION_INVALID)
     except WorkspaceError as exc:
         fail(f"Cannot grade: the grader {exc}. Nothing was graded or written.", ExitCode.WORKSPACE)
-    from autograder.runner import InternalError, run
-    from autograder.scoring import score
-
-    try:
-        result = run(course, submission, include_hidden=include_hidden, data_dir=data_dir, sandbox=sandbox)
-    except InternalError as exc:
+    except GraderFailed as exc:
         fail(f"The grader itself failed (not the student's fault; please report it): {exc}", ExitCode.INTERNAL)
-    card = score(result, course, submission=str(submission))
     if card.internal_errors:
         # Shown in the report too; the exit code makes sure CI never trusts such a score.
         click.echo(f"nngrade: {len(card.internal_errors)} internal error(s) while grading", err=True)
     return card
+
+
+@contextlib.contextmanager
+def prepared(submission: Path, course: Course) -> Iterator[Prepared]:
+    """The submission as a folder of modules (a .py file or notebooks converted); bad input -> NngradeError."""
+    from autograder.sandbox import SubmissionError, WorkspaceError
+    from autograder.submission import prepare
+
+    try:
+        with prepare(submission, course) as ready:
+            for note in ready.notes:
+                click.echo(f"nngrade: note: {note}", err=True)
+            yield ready
+    except SubmissionError as exc:
+        fail(f"Cannot grade this submission: {exc}.", ExitCode.SUBMISSION_INVALID)
+    except WorkspaceError as exc:
+        fail(f"Cannot grade: the grader {exc}. Nothing was graded or written.", ExitCode.WORKSPACE)
+
+
+def write_output(path: Path, text: str) -> None:
+    """Write a result file atomically; a failure is exit code 6 and earlier results stay as they were."""
+    from autograder.atomic import write_text
+
+    try:
+        write_text(path, text)
+    except OSError as exc:
+        fail(f"Cannot write the results to {path}: {exc.strerror or exc}. Earlier results are untouched.",
+             ExitCode.OUTPUT_FAILED)
 
 
 def _console():  # type: ignore[no-untyped-def]
@@ -85,7 +108,8 @@ def main(ctx: click.Context, course_path: Path | None) -> None:
     """Auto-graded exercises for neural-network fundamentals.
 
     Students: edit exercises/*.py, then run `nngrade check`.
-    Instructors and CI: `nngrade grade PATH --format json`.
+    Instructors and CI: `nngrade grade PATH --format json|gradescope|junit|csv`,
+    `nngrade grade-all SUBMISSIONS/`, `nngrade gradescope build`, `nngrade release DIR`.
     """
     ctx.obj = {"course": course_path}
 
@@ -93,6 +117,25 @@ def main(ctx: click.Context, course_path: Path | None) -> None:
 from autograder.data_cli import data_group  # noqa: E402  (registered after main exists)
 
 main.add_command(data_group)
+
+from autograder.nbgrader_cli import nbgrader_group  # noqa: E402
+
+main.add_command(nbgrader_group)
+
+from autograder.student_cli import hint, status, watch_command  # noqa: E402
+
+for _command in (hint, status, watch_command):
+    main.add_command(_command)
+
+
+def _remember(card: Scorecard) -> None:
+    """Append this check to .nngrade/ history for `nngrade status`; a failure here never fails the check."""
+    from autograder import progress
+
+    try:
+        progress.record(Path.cwd(), card)
+    except OSError as exc:
+        click.echo(f"nngrade: could not record progress in {progress.STATE_DIR}/: {exc.strerror or exc}", err=True)
 
 
 @main.command("list")
@@ -135,6 +178,8 @@ def check(ctx: click.Context, exercises: tuple[str, ...], solutions: bool, path:
     folder = path or (paths.solutions if solutions else paths.exercises)
     card = _grade(course, folder, include_hidden=False)
     console.render(card, _console(), verbose=verbose)
+    if not solutions and path is None:
+        _remember(card)
     if card.internal_errors:
         sys.exit(ExitCode.INTERNAL)
 
@@ -149,54 +194,86 @@ def check(ctx: click.Context, exercises: tuple[str, ...], solutions: bool, path:
 @click.option("--fail-under", type=click.FloatRange(0, 100), metavar="PCT",
               help="Exit with 1 when the score is below PCT percent (for CI gates).")
 @click.option("--public-only", is_flag=True, help="Run only the public tests, as `nngrade check` does.")
+@click.option("--summary", "summary", type=click.Path(path_type=Path, dir_okay=False),
+              help='Also append a Markdown summary to this file (e.g. "$GITHUB_STEP_SUMMARY").')
 @click.pass_context
 def grade(ctx: click.Context, submission: Path, exercises: tuple[str, ...], fmt: str, output: Path | None,
-          fail_under: float | None, public_only: bool) -> None:
-    """Grade SUBMISSION (a folder of modules named like exercises/) with every test, hidden ones included.
+          fail_under: float | None, public_only: bool, summary: Path | None) -> None:
+    """Grade SUBMISSION with every test, hidden ones included.
+
+    SUBMISSION is a folder of modules named like exercises/ (or a repository with
+    them in exercises/), one .py file (graded as the exercise it is named after),
+    or a notebook .ipynb (or a folder of them).
 
     Exit code 0 whenever grading happened, whatever the score.
     """
     course = _course(ctx, exercises)
-    if not submission.exists():
-        fail(f"{submission} does not exist: pass a folder that holds the student's .py files.",
-             ExitCode.SUBMISSION_INVALID)
-    card = _grade(course, submission, include_hidden=not public_only)
+    with prepared(submission, course) as ready:
+        card = _grade(ready.course, ready.folder, include_hidden=not public_only, name=str(submission))
     if card.not_run:
         # A grade must never silently leave out tests: absent data is an error, not points won or lost.
         reason = next(t.message for t in card.tests if t.status.value == "not-run")
         fail(f"{card.not_run} test(s) could not run: {reason}. Nothing was written.", ExitCode.DATA_MISSING)
-    if fmt == "json":
-        from autograder.reporters import json_report
-
-        text = json_report.render(card)
-        if output is None:
-            click.echo(text, nl=False)
-    else:
+    if fmt == "console" and output is None:
         from autograder.reporters import console
 
+        console.render(card, _console())
+    else:
+        text = render(card, ready.course, fmt)
         if output is None:
-            console.render(card, _console())
-            text = ""
+            click.echo(text, nl=False)
         else:
-            from rich.console import Console
-            import io
-
-            buffer = io.StringIO()
-            console.render(card, Console(file=buffer, width=100, no_color=True))
-            text = buffer.getvalue()
-    if output is not None:
-        from autograder.atomic import write_text
+            write_output(output, text)
+    if summary is not None:
+        from autograder.reporters import markdown
 
         try:
-            write_text(output, text)
+            with open(summary, "a", encoding="utf-8") as handle:
+                handle.write(markdown.render(card, title=f"nngrade: {card.course}"))
         except OSError as exc:
-            fail(f"Cannot write the results to {output}: {exc.strerror or exc}. Earlier results are untouched.",
-                 ExitCode.OUTPUT_FAILED)
+            fail(f"Cannot write the summary to {summary}: {exc.strerror or exc}.", ExitCode.OUTPUT_FAILED)
     if card.internal_errors:
         sys.exit(ExitCode.INTERNAL)
     if fail_under is not None and card.percent < fail_under:
         click.echo(f"nngrade: score {card.percent:.1f}% is below --fail-under {fail_under:g}%", err=True)
         sys.exit(ExitCode.BELOW_THRESHOLD)
+
+
+def render(card: Scorecard, course: Course, fmt: str) -> str:
+    """The scorecard as text in one of FORMATS (console: plain, 100 columns, for files)."""
+    if fmt == "json":
+        from autograder.reporters import json_report
+
+        return json_report.render(card)
+    if fmt == "gradescope":
+        from autograder.reporters import gradescope
+
+        return gradescope.render(card, hidden_visibility=course.gradescope_hidden,
+                                 hidden_feedback=course.hidden_feedback)
+    if fmt == "junit":
+        from autograder.reporters import junit
+
+        return junit.render(card)
+    if fmt == "csv":
+        from autograder.reporters import csv_report
+
+        return csv_report.render(card)
+    import io
+
+    from rich.console import Console
+
+    from autograder.reporters import console
+
+    buffer = io.StringIO()
+    console.render(card, Console(file=buffer, width=100, no_color=True))
+    return buffer.getvalue()
+
+
+from autograder.ci_cli import gradescope_group, grade_all, release  # noqa: E402  (they use the helpers above)
+
+main.add_command(grade_all)
+main.add_command(gradescope_group)
+main.add_command(release)
 
 
 def entry() -> None:

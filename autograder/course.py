@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import sys
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import Enum
 from pathlib import Path
 from typing import Any
@@ -99,6 +99,8 @@ class Course:
     """Exercises in course order."""
     hidden_feedback: str = "full"
     """How much of a hidden test's diff a student sees: full, summary or score-only."""
+    gradescope_hidden: str = "after_published"
+    """Gradescope visibility of hidden tasks' tests: hidden, after_due_date, after_published or visible."""
 
     @property
     def root(self) -> Path:
@@ -123,13 +125,14 @@ class Course:
             known = ", ".join(e.id for e in self.exercises)
             raise CourseError(f"unknown exercise {', '.join(unknown)!s}; the course has: {known}")
         chosen = tuple(e for e in self.exercises if e.id in exercise_ids)
-        return Course(self.name, self.path, self.limits, chosen, self.hidden_feedback)
+        return replace(self, exercises=chosen)
 
 
 # --- loading and validation -------------------------------------------------
 
 _LIMIT_KEYS = {"rtol": float, "atol": float, "timeout": float, "memory_mb": int}
 _FEEDBACK_LEVELS = ("full", "summary", "score-only")
+_GRADESCOPE_VISIBILITY = ("hidden", "after_due_date", "after_published", "visible")
 
 
 class _Reader:
@@ -239,17 +242,21 @@ def parse_course(data: dict[str, Any], path: Path) -> Course:
     reader.unknown_keys(defaults, set(_LIMIT_KEYS), "defaults.")
     limits = reader.limits(defaults, "defaults.", Limits())
     feedback = reader.table(data.get("feedback", {}), "feedback")
-    reader.unknown_keys(feedback, {"hidden"}, "feedback.")
+    reader.unknown_keys(feedback, {"hidden", "gradescope_hidden"}, "feedback.")
     hidden_feedback = reader.get(feedback, "hidden", "feedback.", str, "full")
     if hidden_feedback not in _FEEDBACK_LEVELS:
         raise reader.fail("feedback.hidden", f"must be one of {', '.join(_FEEDBACK_LEVELS)}, found {hidden_feedback!r}")
+    gradescope_hidden = reader.get(feedback, "gradescope_hidden", "feedback.", str, "after_published")
+    if gradescope_hidden not in _GRADESCOPE_VISIBILITY:
+        raise reader.fail("feedback.gradescope_hidden",
+                          f"must be one of {', '.join(_GRADESCOPE_VISIBILITY)}, found {gradescope_hidden!r}")
     raw_exercises = reader.get(data, "exercises", "", list)
     exercises = tuple(_parse_exercise(reader, raw, i, limits) for i, raw in enumerate(raw_exercises))
     ids = [e.id for e in exercises]
     duplicates = {i for i in ids if ids.count(i) > 1}
     if duplicates:
         raise reader.fail("exercises", f"exercise id {sorted(duplicates)[0]!r} appears twice")
-    return Course(reader.get(data, "name", "", str), path, limits, exercises, hidden_feedback)
+    return Course(reader.get(data, "name", "", str), path, limits, exercises, hidden_feedback, gradescope_hidden)
 
 
 def load_course(path: Path) -> Course:

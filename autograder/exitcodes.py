@@ -23,3 +23,5 @@ class ExitCode(IntEnum):
     """The grader cannot set up its temporary workspace (disk full, temp folder not writable)."""
     INTERNAL = 70
     """The grader itself failed (EX_SOFTWARE): not the student's fault."""
+    INTERRUPTED = 130
+    """grade-all was stopped (Ctrl-C, SIGTERM); the results written so far are complete, a re-run resumes."""

@@ -8,6 +8,7 @@ single registry and the suites must agree with it.
 from __future__ import annotations
 
 import importlib.util
+import json
 import tempfile
 import zlib
 from pathlib import Path
@@ -21,6 +22,19 @@ from autograder.compare import Checker, Mismatch
 from autograder.course import Course, Task, Visibility
 from autograder.results import Status, TestResult
 from autograder.sandbox import Reply, Sandbox, StudentFault
+
+
+STRIPPED_MANIFEST = Path(__file__).resolve().parent / "suites" / "hidden.json"
+"""Written by `nngrade release` in a student edition: hidden tests cut from the suites, per task key."""
+
+
+def stripped_hidden_tests(manifest: Path = STRIPPED_MANIFEST) -> dict[str, int]:
+    """Hidden tests per 'exercise.task' that a student edition cut out; empty in the instructor's kit."""
+    try:
+        tests = json.loads(manifest.read_text(encoding="utf-8")).get("tests", {})
+    except (OSError, ValueError, AttributeError):
+        return {}
+    return {str(k): int(v) for k, v in tests.items() if isinstance(v, int)} if isinstance(tests, dict) else {}
 
 
 class SuiteError(Exception):
@@ -133,10 +147,14 @@ class GradingPlugin:
             task = task_of(item, self.course)
             covered.add(task.key)
             (keep if self.include_hidden or task.visibility is Visibility.PUBLIC else hidden).append(item)
-        untested = [t.key for t in self.course.tasks() if t.key not in covered]
+        # In a student edition, hidden tasks have no tests here: they were cut out and counted.
+        cut = stripped_hidden_tests()
+        stripped = {t.key: cut[t.key] for t in self.course.tasks()
+                    if t.visibility is Visibility.HIDDEN and t.key not in covered and cut.get(t.key)}
+        untested = [t.key for t in self.course.tasks() if t.key not in covered and t.key not in stripped]
         if untested:
             raise SuiteError(f"task(s) with no test in the suites: {', '.join(untested)}")
-        self.hidden_not_run = len(hidden)
+        self.hidden_not_run = len(hidden) + sum(stripped.values())
         deselected = [i for i in items if i not in keep]
         if deselected:
             config.hook.pytest_deselected(items=deselected)

@@ -6,6 +6,7 @@ rewrite earlier lines; a line cut short by a crash is skipped when read.
 """
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 from dataclasses import asdict, dataclass
@@ -68,6 +69,7 @@ def record(folder: Path, card: Scorecard, when: datetime | None = None) -> None:
     state_dir(folder).mkdir(exist_ok=True)
     fd = os.open(state_dir(folder) / HISTORY_FILE, os.O_RDWR | os.O_CREAT | os.O_APPEND, 0o644)
     try:
+        fcntl.flock(fd, fcntl.LOCK_EX)  # the torn-line check and the append must not interleave with another check
         size = os.fstat(fd).st_size
         if size and os.pread(fd, 1, size - 1) != b"\n":
             lines = "\n" + lines  # a crash left a torn line: start ours on a fresh one, or it is lost too

@@ -67,3 +67,21 @@ def test_hint_ladder_climbs_stops_at_the_top_and_is_remembered(tmp_path):
     assert json.loads((tmp_path / ".nngrade" / "hints.json").read_text()) == {"gates.perceptron": 3}
     progress.reset_hints(tmp_path, [task.key])
     assert progress.next_hint(tmp_path, task) == (1, task.hints[0])
+
+
+def test_check_then_status_and_hint_from_the_command_line(tmp_path, monkeypatch):
+    """After `nngrade check gates` in a folder, do `status` and `hint` show that folder's progress and ladder?"""
+    from click.testing import CliRunner
+
+    from autograder.cli import main
+
+    monkeypatch.chdir(tmp_path)
+    invoke = lambda *args: CliRunner().invoke(main, ["--course", str(ROOT / "course.toml"), *args])  # noqa: E731
+    assert invoke("check", "gates").exit_code == 0
+    shown = invoke("status")
+    assert shown.exit_code == 0 and "0/7" in shown.output and "never checked" in shown.output
+    first, second = invoke("hint", "gates"), invoke("hint", "gates")
+    ladder = COURSE.task("gates", "perceptron").hints
+    assert "Hint 1 of 3 for gates.perceptron" in first.output and ladder[0] in first.output
+    assert "Hint 2 of 3" in second.output and ladder[1] in second.output
+    assert invoke("hint", "gates", "nope").exit_code == 2

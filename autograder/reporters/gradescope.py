@@ -1,0 +1,82 @@
+"""Gradescope's results.json: score, tests[] with name, score, max_score, status, output, visibility.
+
+Public tests are `visible`; hidden tasks' tests get course.toml's
+`[feedback] gradescope_hidden` (default `after_published`), and their output is
+cut to `[feedback] hidden` (full, summary or score-only; `autograder.visibility`).
+Test output is Markdown (`output_format: "md"`), the feedback in a code block so
+numbers line up.
+"""
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+from autograder import __version__
+from autograder.course import Visibility
+from autograder.reporters import markdown
+from autograder.reporters.text import feedback, scrub, title_of
+from autograder.results import Status
+from autograder.scoring import Scorecard, TestScore
+from autograder.visibility import for_students
+
+VISIBILITIES = ("hidden", "after_due_date", "after_published", "visible")
+
+
+def _fence(text: str) -> str:
+    """A Markdown code block that the text itself cannot close."""
+    longest = max((len(run) for run in re.findall(r"`+", text)), default=0)
+    fence = "`" * max(3, longest + 1)
+    return f"{fence}\n{text}\n{fence}"
+
+
+def _test(test: TestScore, hidden_visibility: str) -> dict[str, Any]:
+    hidden = test.visibility is Visibility.HIDDEN
+    return {
+        "name": title_of(test),
+        "score": test.score,
+        "max_score": test.max_score,
+        "status": "passed" if test.status is Status.PASSED else "failed",
+        "output": _fence(feedback(test)) if test.status is not Status.PASSED else "",
+        "output_format": "md",
+        "visibility": hidden_visibility if hidden else "visible",
+        "tags": [test.exercise, f"{test.exercise}.{test.task}"],
+        "extra_data": {"exercise": test.exercise, "task": test.task, "status": test.status.value, "code": test.code},
+    }
+
+
+def to_dict(card: Scorecard, *, hidden_visibility: str = "after_published",
+            hidden_feedback: str = "full") -> dict[str, Any]:
+    """The results.json object for one graded submission."""
+    if hidden_visibility not in VISIBILITIES:
+        raise ValueError(f"hidden_visibility must be one of {', '.join(VISIBILITIES)}")
+    shown = for_students(card, hidden_feedback)
+    return scrub({
+        "score": card.score,
+        "output": markdown.render(card, public_only=hidden_visibility != "visible"),
+        "output_format": "md",
+        "test_output_format": "md",
+        "visibility": "visible",
+        "stdout_visibility": "hidden",
+        "tests": [_test(t, hidden_visibility) for t in shown.tests],
+        "extra_data": {"nngrade": __version__, "max_score": card.max_score, "percent": round(card.percent, 2),
+                       "internal_errors": list(card.internal_errors)},
+    })
+
+
+def failure(message: str) -> dict[str, Any]:
+    """results.json for a submission that could not be graded: zero points and the reason, visible at once."""
+    return scrub({
+        "score": 0.0,
+        "output": f"**This submission could not be graded.**\n\n{message}",
+        "output_format": "md",
+        "visibility": "visible",
+        "stdout_visibility": "hidden",
+        "tests": [],
+        "extra_data": {"nngrade": __version__, "error": message},
+    })
+
+
+def render(card: Scorecard, *, hidden_visibility: str = "after_published", hidden_feedback: str = "full") -> str:
+    return json.dumps(to_dict(card, hidden_visibility=hidden_visibility, hidden_feedback=hidden_feedback),
+                      indent=2, ensure_ascii=False) + "\n"

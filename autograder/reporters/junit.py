@@ -1,0 +1,70 @@
+"""JUnit XML: one <testsuite> per exercise, one <testcase> per test, the feedback as the failure text.
+
+GitHub and GitLab test reports read it. A wrong answer, a stub and a missing
+function are `<failure>`s; an exception or a timeout in the student's code is an
+`<error>`; a test that could not run here is `<skipped>`. Each suite carries its
+points as `<properties>` (score, max_score), so a job summary can show the grade.
+"""
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+
+from autograder.reporters.text import clean, feedback, points, summary_line
+from autograder.results import Status
+from autograder.scoring import Scorecard, TestScore
+
+_FAILURES = {Status.FAILED, Status.NOT_IMPLEMENTED, Status.MISSING}
+_ERRORS = {Status.ERROR, Status.TIMEOUT}
+
+
+def _testcase(test: TestScore) -> ET.Element:
+    case = ET.Element("testcase", classname=clean(f"{test.exercise}.{test.task}"), name=clean(test.name),
+                      time="0")
+    # Points in a property: GitLab and most viewers show testcase properties; none needs them to parse.
+    properties = ET.SubElement(case, "properties")
+    ET.SubElement(properties, "property", name="score", value=points(test.score))
+    ET.SubElement(properties, "property", name="max_score", value=points(test.max_score))
+    ET.SubElement(properties, "property", name="visibility", value=test.visibility.value)
+    if test.status is Status.PASSED:
+        return case
+    if test.status is Status.NOT_RUN:
+        ET.SubElement(case, "skipped", message=clean(test.message))
+        return case
+    tag = "error" if test.status in _ERRORS or test.code == "internal-error" else "failure"
+    element = ET.SubElement(case, tag, message=clean(test.message), type=clean(test.code or test.status.value))
+    element.text = clean(feedback(test))
+    return case
+
+
+def to_element(card: Scorecard) -> ET.Element:
+    """The <testsuites> element of one graded submission."""
+    def count(tests: list[TestScore], kind: set[Status]) -> str:
+        return str(sum(t.status in kind for t in tests))
+
+    root = ET.Element("testsuites", name=clean(f"nngrade: {card.course}"))
+    all_tests: list[TestScore] = []
+    for exercise in card.exercises:
+        tests = [t for t in card.tests if t.exercise == exercise.id]
+        all_tests += tests
+        suite = ET.SubElement(root, "testsuite", name=exercise.id, tests=str(len(tests)),
+                              failures=count(tests, _FAILURES), errors=count(tests, _ERRORS),
+                              skipped=count(tests, {Status.NOT_RUN}), time="0")
+        properties = ET.SubElement(suite, "properties")
+        for name, value in (("title", exercise.title), ("score", points(exercise.score)),
+                            ("max_score", points(exercise.max_score))):
+            ET.SubElement(properties, "property", name=name, value=clean(value))
+        suite.extend(_testcase(t) for t in tests)
+    root.set("tests", str(len(all_tests)))
+    root.set("failures", count(all_tests, _FAILURES))
+    root.set("errors", count(all_tests, _ERRORS))
+    root.set("skipped", count(all_tests, {Status.NOT_RUN}))
+    root.set("time", "0")
+    return root
+
+
+def render(card: Scorecard) -> str:
+    root = to_element(card)
+    ET.indent(root)
+    body = ET.tostring(root, encoding="unicode")
+    comment = clean(f"nngrade {card.submission}: {summary_line(card)}").replace("--", "- -")
+    return f'<?xml version="1.0" encoding="utf-8"?>\n<!-- {comment} -->\n{body}\n'

@@ -1,0 +1,43 @@
+"""A short Markdown summary of a Scorecard: a row per exercise, the total, the hidden tests not run.
+
+Used for Gradescope's submission-wide output and for CI job summaries
+(`nngrade grade ... --summary "$GITHUB_STEP_SUMMARY"`).
+"""
+from __future__ import annotations
+
+from autograder.course import Visibility
+from autograder.reporters.text import clean, points, summary_line
+from autograder.results import Status
+from autograder.scoring import Scorecard
+
+
+def _cell(text: str) -> str:
+    return clean(text).replace("|", "\\|").replace("\n", " ")
+
+
+def render(card: Scorecard, *, title: str | None = None, public_only: bool = False) -> str:
+    """The table and the total; `public_only` tallies public tests alone (hidden results not yet released)."""
+    lines = [f"### {_cell(title)}", ""] if title else []
+    lines += ["| exercise | points | tests passed |", "|---|---:|---:|"]
+    shown = [t for t in card.tests if not public_only or t.visibility is Visibility.PUBLIC]
+    total_won = total_offered = 0.0
+    for exercise in card.exercises:
+        tests = [t for t in shown if t.exercise == exercise.id]
+        passed = sum(t.status is Status.PASSED for t in tests)
+        # Task tallies, not sums of per-test shares: a third of a point three times is one point.
+        tasks = [t for t in exercise.tasks if not public_only or t.visibility is Visibility.PUBLIC]
+        won, offered = round(sum(t.score for t in tasks), 4), round(sum(t.max_score for t in tasks), 4)
+        total_won, total_offered = total_won + won, total_offered + offered
+        lines.append(f"| {_cell(exercise.id)} — {_cell(exercise.title)} | "
+                     f"{points(won)} / {points(offered)} | {passed} / {len(tests)} |")
+    lines.append("")
+    if public_only:
+        hidden = len(card.tests) - len(shown)
+        lines.append(f"**Public tests: {points(round(total_won, 4))} / {points(round(total_offered, 4))} points.**")
+        if hidden:
+            lines.append(f"{hidden} hidden test(s) also ran; their results are shown when grades are published.")
+    else:
+        lines.append(f"**{summary_line(card)}**")
+    if card.internal_errors:
+        lines += ["", "The grader itself failed on some tests. This is not the student's fault; please report it."]
+    return "\n".join(lines) + "\n"

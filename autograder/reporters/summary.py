@@ -1,0 +1,61 @@
+"""The end-of-run summary of grade-all: counts, mean, median, the distribution, what could not be graded."""
+from __future__ import annotations
+
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+from autograder.batch import Outcome, Summary
+
+BAR_WIDTH = 30
+
+
+def _percent(value: float | None) -> str:
+    return "-" if value is None else f"{value:.1f}%"
+
+
+def render(summary: Summary, console: Console, *, results: str = "", csv: str = "") -> None:
+    """Print the figures, the histogram, and one row per submission that was not graded."""
+    figures = Table(show_header=False, box=None, pad_edge=False)
+    figures.add_column(style="bold")
+    figures.add_column()
+    figures.add_row("submissions", f"{summary.count} ({summary.graded_now} graded now, "
+                                   f"{summary.kept} unchanged since an earlier run)")
+    for status, count in summary.by_status.items():
+        if count and status != "graded":
+            figures.add_row(status, str(count))
+    figures.add_row("graded", str(summary.by_status.get("graded", 0)))
+    figures.add_row("mean", _percent(summary.mean))
+    figures.add_row("median", _percent(summary.median))
+    figures.add_row("range", f"{_percent(summary.low)} to {_percent(summary.high)}")
+    console.print(figures)
+
+    if any(summary.histogram):
+        console.print()
+        peak = max(summary.histogram)
+        for i, count in enumerate(summary.histogram):
+            label = f"{10 * i:>3}-{10 * i + 10}%" if i < 9 else " 90-100%"
+            bar = "█" * round(BAR_WIDTH * count / peak) if count else ""
+            console.print(Text(f"  {label:>8} ") + Text(bar, style="cyan") + Text(f" {count}" if count else ""))
+
+    if summary.problems:
+        console.print()
+        table = Table(title="Not graded", title_justify="left")
+        table.add_column("submission", no_wrap=True)
+        table.add_column("status", no_wrap=True)
+        table.add_column("why")
+        for outcome in summary.problems:
+            table.add_row(Text(outcome.name), Text(outcome.status, style="red" if outcome.status != "invalid"
+                                                   else "yellow"), Text(_first_line(outcome)))
+        console.print(table)
+    if results or csv:
+        console.print()
+        if results:
+            console.print(Text(f"results: {results}", style="dim"))
+        if csv:
+            console.print(Text(f"csv: {csv}", style="dim"))
+
+
+def _first_line(outcome: Outcome) -> str:
+    text = outcome.message.strip().splitlines()[0] if outcome.message.strip() else ""
+    return text if len(text) <= 300 else text[:300] + " ..."

@@ -1,0 +1,92 @@
+"""Plain-text feedback of one test, shared by the formats that carry text (JUnit, Gradescope)."""
+from __future__ import annotations
+
+import dataclasses
+import re
+from enum import Enum
+from typing import Any, TypeVar
+
+from autograder.results import Status
+from autograder.scoring import Scorecard, TestScore
+
+T = TypeVar("T")
+
+def points(value: float) -> str:
+    """2, 0.5, 1.33: points as people write them."""
+    return f"{value:g}" if value == int(value) else f"{value:.2f}"
+
+
+def feedback(test: TestScore) -> str:
+    """What a student reads about one test: nothing when passed, else the message and every detail it has.
+
+    (Hidden tests are cut to course.toml's `[feedback] hidden` level before, by `autograder.visibility`.)
+    """
+    if test.status is Status.PASSED:
+        return ""
+    lines = [test.message + (f"  [{test.code}]" if test.code else "")]
+    fb = test.feedback
+    if fb is not None:
+        for label, value in (("checked", fb.what), ("input", fb.inputs), ("expected", fb.expected),
+                             ("got", fb.got)):
+            if value:
+                lines.append(f"{label:>9}: {value}")
+        lines.extend(f"           {line}" for line in fb.details)
+        if fb.steps:
+            lines.append("step by step:")
+            width = max(len(row.label) for row in fb.steps)
+            for row in fb.steps:
+                mark = "ok" if row.verdict == "ok" else "XX"
+                note = "   <- first divergence" if row.verdict == "DIVERGES" else ""
+                lines.append(f"  {mark} {row.label:<{width}}  expected {row.expected}   got {row.got}{note}")
+    if test.trace:
+        lines.append("traceback (your code):")
+        lines.append(test.trace)
+    if test.hint:
+        lines.append(f"     hint: {test.hint}")
+    return "\n".join(lines)
+
+
+def title_of(test: TestScore) -> str:
+    """exercise · task · test name, the way every report names a test."""
+    return f"{test.exercise} · {test.task} · {test.name}"
+
+
+def summary_line(card: Scorecard) -> str:
+    """`Total: 40 / 102 points (39.2%)`, plus the hidden tests that did not run, if any."""
+    line = f"Total: {points(card.score)} / {points(card.max_score)} points ({card.percent:.1f}%)"
+    if card.hidden_not_run:
+        line += f"; {card.hidden_not_run} hidden test(s) did not run here and run when your work is graded"
+    return line
+
+
+_NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+
+
+def clean(text: str) -> str:
+    """Student-made text made safe for any file: lone surrogates and control characters become U+FFFD."""
+    return _NOT_XML.sub("\ufffd", text)
+
+
+def scrub(value: Any) -> Any:
+    """`clean` applied to every string of a JSON-like value (dict keys too)."""
+    if isinstance(value, str):
+        return clean(value)
+    if isinstance(value, dict):
+        return {scrub(k): scrub(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [scrub(v) for v in value]
+    return value
+
+
+def scrub_card(value: T) -> T:
+    """`clean` applied to every string in a Scorecard (or any frozen dataclass tree): safe for every reporter."""
+    if isinstance(value, Enum):
+        return value
+    if isinstance(value, str):
+        return clean(value)  # type: ignore[return-value]
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        changes = {f.name: scrub_card(getattr(value, f.name)) for f in dataclasses.fields(value) if f.init}
+        return dataclasses.replace(value, **changes)  # type: ignore[return-value]
+    if isinstance(value, tuple):
+        return tuple(scrub_card(v) for v in value)  # type: ignore[return-value]
+    return value

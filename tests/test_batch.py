@@ -1,0 +1,265 @@
+"""grade-all: a class graded in parallel, one complete result file each, resumable after SIGKILL, shardable."""
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+import pytest
+
+from autograder.batch import Entry, discover, parse_shard, shard
+from autograder.exitcodes import ExitCode
+from conftest import CASES, ROOT
+
+SOLUTION = (ROOT / "solutions" / "gates.py").read_text()
+STUB = (ROOT / "exercises" / "gates.py").read_text()
+BUGGY = (CASES / "gates" / "xor_is_or" / "gates.py").read_text()  # XOR written as OR: loses points
+
+
+def notebook(source: str) -> str:
+    """A minimal nbformat-4 notebook with one code cell, as plain JSON."""
+    cell = {"cell_type": "code", "execution_count": None, "metadata": {}, "outputs": [],
+            "source": source.splitlines(keepends=True)}
+    return json.dumps({"cells": [cell], "metadata": {}, "nbformat": 4, "nbformat_minor": 5})
+
+
+def has_notebooks() -> bool:
+    try:
+        import autograder.notebook  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def make_class(folder: Path, students: dict[str, str], *, suffix: str = "") -> dict[str, str]:
+    """One folder per student holding gates.py with `students[name]` as its source."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, source in students.items():
+        (folder / name).mkdir()
+        (folder / name / "gates.py").write_text(source + suffix)
+    return students
+
+
+def grade_all(submissions: Path, out: Path, *args: str, env: dict[str, str] | None = None,
+              ) -> subprocess.CompletedProcess[str]:
+    command = [sys.executable, "-m", "autograder", "--course", str(ROOT / "course.toml"), "grade-all",
+               str(submissions), "--out", str(out), "-e", "gates", *args]
+    return subprocess.run(command, capture_output=True, text=True, env=env, timeout=600)
+
+
+def results(out: Path) -> dict[str, dict]:
+    """Every result file, parsed (a half-written file would fail here)."""
+    return {p.name.removesuffix(".json"): json.loads(p.read_text()) for p in out.glob("*.json")}
+
+
+def scores(out: Path) -> dict[str, float | None]:
+    return {name: record.get("score") for name, record in results(out).items()}
+
+
+# --- pure pieces --------------------------------------------------------------------------------
+
+def test_discover_finds_folders_notebooks_and_py_files_and_skips_the_rest(tmp_path):
+    """Is every folder, .ipynb and .py file a submission, and are hidden names, other files and the results
+    folder left out?"""
+    for name in ("alice", "bob", ".git", "_scratch", "results"):
+        (tmp_path / name).mkdir()
+    for name in ("carol.py", "dave.ipynb", "notes.txt", ".DS_Store"):
+        (tmp_path / name).write_text("")
+    found = [e.name for e in discover(tmp_path, exclude=[tmp_path / "results"])]
+    assert found == ["alice", "bob", "carol.py", "dave.ipynb"]
+
+
+def test_shards_partition_the_class_the_same_way_every_time():
+    """Do the N shards cover every submission exactly once, whatever order the listing came in?"""
+    entries = [Entry(f"s{i:02d}", Path(f"s{i:02d}")) for i in range(23)]
+    parts = [shard(list(reversed(entries)) if k % 2 else entries, k, 4) for k in range(1, 5)]
+    names = [e.name for part in parts for e in part]
+    assert sorted(names) == [e.name for e in entries] and len(set(names)) == len(names)
+    assert max(map(len, parts)) - min(map(len, parts)) <= 1
+    assert parse_shard("2/4") == (2, 4)
+    for bad in ("0/3", "4/3", "a/b", "3"):
+        with pytest.raises(ValueError):
+            parse_shard(bad)
+
+
+# --- a class graded ---------------------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def graded_class(tmp_path_factory):
+    """A small class graded once: correct, stub, buggy, a loose .py, a notebook, an empty folder."""
+    root = tmp_path_factory.mktemp("class")
+    submissions, out = root / "submissions", root / "results"
+    make_class(submissions, {"alice": SOLUTION, "bob": STUB, "carol": BUGGY})
+    (submissions / "dave.py").write_text(SOLUTION)
+    if has_notebooks():
+        (submissions / "erin.ipynb").write_text(notebook(SOLUTION))
+    (submissions / "frank").mkdir()
+    (submissions / "frank" / "README.txt").write_text("forgot the code")
+    done = grade_all(submissions, out, "--jobs", "2", "--csv", str(root / "grades.csv"))
+    return submissions, out, root / "grades.csv", done
+
+
+def test_grade_all_writes_one_complete_result_per_submission(graded_class):
+    """Does every submission get one complete JSON result with the right score, and the one that cannot be
+    graded a result saying why, with exit code 0?"""
+    submissions, out, _, done = graded_class
+    assert done.returncode == 0, done.stderr
+    found = results(out)
+    expected = {"alice", "bob", "carol", "dave.py", "frank"} | ({"erin.ipynb"} if has_notebooks() else set())
+    assert set(found) == expected
+    assert found["alice"]["score"] == found["dave.py"]["score"] == 10 and found["bob"]["score"] == 0
+    assert 0 < found["carol"]["score"] < 10
+    if has_notebooks():
+        assert found["erin.ipynb"]["score"] == 10
+    assert found["frank"]["batch"]["status"] == "invalid" and "none of the course's modules" in \
+        found["frank"]["batch"]["message"]
+    assert all(r["batch"]["hash"] and r["batch"]["grader"] for r in found.values())
+    assert not [p for p in out.iterdir() if p.name.startswith(".")]
+
+
+def test_summary_and_csv(graded_class):
+    """Does the summary give the count, mean, median and the submission that errored, and the CSV a row each?"""
+    _, out, grades, done = graded_class
+    for words in ("submissions", "mean", "median", "Not graded", "frank", "none of the course's modules"):
+        assert words in done.stdout
+    rows = {row["submission"]: row for row in csv.DictReader(io.StringIO(grades.read_text()))}
+    assert set(rows) == set(results(out))
+    assert rows["alice"]["gates"] == rows["alice"]["total"] == "10" and rows["frank"]["total"] == ""
+    assert rows["frank"]["status"] == "invalid"
+
+
+def test_a_rerun_skips_unchanged_submissions_and_regrades_changed_ones(graded_class, tmp_path):
+    """Does a re-run keep results whose submission is unchanged, and grade again the one that changed?"""
+    submissions, out, _, _ = graded_class
+    copy_in, copy_out = tmp_path / "submissions", tmp_path / "results"
+    shutil.copytree(submissions, copy_in)
+    shutil.copytree(out, copy_out)
+    before = {p.name: p.read_bytes() for p in copy_out.glob("*.json")}
+    (copy_in / "bob" / "gates.py").write_text(SOLUTION)  # bob finally did the work
+    done = grade_all(copy_in, copy_out, "--jobs", "1")
+    assert done.returncode == 0, done.stderr
+    assert "1 graded now" in done.stdout
+    after = {p.name: p.read_bytes() for p in copy_out.glob("*.json")}
+    assert {name for name in after if after[name] != before[name]} == {"bob.json"}
+    assert json.loads(after["bob.json"])["score"] == 10
+
+
+def test_shard_csvs_concatenate_into_the_class_csv(graded_class, tmp_path):
+    """Do the CSVs of --shard 1/2 and 2/2 concatenate (header once) into the rows of the unsharded CSV?"""
+    submissions, out, grades, _ = graded_class
+    shutil.copytree(out, tmp_path / "results")
+    parts = []
+    for k in (1, 2):
+        target = tmp_path / f"grades-{k}.csv"
+        done = grade_all(submissions, tmp_path / "results", "--shard", f"{k}/2", "--csv", str(target))
+        assert done.returncode == 0, done.stderr
+        parts.append(target.read_text())
+    assert not parts[1].startswith("submission,")
+    joined = list(csv.reader(io.StringIO("".join(parts))))
+    whole = list(csv.reader(io.StringIO(grades.read_text())))
+    assert joined[0] == whole[0] and sorted(joined[1:]) == sorted(whole[1:])
+
+
+def test_unwritable_results_folder_is_a_clear_error(graded_class, tmp_path):
+    """Does a results folder that cannot be created give exit code 6 and a message, not a traceback?"""
+    submissions, _, _, _ = graded_class
+    (tmp_path / "a-file").write_text("not a folder")
+    done = grade_all(submissions, tmp_path / "a-file" / "results")
+    assert done.returncode == ExitCode.OUTPUT_FAILED
+    assert "Cannot create the results folder" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_missing_submissions_folder_is_a_clear_error(tmp_path):
+    """Does a SUBMISSIONS folder that does not exist, or holds nothing, give exit code 4 and a message?"""
+    done = grade_all(tmp_path / "nowhere", tmp_path / "out")
+    assert done.returncode == ExitCode.SUBMISSION_INVALID and "is not a folder" in done.stderr
+    (tmp_path / "empty").mkdir()
+    done = grade_all(tmp_path / "empty", tmp_path / "out")
+    assert done.returncode == ExitCode.SUBMISSION_INVALID and "holds no submissions" in done.stderr
+
+
+# --- faults ----------------------------------------------------------------------------------------------
+
+def judges_alive(marker: str) -> list[int]:
+    """Pids of processes whose environment carries `marker` (the judges of one test's grade-all)."""
+    alive = []
+    for environ in Path("/proc").glob("[0-9]*/environ"):
+        try:
+            if marker.encode() in environ.read_bytes():
+                alive.append(int(environ.parent.name))
+        except OSError:
+            continue
+    return alive
+
+
+def test_sigkill_mid_run_then_resume_loses_and_duplicates_nothing(tmp_path):
+    """After kill -9 of grade-all in the middle of a run, is every result file complete, are the judges gone, and
+    does the re-run grade exactly the rest, leaving the finished results untouched?"""
+    students = {f"s{i:02d}": (SOLUTION, STUB, BUGGY)[i % 3] for i in range(18)}
+    # Each import takes 0.3 s, so the run lasts a few seconds and is killed in the middle.
+    make_class(tmp_path / "submissions", students, suffix="\nimport time\ntime.sleep(0.3)\n")
+    out = tmp_path / "results"
+    marker = f"NNGRADE_TEST_{uuid.uuid4().hex}"
+    env = {**os.environ, marker: "1"}
+    command = [sys.executable, "-m", "autograder", "--course", str(ROOT / "course.toml"), "grade-all",
+               str(tmp_path / "submissions"), "--out", str(out), "-e", "gates", "--jobs", "2"]
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
+    deadline = time.monotonic() + 120
+    while len(list(out.glob("*.json"))) < 4 and process.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.02)
+    os.kill(process.pid, signal.SIGKILL)
+    process.wait()
+    survivors = {p.name: p.read_bytes() for p in out.glob("*.json")}
+    assert 4 <= len(survivors) < len(students), "the run was not interrupted in the middle"
+    for data in survivors.values():
+        assert json.loads(data)["batch"]["status"] == "graded"  # complete under its final name
+    for _ in range(200):  # the judges notice their parent is gone and leave, with their sandbox workers
+        if not judges_alive(marker):
+            break
+        time.sleep(0.05)
+    assert judges_alive(marker) == []
+
+    done = grade_all(tmp_path / "submissions", out, "--jobs", "2")
+    assert done.returncode == 0, done.stderr
+    assert f"{len(students) - len(survivors)} graded now" in done.stdout
+    final = results(out)
+    assert set(final) == set(students)
+    assert {p.name for p in out.iterdir()} == {f"{name}.json" for name in students}  # no temp file left
+    for name, data in survivors.items():
+        assert (out / name).read_bytes() == data  # graded once, never again
+    expected = {SOLUTION: 10, STUB: 0}
+    for name, source in students.items():
+        if source in expected:
+            assert final[name]["score"] == expected[source]
+        else:
+            assert 0 < final[name]["score"] < 10
+
+
+def test_hostile_submissions_do_not_stop_the_others(tmp_path):
+    """With a submission that loops forever, one that kills its own process and one that prints fake results
+    in the class, are the others graded in full and the hostile ones given nothing (the looping one reported
+    as timed out)?"""
+    loops = SOLUTION.replace("def perceptron(", "def _unused(") + "\n\ndef perceptron(x, w, b):\n    while True:\n" \
+                                                                    "        pass\n"
+    students = {
+        "good-1": SOLUTION, "good-2": SOLUTION, "loops": loops,
+        "exits": "import os\nos._exit(0)\n",
+        "fakes": 'print(\'{"score": 100, "max_score": 10}\')\n' + STUB,
+    }
+    make_class(tmp_path / "submissions", students)
+    done = grade_all(tmp_path / "submissions", tmp_path / "results", "--jobs", "2", "--timeout", "8")
+    assert done.returncode == 0, done.stderr
+    found = results(tmp_path / "results")
+    assert set(found) == set(students)
+    assert found["good-1"]["score"] == found["good-2"]["score"] == 10
+    assert found["exits"]["score"] == found["fakes"]["score"] == 0
+    assert found["loops"]["batch"]["status"] == "timeout" and "8 s" in found["loops"]["batch"]["message"]
+    assert "timeout" in done.stdout
