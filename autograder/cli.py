@@ -40,7 +40,7 @@ def _course(ctx: click.Context, exercises: tuple[str, ...] = ()) -> Course:
 
 
 def _data_dir() -> Path | None:
-    from autograder.mnist_data import data_dir
+    from autograder.datadir import data_dir
 
     folder = data_dir()
     return folder if folder.is_dir() else None

@@ -6,8 +6,12 @@ from pathlib import Path
 
 import click
 
-from autograder import mnist_data
+from typing import TYPE_CHECKING
+
 from autograder.exitcodes import ExitCode
+
+if TYPE_CHECKING:  # mnist_data pulls in urllib and http: imported by the data commands only
+    from autograder import mnist_data
 
 
 class DataError(click.ClickException):
@@ -32,6 +36,8 @@ def _report(checks: list[mnist_data.FileCheck]) -> None:
 @click.option("--dir", "folder", type=click.Path(path_type=Path, file_okay=False), help="Folder to check.")
 def verify(folder: Path | None) -> None:
     """Check the four MNIST files by the sha256 of their unpacked content."""
+    from autograder import mnist_data
+
     target = mnist_data.data_dir(folder)
     checks = mnist_data.verify(target)
     click.echo(f"MNIST data in {target}:")
@@ -52,6 +58,8 @@ def verify(folder: Path | None) -> None:
 def fetch(folder: Path | None, mirrors: tuple[str, ...], timeout: float) -> None:
     """Download the MNIST files that are missing or corrupt, verify them, and move them into place atomically."""
     from rich.progress import BarColumn, DownloadColumn, Progress, TaskID, TimeRemainingColumn, TransferSpeedColumn
+
+    from autograder import mnist_data
 
     target = mnist_data.data_dir(folder)
     columns = ("{task.description}", BarColumn(), DownloadColumn(), TransferSpeedColumn(), TimeRemainingColumn())

@@ -40,7 +40,7 @@ __all__ = [
     "verify",
 ]
 
-ENV_VAR = "NNGRADE_DATA"
+from autograder.datadir import ENV_VAR, data_dir  # re-exported: the CLI finds the folder without urllib
 
 CHUNK_SIZE = 1 << 16
 # A broken or hostile mirror could stream forever; the largest MNIST file is ~10 MB.
@@ -156,28 +156,6 @@ class DataUnavailable(Exception):
             f"({', '.join(all_names)}) into a folder and set {ENV_VAR}=/that/folder, "
             f"then run `nngrade data verify`."
         )
-
-
-def data_dir(explicit: str | Path | None = None) -> Path:
-    """The folder holding the MNIST files: `explicit`, else $NNGRADE_DATA, else a per-user cache folder."""
-    if explicit is not None and str(explicit) != "":
-        return Path(explicit).expanduser()
-    env = os.environ.get(ENV_VAR)
-    if env:
-        return Path(env).expanduser()
-    return _cache_root() / "nngrade" / "mnist"
-
-
-def _cache_root() -> Path:
-    xdg = os.environ.get("XDG_CACHE_HOME")
-    # The XDG spec says a relative value is invalid and must be ignored.
-    if xdg and os.path.isabs(xdg):
-        return Path(xdg)
-    if sys.platform == "darwin":
-        return Path.home() / "Library" / "Caches"
-    if sys.platform == "win32" and os.environ.get("LOCALAPPDATA"):
-        return Path(os.environ["LOCALAPPDATA"])
-    return Path.home() / ".cache"
 
 
 def verify(folder: str | Path, files: Sequence[MnistFile] = MNIST_FILES) -> list[FileCheck]:

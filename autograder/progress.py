@@ -14,9 +14,13 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+from typing import TYPE_CHECKING
+
 from autograder.atomic import write_text
-from autograder.course import Task
-from autograder.scoring import Scorecard
+
+if TYPE_CHECKING:  # runtime imports would pull numpy in before `nngrade check` starts its worker
+    from autograder.course import Task
+    from autograder.scoring import Scorecard
 
 STATE_DIR = ".nngrade"
 HISTORY_FILE = "history.jsonl"
