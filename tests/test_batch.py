@@ -263,3 +263,52 @@ def test_hostile_submissions_do_not_stop_the_others(tmp_path):
     assert found["exits"]["score"] == found["fakes"]["score"] == 0
     assert found["loops"]["batch"]["status"] == "timeout" and "8 s" in found["loops"]["batch"]["message"]
     assert "timeout" in done.stdout
+
+
+def test_kills_at_random_points_converge_to_the_uninterrupted_grades(tmp_path):
+    """After several kill -9 at random moments and a final run, are the grades exactly those of a run never
+    interrupted, with every file complete and no temporary file left?"""
+    import random
+
+    students = {f"s{i:02d}": (SOLUTION, STUB, BUGGY)[i % 3] for i in range(12)}
+    make_class(tmp_path / "submissions", students, suffix="\nimport time\ntime.sleep(0.2)\n")
+    reference = grade_all(tmp_path / "submissions", tmp_path / "reference", "--jobs", "2")
+    assert reference.returncode == 0, reference.stderr
+    out = tmp_path / "results"
+    command = [sys.executable, "-m", "autograder", "--course", str(ROOT / "course.toml"), "grade-all",
+               str(tmp_path / "submissions"), "--out", str(out), "-e", "gates", "--jobs", "2"]
+    chance = random.Random(8)  # seeded: the same kill points every run of this test
+    for _ in range(3):
+        process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        time.sleep(chance.uniform(0.3, 2.5))
+        os.kill(process.pid, signal.SIGKILL)
+        process.wait()
+        for data in results(out).values():  # whatever exists after a kill is whole
+            assert data["batch"]["status"] == "graded"
+    final = grade_all(tmp_path / "submissions", out, "--jobs", "2")
+    assert final.returncode == 0, final.stderr
+    assert scores(out) == scores(tmp_path / "reference")
+    assert {p.name for p in out.iterdir()} == {f"{name}.json" for name in students}
+
+
+def test_full_disk_stops_with_exit_6_and_keeps_earlier_results(tmp_path):
+    """When result files can no longer be written (disk full), does grade-all stop with exit 6, a message,
+    and leave every earlier result byte for byte, with no temporary file?"""
+    import resource
+
+    students = {"a": SOLUTION, "b": STUB, "c": BUGGY}
+    make_class(tmp_path / "submissions", students)
+    out = tmp_path / "results"
+    assert grade_all(tmp_path / "submissions", out).returncode == 0
+    before = {p.name: p.read_bytes() for p in out.iterdir()}
+    (tmp_path / "submissions" / "b" / "gates.py").write_text(SOLUTION)  # b changed: must be graded again
+
+    def full_disk() -> None:  # a result file is ~6 KB; the submission copy in the sandbox ~1.3 KB
+        resource.setrlimit(resource.RLIMIT_FSIZE, (4096, 4096))
+
+    command = [sys.executable, "-m", "autograder", "--course", str(ROOT / "course.toml"), "grade-all",
+               str(tmp_path / "submissions"), "--out", str(out), "-e", "gates"]
+    done = subprocess.run(command, capture_output=True, text=True, preexec_fn=full_disk, timeout=300)
+    assert done.returncode == ExitCode.OUTPUT_FAILED, done.stdout + done.stderr
+    assert "Traceback" not in done.stderr
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == before
