@@ -10,18 +10,18 @@ from __future__ import annotations
 import enum
 import gzip
 import hashlib
-import http.client
 import os
 import secrets
 import sys
 import time
-import urllib.error
-import urllib.request
 import zlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Optional
+from typing import TYPE_CHECKING, Optional
+
+if TYPE_CHECKING:  # urllib and http are imported where a download happens: the suites only need `require`
+    import http.client
 
 __all__ = [
     "DEFAULT_MIRRORS",
@@ -299,6 +299,10 @@ def _download_verified(
 
 def _download(url: str, dest: Path, name: str, progress: Progress | None, timeout: float) -> str:
     """Stream `url` into the new file `dest`; return the sha256 of the bytes received."""
+    import http.client
+    import urllib.error
+    import urllib.request
+
     request = urllib.request.Request(url, headers={"User-Agent": "nngrade"})
     # A fresh opener per call honours the proxy settings of the current environment.
     opener = urllib.request.build_opener()
