@@ -133,7 +133,7 @@ def expect_close(got: Any, expected: Any, *, what: str, inputs: Any = None, rtol
     for mistake in mistakes:  # a known mistake explains the failure better than any diff
         if not _matches(arr, want, rtol, atol) and _matches(arr, mistake.value, rtol, atol):
             raise _fail(mistake.code, f"{what}: this is a known mistake ({mistake.code})",
-                        what, inputs, expected, got, hint=mistake.hint)
+                        what, inputs, expected, got, _curve(arr, want), hint=mistake.hint)
     if arr.shape != want.shape:
         raise _fail("shape-mismatch", f"{what}: expected shape {want.shape}, got {arr.shape}",
                     what, inputs, expected, got, hint=hint)
@@ -162,7 +162,29 @@ def expect_close(got: Any, expected: Any, *, what: str, inputs: Any = None, rtol
         f"{int(wrong.sum())} of {wrong.size} element(s) differ; worst at index {_index(worst, arr.shape)}: "
         f"expected {want.reshape(-1)[worst]:.8g}, got {values.reshape(-1)[worst]:.8g}",
     )
+    details += _curve(arr, want)
     raise _fail(code, f"{what}: values differ from the expected ones", what, inputs, expected, got, details, hint)
+
+
+_BARS = "▁▂▃▄▅▆▇█"
+
+
+def sparkline(difference: np.ndarray, width: int = 40) -> str:
+    """|got - expected| along a 1-D input as a text sparkline, so a student sees *where* it goes wrong."""
+    size = np.abs(np.nan_to_num(difference, nan=np.inf, posinf=np.inf, neginf=np.inf)).astype(np.float64)
+    buckets = [chunk.max() for chunk in np.array_split(size, min(width, size.size))]
+    finite = [b for b in buckets if np.isfinite(b)]
+    top = max(finite) if finite else 0.0
+    if top == 0:
+        return "".join("█" if not np.isfinite(b) else "▁" for b in buckets)
+    return "".join("█" if not np.isfinite(b) else _BARS[min(int(b / top * 7.999), 7)] for b in buckets)
+
+
+def _curve(got: np.ndarray, want: np.ndarray) -> tuple[str, ...]:
+    """A sparkline detail for 1-D results of the expected shape (none otherwise)."""
+    if want.ndim != 1 or want.size < 4 or got.shape != want.shape:
+        return ()
+    return (f"difference along the input  {sparkline(got.astype(np.float64) - want)}",)
 
 
 def expect_integer(got: Any, *, what: str, inputs: Any = None, expected: Any = None,

@@ -79,3 +79,13 @@ def test_a_float32_mistake_is_still_named():
     fb = feedback_of(lambda: expect_close(wrong, [5.0, 5.0, 5.0], what="m", rtol=1e-9, atol=0,
                                           mistakes=(Mistake("known", np.array([1.0, 2.0, 7.0]) / 3, "fix"),)))
     assert fb.code == "known"
+
+
+def test_a_sparkline_shows_where_a_1d_result_goes_wrong():
+    """Does a failing 1-D check carry a sparkline whose tall bars sit where the values differ?"""
+    x = np.linspace(-5, 5, 40)
+    wrong = np.where(x > 3, x + 1.0, x)  # wrong only on the right-hand side
+    fb = feedback_of(lambda: expect_close(wrong, x, what="f(x)"))
+    line = next(d for d in fb.details if d.startswith("difference along the input"))
+    bars = line.split()[-1]
+    assert len(bars) == 40 and set(bars[:30]) == {"▁"} and bars[-1] == "█"
