@@ -156,7 +156,7 @@ def expect_close(got: Any, expected: Any, *, what: str, inputs: Any = None, rtol
     with np.errstate(over="ignore", divide="ignore", invalid="ignore"):  # huge errors are reported, not warned
         # |a - b| / max(|a|, |b|): bounded by 2, meaningful where the expected value is 0
         relative = error / np.maximum(np.maximum(np.abs(want), np.abs(values)), np.finfo(np.float64).tiny)
-    details = (
+    details: tuple[str, ...] = (
         f"max abs error {float(np.max(error[wrong])):.3g} (tolerance atol {atol:g} + rtol {rtol:g}·|expected|)",
         f"max rel error {float(np.max(relative[wrong])):.3g}",
         f"{int(wrong.sum())} of {wrong.size} element(s) differ; worst at index {_index(worst, arr.shape)}: "
