@@ -122,9 +122,9 @@ from autograder.nbgrader_cli import nbgrader_group  # noqa: E402
 
 main.add_command(nbgrader_group)
 
-from autograder.student_cli import hint, status, watch_command  # noqa: E402
+from autograder.student_cli import hint, plot_command, status, watch_command  # noqa: E402
 
-for _command in (hint, status, watch_command):
+for _command in (hint, status, watch_command, plot_command):
     main.add_command(_command)
 
 

@@ -21,6 +21,8 @@ class ExitCode(IntEnum):
     """The results could not be written."""
     WORKSPACE = 7
     """The grader cannot set up its temporary workspace (disk full, temp folder not writable)."""
+    EXTRA_MISSING = 8
+    """An optional extra the command needs is not installed (matplotlib for `nngrade plot`)."""
     INTERNAL = 70
     """The grader itself failed (EX_SOFTWARE): not the student's fault."""
     INTERRUPTED = 130

@@ -126,3 +126,43 @@ def watch_command(ctx: click.Context, exercise: str | None, path: Path | None) -
 
     screen.print(f"Watching {folder}: save an exercise file to grade it. Ctrl-C stops.")
     watch(full if exercise is None else course, folder, grade, show, only=exercise)
+
+
+@click.command("plot")
+@click.argument("exercise", type=click.Choice(["activations"]))
+@click.option("-o", "--output", type=click.Path(path_type=Path, dir_okay=False), default=Path("activations.png"),
+              show_default=True, help="PNG file to write.")
+@click.option("--path", "path", type=click.Path(path_type=Path, file_okay=False, exists=True),
+              help="Plot the functions in this folder instead of exercises/.")
+@click.pass_context
+def plot_command(ctx: click.Context, exercise: str, output: Path, path: Path | None) -> None:
+    """Draw your activations and derivatives over [-5, 5] beside the seeds' curves (needs matplotlib)."""
+    try:
+        import matplotlib  # noqa: F401
+    except ImportError:
+        raise _ExtraMissing('`nngrade plot` draws with matplotlib, which is not installed: '
+                            'pip install -e ".[plot]" (or pip install matplotlib).') from None
+    import numpy as np
+
+    from autograder.plot import draw, student_curves
+    from autograder.sandbox import SubmissionError
+
+    course = _course(ctx, [exercise])
+    x = np.linspace(-5.0, 5.0, 401)
+    try:
+        curves = student_curves(course, path or CoursePaths.of(course).exercises, x)
+    except SubmissionError as exc:
+        raise click.ClickException(str(exc)) from None
+    differing = draw(x, curves, output)
+    missing = [c.name for c in curves.values() if c.values is None]
+    click.echo(f"wrote {output}")
+    if differing:
+        click.echo(f"differs from the reference: {', '.join(differing)} (red points)")
+    if missing:
+        click.echo(f"not drawn: {', '.join(missing)}")
+    if not differing and not missing:
+        click.echo("every curve matches the reference")
+
+
+class _ExtraMissing(click.ClickException):
+    exit_code = int(ExitCode.EXTRA_MISSING)
