@@ -17,23 +17,24 @@ from autograder.course import Course
 from autograder.sandbox import StudentFault, open_sandbox
 
 
-def _sigmoid(x: np.ndarray) -> np.ndarray:
-    e = np.exp(-np.abs(x))
-    return np.where(x >= 0, 1 / (1 + e), e / (1 + e))
+def _seed_sigmoid(x: np.ndarray) -> np.ndarray:
+    # The seeds' own formula: on [-5, 5] it cannot overflow, and it gives away nothing of the
+    # stability task (this module ships in the student edition, the stable form must not).
+    return 1 / (1 + np.exp(-x))
 
 
 REFERENCE: dict[str, Callable[[np.ndarray], np.ndarray]] = {
     "step": lambda x: (x > 0).astype(float),
-    "sigmoid": _sigmoid,
+    "sigmoid": _seed_sigmoid,
     "tanh": np.tanh,
     "relu": lambda x: np.maximum(0.0, x),
     "leaky_relu": lambda x: np.where(x > 0, x, 0.01 * x),
-    "swish": lambda x: x * _sigmoid(x),
-    "sigmoid_grad": lambda x: _sigmoid(x) * (1 - _sigmoid(x)),
+    "swish": lambda x: x * _seed_sigmoid(x),
+    "sigmoid_grad": lambda x: _seed_sigmoid(x) * (1 - _seed_sigmoid(x)),
     "tanh_grad": lambda x: 1 - np.tanh(x) ** 2,
     "relu_grad": lambda x: (x > 0).astype(float),
     "leaky_relu_grad": lambda x: np.where(x > 0, 1.0, 0.01),
-    "swish_grad": lambda x: _sigmoid(x) + x * _sigmoid(x) * (1 - _sigmoid(x)),
+    "swish_grad": lambda x: _seed_sigmoid(x) + x * _seed_sigmoid(x) * (1 - _seed_sigmoid(x)),
 }
 PANELS = (("step", None), ("sigmoid", "sigmoid_grad"), ("tanh", "tanh_grad"), ("relu", "relu_grad"),
           ("leaky_relu", "leaky_relu_grad"), ("swish", "swish_grad"))
