@@ -12,14 +12,13 @@ from __future__ import annotations
 import importlib.metadata
 import io
 import json
-import os
 import re
 import shlex
 import sys
-import tempfile
 import zipfile
 from pathlib import Path
 
+from autograder.atomic import write_bytes
 from autograder.course import Course, CoursePaths, kit_root
 
 if sys.version_info >= (3, 11):
@@ -107,24 +106,6 @@ def build(course: Course, output: Path, *, exercises: tuple[str, ...] = (), requ
         names = archive.namelist()
     write_bytes(output, buffer.getvalue())
     return names
-
-
-def write_bytes(path: Path, data: bytes) -> None:
-    """Replace `path` with `data` atomically (temp file in the same folder, fsync, rename)."""
-    folder = path.parent if str(path.parent) else Path(".")
-    fd, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(temp, path)
-    except BaseException:
-        try:
-            os.unlink(temp)
-        except OSError:
-            pass
-        raise
 
 
 def results_path(root: Path) -> Path:
