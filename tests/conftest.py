@@ -25,6 +25,21 @@ def real_data() -> Path | None:
     return folder if folder and all((folder / f.name).is_file() for f in MNIST_FILES) else None
 
 
+@pytest.fixture
+def cli():
+    """cli("check", "gates") runs `nngrade --course <the kit's course.toml> check gates` in-process."""
+    from click.testing import CliRunner
+
+    from autograder.cli import main
+
+    runner = CliRunner()
+
+    def invoke(*args: str):
+        return runner.invoke(main, ["--course", str(ROOT / "course.toml"), *args], catch_exceptions=False)
+
+    return invoke
+
+
 @pytest.fixture(scope="session")
 def course() -> Course:
     return load_course(ROOT / "course.toml")

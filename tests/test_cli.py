@@ -15,16 +15,6 @@ from autograder.exitcodes import ExitCode
 from conftest import ROOT
 
 
-@pytest.fixture
-def cli():
-    runner = CliRunner()
-
-    def invoke(*args: str):
-        return runner.invoke(main, ["--course", str(ROOT / "course.toml"), *args], catch_exceptions=False)
-
-    return invoke
-
-
 def test_check_on_stubs_exits_zero_with_one_line_per_function(cli):
     """Does `nngrade check gates` on the stubs exit 0, score 0 and list each unimplemented function once?"""
     result = cli("check", "gates")

@@ -10,9 +10,7 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 
-from autograder.cli import main
 from autograder.course import CourseError, Visibility, parse_course
 from autograder.exitcodes import ExitCode
 from autograder.reporters import csv_report, gradescope, junit, markdown
@@ -29,16 +27,6 @@ def cards(course, grade):
     cards = {name: grade(folder, *EXERCISES) for name, folder in buggy.items()}
     cards["buggy"] = grade(CASES / "gates" / "xor_is_or", "gates")
     return cards
-
-
-@pytest.fixture
-def cli():
-    runner = CliRunner()
-
-    def invoke(*args: str):
-        return runner.invoke(main, ["--course", str(ROOT / "course.toml"), *args], catch_exceptions=False)
-
-    return invoke
 
 
 # --- Gradescope ------------------------------------------------------------------------------
