@@ -6,8 +6,8 @@ tolerance, worst index, shape/dtype problems, NaN/inf) that reporters render.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Any, Mapping
+from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -263,7 +263,6 @@ class Checker:
 
     rtol: float
     atol: float
-    hints: Mapping[str, str] = field(default_factory=dict)
 
     def close(self, got: Any, expected: Any, **kwargs: Any) -> None:
         kwargs.setdefault("rtol", self.rtol)
