@@ -11,6 +11,7 @@ import click
 
 from autograder.course import Course, CourseError, CoursePaths, find_course, load_course
 from autograder.exitcodes import ExitCode
+from autograder.i18n import LANGUAGES, set_language, t
 
 if TYPE_CHECKING:
     from autograder.scoring import Scorecard
@@ -54,14 +55,14 @@ def _grade(course: Course, submission: Path, *, include_hidden: bool, name: str 
     try:
         card = grade_folder(course, submission, include_hidden=include_hidden, data_dir=_data_dir(), submission=name)
     except SubmissionError as exc:
-        fail(f"Cannot grade this submission: {exc}.", ExitCode.SUBMISSION_INVALID)
+        fail(t("cli.cannot-grade", detail=exc), ExitCode.SUBMISSION_INVALID)
     except WorkspaceError as exc:
-        fail(f"Cannot grade: the grader {exc}. Nothing was graded or written.", ExitCode.WORKSPACE)
+        fail(t("cli.workspace-failed", detail=exc), ExitCode.WORKSPACE)
     except GraderFailed as exc:
-        fail(f"The grader itself failed (not the student's fault; please report it): {exc}", ExitCode.INTERNAL)
+        fail(t("cli.grader-failed", detail=exc), ExitCode.INTERNAL)
     if card.internal_errors:
         # Shown in the report too; the exit code makes sure CI never trusts such a score.
-        click.echo(f"nngrade: {len(card.internal_errors)} internal error(s) while grading", err=True)
+        click.echo(t("cli.internal-errors", count=len(card.internal_errors)), err=True)
     return card
 
 
@@ -77,9 +78,9 @@ def prepared(submission: Path, course: Course) -> Iterator[Prepared]:
                 click.echo(f"nngrade: note: {note}", err=True)
             yield ready
     except SubmissionError as exc:
-        fail(f"Cannot grade this submission: {exc}.", ExitCode.SUBMISSION_INVALID)
+        fail(t("cli.cannot-grade", detail=exc), ExitCode.SUBMISSION_INVALID)
     except WorkspaceError as exc:
-        fail(f"Cannot grade: the grader {exc}. Nothing was graded or written.", ExitCode.WORKSPACE)
+        fail(t("cli.workspace-failed", detail=exc), ExitCode.WORKSPACE)
 
 
 def write_output(path: Path, text: str) -> None:
@@ -89,7 +90,7 @@ def write_output(path: Path, text: str) -> None:
     try:
         write_text(path, text)
     except OSError as exc:
-        fail(f"Cannot write the results to {path}: {exc.strerror or exc}. Earlier results are untouched.",
+        fail(t("cli.cannot-write", path=path, detail=exc.strerror or exc),
              ExitCode.OUTPUT_FAILED)
 
 
@@ -135,7 +136,7 @@ def _remember(card: Scorecard) -> None:
     try:
         progress.record(Path.cwd(), card)
     except OSError as exc:
-        click.echo(f"nngrade: could not record progress in {progress.STATE_DIR}/: {exc.strerror or exc}", err=True)
+        click.echo(t("cli.progress-not-recorded", folder=progress.STATE_DIR, detail=exc.strerror or exc), err=True)
 
 
 @main.command("list")
@@ -213,7 +214,7 @@ def grade(ctx: click.Context, submission: Path, exercises: tuple[str, ...], fmt:
     if card.not_run:
         # A grade must never silently leave out tests: absent data is an error, not points won or lost.
         reason = next(t.message for t in card.tests if t.status.value == "not-run")
-        fail(f"{card.not_run} test(s) could not run: {reason}. Nothing was written.", ExitCode.DATA_MISSING)
+        fail(t("cli.data-missing", count=card.not_run, reason=reason), ExitCode.DATA_MISSING)
     if fmt == "console" and output is None:
         from autograder.reporters import console
 
@@ -231,11 +232,11 @@ def grade(ctx: click.Context, submission: Path, exercises: tuple[str, ...], fmt:
             with open(summary, "a", encoding="utf-8") as handle:
                 handle.write(markdown.render(card, title=f"nngrade: {card.course}"))
         except OSError as exc:
-            fail(f"Cannot write the summary to {summary}: {exc.strerror or exc}.", ExitCode.OUTPUT_FAILED)
+            fail(t("cli.cannot-write-summary", path=summary, detail=exc.strerror or exc), ExitCode.OUTPUT_FAILED)
     if card.internal_errors:
         sys.exit(ExitCode.INTERNAL)
     if fail_under is not None and card.percent < fail_under:
-        click.echo(f"nngrade: score {card.percent:.1f}% is below --fail-under {fail_under:g}%", err=True)
+        click.echo(t("cli.below-threshold", percent=f"{card.percent:.1f}", threshold=f"{fail_under:g}"), err=True)
         sys.exit(ExitCode.BELOW_THRESHOLD)
 
 
@@ -274,6 +275,24 @@ from autograder.ci_cli import gradescope_group, grade_all, release  # noqa: E402
 main.add_command(grade_all)
 main.add_command(gradescope_group)
 main.add_command(release)
+
+
+def _choose_language(ctx: click.Context, param: click.Parameter, value: str | None) -> None:
+    if value is not None:
+        set_language(value)
+
+
+def _with_lang_option(command: click.Command) -> None:
+    """Give `command` (and every subcommand) --lang, so `nngrade check --lang ko` works like `nngrade --lang ko check`."""
+    command.params.append(click.Option(
+        ["--lang"], type=click.Choice(LANGUAGES), expose_value=False, is_eager=True, callback=_choose_language,
+        help="Language of messages, hints and headings (default: NNGRADE_LANG, else the locale: ko for ko_KR.*)."))
+    if isinstance(command, click.Group):
+        for sub in command.commands.values():
+            _with_lang_option(sub)
+
+
+_with_lang_option(main)
 
 
 def entry() -> None:

@@ -11,6 +11,8 @@ from typing import Any
 
 import numpy as np
 
+from autograder.i18n import t
+
 
 @dataclass(frozen=True)
 class Mistake:
@@ -20,8 +22,24 @@ class Mistake:
     """Stable kebab-case feedback code, e.g. leaky-relu-alpha."""
     value: Any
     """The mistaken implementation's output on the test's input."""
-    hint: str
-    """How to fix it, in a sentence."""
+    hint: str | None = None
+    """How to fix it; None takes the catalog's hint, in the student's language, when it is shown."""
+    exercise: str | None = None
+    """The exercise whose catalog (autograder/mistakes/<exercise>.toml) holds `code`."""
+
+    def hint_text(self) -> str | None:
+        if self.hint is not None or self.exercise is None:
+            return self.hint
+        from autograder.catalog import load  # the catalog builds Mistakes: import it only when one is shown
+
+        return load(self.exercise)[self.code].hint_text()
+
+    def title_text(self) -> str:
+        if self.exercise is None:
+            return self.code
+        from autograder.catalog import load
+
+        return load(self.exercise)[self.code].title_text()
 
 
 @dataclass(frozen=True)
@@ -69,7 +87,7 @@ def show(value: Any) -> str:
     if isinstance(value, (np.ndarray, np.generic)):
         arr = np.asarray(value)
         text = np.array2string(arr, precision=8, threshold=24, edgeitems=3, max_line_width=100)
-        return text if arr.ndim == 0 else f"{text}  (shape {arr.shape}, {arr.dtype})"
+        return text if arr.ndim == 0 else f"{text}  " + t("core.shape-dtype", shape=arr.shape, dtype=arr.dtype)
     if isinstance(value, (list, tuple)) and len(value) > 12:
         return repr(type(value)(value[:12]))[:-1] + ", ...]"
     text = repr(value)
@@ -88,14 +106,14 @@ def _fail(code: str, message: str, what: str, inputs: Any, expected: Any, got: A
 def as_numeric(got: Any, what: str, inputs: Any, expected: Any) -> np.ndarray:
     """The student's value as a numeric array, or a wrong-type Mismatch."""
     if got is None:
-        raise _fail("returned-none", "returned None: is a `return` statement missing?", what, inputs, expected, got)
+        raise _fail("returned-none", t("core.returned-none"), what, inputs, expected, got)
     try:
         arr = np.asarray(got)
     except (ValueError, TypeError) as exc:
-        raise _fail("wrong-type", f"returned {type(got).__name__}, not a number or array ({exc})",
+        raise _fail("wrong-type", t("core.wrong-type", type=type(got).__name__, error=exc),
                     what, inputs, expected, got) from None
     if arr.dtype.kind not in "biuf":
-        raise _fail("wrong-type", f"returned {type(got).__name__} of {arr.dtype}, not numbers",
+        raise _fail("wrong-type", t("core.wrong-dtype-kind", type=type(got).__name__, dtype=arr.dtype),
                     what, inputs, expected, got)
     return arr
 
@@ -109,7 +127,7 @@ def _effective_tolerance(dtype: np.dtype[Any], rtol: float, atol: float) -> tupl
 
 
 def _index(flat: int, shape: tuple[int, ...]) -> str:
-    return str(tuple(int(i) for i in np.unravel_index(flat, shape))) if shape else "(scalar)"
+    return str(tuple(int(i) for i in np.unravel_index(flat, shape))) if shape else t("core.scalar")
 
 
 def _matches(got: np.ndarray, value: Any, rtol: float, atol: float) -> bool:
@@ -132,10 +150,10 @@ def expect_close(got: Any, expected: Any, *, what: str, inputs: Any = None, rtol
     rtol, atol = _effective_tolerance(arr.dtype, rtol, atol)
     for mistake in mistakes:  # a known mistake explains the failure better than any diff
         if not _matches(arr, want, rtol, atol) and _matches(arr, mistake.value, rtol, atol):
-            raise _fail(mistake.code, f"{what}: this is a known mistake ({mistake.code})",
-                        what, inputs, expected, got, _curve(arr, want), hint=mistake.hint)
+            raise _fail(mistake.code, t("core.known-mistake", what=what, mistake=mistake.title_text()),
+                        what, inputs, expected, got, _curve(arr, want), hint=mistake.hint_text())
     if arr.shape != want.shape:
-        raise _fail("shape-mismatch", f"{what}: expected shape {want.shape}, got {arr.shape}",
+        raise _fail("shape-mismatch", t("core.shape-mismatch", what=what, expected=want.shape, got=arr.shape),
                     what, inputs, expected, got, hint=hint)
     values = arr.astype(np.float64)
     finite_expected = np.isfinite(want)
@@ -143,8 +161,8 @@ def expect_close(got: Any, expected: Any, *, what: str, inputs: Any = None, rtol
     if bad.any():
         where = [_index(i, arr.shape) for i in np.flatnonzero(bad)[:5]]
         kinds = sorted({"NaN" if np.isnan(v) else "inf" for v in values[bad]})
-        raise _fail(nonfinite_code, f"{what}: {' and '.join(kinds)} where a finite number was expected",
-                    what, inputs, expected, got, (f"non-finite at {', '.join(where)}",),
+        raise _fail(nonfinite_code, t("core.nan-or-inf", what=what, kinds="/".join(kinds)),
+                    what, inputs, expected, got, (t("core.nonfinite-at", where=", ".join(where)),),
                     hint=nonfinite_hint or hint)
     error = np.abs(values - want)
     allowed = atol + rtol * np.abs(want)
@@ -157,13 +175,13 @@ def expect_close(got: Any, expected: Any, *, what: str, inputs: Any = None, rtol
         # |a - b| / max(|a|, |b|): bounded by 2, meaningful where the expected value is 0
         relative = error / np.maximum(np.maximum(np.abs(want), np.abs(values)), np.finfo(np.float64).tiny)
     details: tuple[str, ...] = (
-        f"max abs error {float(np.max(error[wrong])):.3g} (tolerance atol {atol:g} + rtol {rtol:g}·|expected|)",
-        f"max rel error {float(np.max(relative[wrong])):.3g}",
-        f"{int(wrong.sum())} of {wrong.size} element(s) differ; worst at index {_index(worst, arr.shape)}: "
-        f"expected {want.reshape(-1)[worst]:.8g}, got {values.reshape(-1)[worst]:.8g}",
+        t("core.max-abs-error", error=f"{float(np.max(error[wrong])):.3g}", atol=f"{atol:g}", rtol=f"{rtol:g}"),
+        t("core.max-rel-error", error=f"{float(np.max(relative[wrong])):.3g}"),
+        t("core.worst-element", wrong=int(wrong.sum()), size=wrong.size, index=_index(worst, arr.shape),
+          expected=f"{want.reshape(-1)[worst]:.8g}", got=f"{values.reshape(-1)[worst]:.8g}"),
     )
     details += _curve(arr, want)
-    raise _fail(code, f"{what}: values differ from the expected ones", what, inputs, expected, got, details, hint)
+    raise _fail(code, t("core.value-mismatch", what=what), what, inputs, expected, got, details, hint)
 
 
 _BARS = "▁▂▃▄▅▆▇█"
@@ -184,7 +202,7 @@ def _curve(got: np.ndarray, want: np.ndarray) -> tuple[str, ...]:
     """A sparkline detail for 1-D results of the expected shape (none otherwise)."""
     if want.ndim != 1 or want.size < 4 or got.shape != want.shape:
         return ()
-    return (f"difference along the input  {sparkline(got.astype(np.float64) - want)}",)
+    return (t("core.difference-sparkline", line=sparkline(got.astype(np.float64) - want)),)
 
 
 def expect_integer(got: Any, *, what: str, inputs: Any = None, expected: Any = None,
@@ -192,10 +210,10 @@ def expect_integer(got: Any, *, what: str, inputs: Any = None, expected: Any = N
     """Raise Mismatch unless `got` holds integers (int dtype, or Python int); returns it as an array."""
     arr = as_numeric(got, what, inputs, expected)
     if arr.dtype.kind == "b":
-        raise _fail("bool-not-int", f"{what}: returned booleans, expected integers 0/1", what, inputs, expected,
-                    got, hint=hint or "convert with .astype(int) (or int(...) for a single value)")
+        raise _fail("bool-not-int", t("core.bool-not-int", what=what), what, inputs, expected,
+                    got, hint=hint or t("core.bool-not-int-hint"))
     if arr.dtype.kind not in "iu":
-        raise _fail("dtype-mismatch", f"{what}: returned dtype {arr.dtype}, expected integers 0/1",
+        raise _fail("dtype-mismatch", t("core.dtype-mismatch", what=what, dtype=arr.dtype),
                     what, inputs, expected, got, hint=hint)
     return arr
 
@@ -205,8 +223,8 @@ def expect_shape(got: Any, shape: tuple[int, ...], *, what: str, inputs: Any = N
     """Raise Mismatch unless `got` is numeric with exactly this shape; returns it as an array."""
     arr = as_numeric(got, what, inputs, None)
     if arr.shape != tuple(shape):
-        raise _fail("shape-mismatch", f"{what}: expected shape {tuple(shape)}, got {arr.shape}",
-                    what, inputs, f"shape {tuple(shape)}", got, hint=hint)
+        raise _fail("shape-mismatch", t("core.shape-mismatch", what=what, expected=tuple(shape), got=arr.shape),
+                    what, inputs, t("core.shape-of", shape=tuple(shape)), got, hint=hint)
     return arr
 
 
@@ -216,7 +234,7 @@ def expect_no_warnings(warnings: tuple[tuple[str, str], ...], *, what: str, inpu
     runtime = [message for category, message in warnings if category == "RuntimeWarning"]
     if runtime:
         raise Mismatch(Feedback(
-            code=code, message=f"{what}: numpy warned \"{runtime[0]}\"", what=what,
+            code=code, message=t("core.runtime-warning", what=what, warning=runtime[0]), what=what,
             inputs="" if inputs is None else show(inputs), details=tuple(f"RuntimeWarning: {m}" for m in runtime[:3]),
             hint=hint,
         ))
@@ -251,7 +269,7 @@ def expect_steps(steps: list[Step], *, what: str, inputs: Any = None, rtol: floa
         return
     fb = first.feedback
     raise Mismatch(Feedback(
-        code=fb.code, message=f"{what}: the first step that differs is {first_label}", what=what,
+        code=fb.code, message=t("core.first-divergence", what=what, step=first_label), what=what,
         inputs="" if inputs is None else show(inputs), expected=fb.expected, got=fb.got, details=fb.details,
         hint=fb.hint or hint, steps=tuple(rows),
     ))

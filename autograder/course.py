@@ -1,18 +1,22 @@
 """course.toml -> frozen dataclasses: the one registry of exercises, tasks, points and limits."""
 from __future__ import annotations
 
-import sys
 from dataclasses import dataclass, field, replace
 from enum import Enum
 from pathlib import Path
 from typing import Any
 
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover - exercised only on Python 3.10
-    import tomli as tomllib
+from autograder.i18n import DEFAULT as DEFAULT_LANGUAGE
+from autograder.i18n import LANGUAGES, language
+from autograder.tomlcompat import tomllib
 
 FORMAT_VERSION = 1
+# Texts in course.toml are English; `title_ko`, `hints_ko` beside them translate them.
+OTHER_LANGUAGES = tuple(lang for lang in LANGUAGES if lang != DEFAULT_LANGUAGE)
+
+
+def _translated(key: str) -> set[str]:
+    return {f"{key}_{lang}" for lang in OTHER_LANGUAGES}
 
 
 class CourseError(Exception):
@@ -56,10 +60,20 @@ class Task:
     """A ladder from a nudge to nearly the answer."""
     limits: Limits
     """Tolerances and limits in force for this task's tests."""
+    translations: tuple[tuple[str, str, tuple[str, ...]], ...] = ()
+    """(language, title, hints) from title_<lang> / hints_<lang>; `title` and `hints` are English."""
 
     @property
     def key(self) -> str:
         return f"{self.exercise}.{self.id}"
+
+    def localized_title(self, lang: str | None = None) -> str:
+        lang = lang or language()
+        return next((title for code, title, _ in self.translations if code == lang and title), self.title)
+
+    def localized_hints(self, lang: str | None = None) -> tuple[str, ...]:
+        lang = lang or language()
+        return next((hints for code, _, hints in self.translations if code == lang and hints), self.hints)
 
 
 @dataclass(frozen=True)
@@ -76,6 +90,12 @@ class Exercise:
     """Where the course material teaches it (seed, worked-example section)."""
     tasks: tuple[Task, ...]
     """Tasks in order."""
+    titles: tuple[tuple[str, str], ...] = ()
+    """(language, title) from title_<lang>; `title` is English."""
+
+    def localized_title(self, lang: str | None = None) -> str:
+        lang = lang or language()
+        return next((title for code, title in self.titles if code == lang), self.title)
 
     @property
     def max_points(self) -> float:
@@ -179,7 +199,8 @@ class _Reader:
 
 def _parse_task(reader: _Reader, raw: Any, exercise: str, where: str, parent: Limits) -> Task:
     table = reader.table(raw, where.rstrip("."))
-    reader.unknown_keys(table, {"id", "title", "points", "visibility", "hints", *_LIMIT_KEYS}, where)
+    reader.unknown_keys(table, {"id", "title", "points", "visibility", "hints", *_LIMIT_KEYS,
+                                *_translated("title"), *_translated("hints")}, where)
     task_id = reader.get(table, "id", where, str)
     points = reader.get(table, "points", where, float)
     if points < 0:
@@ -190,6 +211,18 @@ def _parse_task(reader: _Reader, raw: Any, exercise: str, where: str, parent: Li
     hints = reader.get(table, "hints", where, list, [])
     if not all(isinstance(h, str) for h in hints):
         raise reader.fail(f"{where}hints", "must be a list of strings")
+    translations = []
+    for lang in OTHER_LANGUAGES:
+        title = reader.get(table, f"title_{lang}", where, str, "")
+        translated = reader.get(table, f"hints_{lang}", where, list, [])
+        if not all(isinstance(h, str) for h in translated):
+            raise reader.fail(f"{where}hints_{lang}", "must be a list of strings")
+        if translated and len(translated) != len(hints):
+            # The ladder is climbed by rung number (.nngrade/hints.json): both languages need the same rungs.
+            raise reader.fail(f"{where}hints_{lang}", f"has {len(translated)} hints but `hints` has {len(hints)}: "
+                              "a translated ladder needs the same rungs")
+        if title or translated:
+            translations.append((lang, title, tuple(translated)))
     return Task(
         exercise=exercise,
         id=task_id,
@@ -198,13 +231,15 @@ def _parse_task(reader: _Reader, raw: Any, exercise: str, where: str, parent: Li
         visibility=Visibility(visibility),
         hints=tuple(hints),
         limits=reader.limits(table, where, parent),
+        translations=tuple(translations),
     )
 
 
 def _parse_exercise(reader: _Reader, raw: Any, index: int, parent: Limits) -> Exercise:
     where = f"exercises[{index}]."
     table = reader.table(raw, where.rstrip("."))
-    reader.unknown_keys(table, {"id", "module", "title", "source", "tasks", *_LIMIT_KEYS}, where)
+    reader.unknown_keys(table, {"id", "module", "title", "source", "tasks", *_LIMIT_KEYS, *_translated("title")},
+                        where)
     exercise_id = reader.get(table, "id", where, str)
     where = f"exercises[{index}] ({exercise_id})."
     limits = reader.limits(table, where, parent)
@@ -228,6 +263,8 @@ def _parse_exercise(reader: _Reader, raw: Any, index: int, parent: Limits) -> Ex
         title=reader.get(table, "title", where, str, exercise_id),
         source=reader.get(table, "source", where, str, ""),
         tasks=tasks,
+        titles=tuple((lang, title) for lang in OTHER_LANGUAGES
+                     if (title := reader.get(table, f"title_{lang}", where, str, ""))),
     )
 
 

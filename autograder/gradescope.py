@@ -14,17 +14,13 @@ import io
 import json
 import re
 import shlex
-import sys
 import zipfile
 from pathlib import Path
 
 from autograder.atomic import write_bytes
 from autograder.course import Course, CoursePaths, kit_root
 
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover - exercised only on Python 3.10
-    import tomli as tomllib
+from autograder.tomlcompat import tomllib
 
 TEMPLATES = Path(__file__).resolve().parent / "templates" / "gradescope"
 FALLBACK_REQUIREMENTS = ("numpy", "pytest", "rich", "click")

@@ -20,6 +20,7 @@ import pytest
 
 from autograder.compare import Checker, Mismatch
 from autograder.course import Course, Task, Visibility
+from autograder.i18n import t
 from autograder.results import Status, TestResult
 from autograder.sandbox import Reply, Sandbox, StudentFault
 
@@ -81,7 +82,7 @@ _NUMPY_ALIASES = ("'int'", "'float'", "'bool'", "'object'", "'long'")
 
 
 def fault_result(fault_exc: StudentFault, exercise: str, task: str, name: str) -> TestResult:
-    """A student-side fault as a test result (status, code, one-line message)."""
+    """A student-side fault as a test result (status, code, one-line message in the student's language)."""
     fault = fault_exc.fault
     where = f"{fault_exc.module}.{fault_exc.function}()"
     if fault.kind == "worker-start-failed":
@@ -89,21 +90,27 @@ def fault_result(fault_exc: StudentFault, exercise: str, task: str, name: str) -
     code, status = fault.kind, Status.ERROR
     message = f"{where}: {fault.message}"
     if fault.kind == "not-implemented":
-        status, message = Status.NOT_IMPLEMENTED, f"{where} is not implemented yet"
-    elif fault.kind in ("missing-module", "missing-function"):
-        status, message = Status.MISSING, fault.message
-    elif fault.kind in ("timeout", "import-timeout"):
-        status = Status.TIMEOUT
+        status, message = Status.NOT_IMPLEMENTED, t("core.not-implemented", where=where)
+    elif fault.kind == "missing-module":
+        status, message = Status.MISSING, t("core.missing-module", module=fault_exc.module)
+    elif fault.kind == "missing-function":
+        status, message = Status.MISSING, t("core.missing-function", module=fault_exc.module,
+                                            function=fault_exc.function)
+    elif fault.kind == "timeout":
+        status, message = Status.TIMEOUT, t("core.timeout", where=where, detail=fault.message)
+    elif fault.kind == "import-timeout":
+        status, message = Status.TIMEOUT, t("core.import-timeout", where=where, detail=fault.message)
     elif fault.kind in ("exception", "import-error") and "numpy' has no attribute" in fault.message and any(
         alias in fault.message for alias in _NUMPY_ALIASES
     ):
         code = "numpy-alias-removed"
         alias = next(a for a in _NUMPY_ALIASES if a in fault.message).strip("'")
-        message = (f"{where}: np.{alias} no longer exists: np.int, np.float and np.bool were removed in NumPy 1.24 "
-                   f"(seed 000 still writes dtype=np.int); use {alias if alias != 'long' else 'int'} or a sized "
-                   "type such as np.int64")
+        message = t("core.numpy-alias-removed", where=where, alias=alias,
+                    replacement=alias if alias != "long" else "int")
     elif fault.kind == "exception":
-        message = f"{where} raised {fault.message}"
+        message = t("core.raised", where=where, error=fault.message)
+    elif fault.kind in ("import-error", "syntax-error"):
+        message = t(f"core.{fault.kind}", where=where, error=fault.message)
     return TestResult(exercise, task, name, status, code, message, function=fault_exc.function,
                       trace=fault.trace)
 
@@ -188,10 +195,11 @@ class GradingPlugin:
             fb = error.feedback
             return TestResult(exercise, task.id, name, Status.FAILED, fb.code, fb.message, feedback=fb)
         if isinstance(error, AssertionError):
-            return TestResult(exercise, task.id, name, Status.FAILED, "check-failed", str(error) or "check failed")
+            return TestResult(exercise, task.id, name, Status.FAILED, "check-failed",
+                              str(error) or t("core.check-failed"))
         detail = report.longreprtext.strip().splitlines()
         return TestResult(exercise, task.id, name, Status.ERROR, "internal-error",
-                          f"the grader failed on this test: {detail[-1] if detail else error!r}",
+                          t("core.grader-failed", detail=detail[-1] if detail else repr(error)),
                           internal=True)
 
     # --- fixtures for the suites -------------------------------------------

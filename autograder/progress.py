@@ -133,14 +133,15 @@ def _hint_levels(folder: Path) -> dict[str, int]:
 
 def next_hint(folder: Path, task: Task) -> tuple[int, str] | None:
     """The next rung of the task's ladder (1-based level, text), remembered; None if the task has no hints."""
-    if not task.hints:
+    hints = task.localized_hints()
+    if not hints:
         return None
     levels = _hint_levels(folder)
-    level = min(levels.get(task.key, 0) + 1, len(task.hints))
+    level = min(levels.get(task.key, 0) + 1, len(hints))
     levels[task.key] = level
     state_dir(folder).mkdir(exist_ok=True)
     write_text(state_dir(folder) / HINTS_FILE, json.dumps(levels, indent=2, sort_keys=True) + "\n")
-    return level, task.hints[level - 1]
+    return level, hints[level - 1]
 
 
 def reset_hints(folder: Path, task_keys: list[str]) -> None:

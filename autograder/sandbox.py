@@ -28,6 +28,8 @@ from autograder.course import Course, CoursePaths
 MAX_SOURCE_BYTES = 2 * 1024 * 1024
 CAPTURE_LIMIT = 4000
 STARTUP_TIMEOUT = 60.0
+LARGE_FRAME = 1 << 20
+"""Reply frames above this size (big arrays) are read straight into the buffer that becomes the array."""
 # -S skips site.py (faster start); the judge's sys.path is handed over instead, kit first.
 _BOOT = (
     "import sys, json; sys.path[:0] = [sys.argv[2], *json.loads(sys.argv[1])['sys_path']]; "
@@ -173,6 +175,10 @@ class Sandbox:
             return
         request_read, self._request_fd = os.pipe()
         self._reply_fd, reply_write = os.pipe()
+        from autograder.protocol import widen_pipe
+
+        widen_pipe(self._request_fd)
+        widen_pipe(self._reply_fd)
         kit_parent = str(Path(__file__).resolve().parent.parent)
         config = {
             "request_fd": request_read, "reply_fd": reply_write, "submission": str(self.copy),
@@ -227,11 +233,27 @@ class Sandbox:
         """
         fd, poller = self._reply_fd, self._poller
 
-        def read_exact(n: int) -> bytes:
+        def wait() -> None:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0 or not poller.poll(remaining * 1000):
+                raise TimeoutError
+
+        def read_exact(n: int) -> bytes | bytearray:
+            if n > LARGE_FRAME and len(self._buffer) < n:
+                # A big array: read it straight into its own buffer, which becomes the array (no copies).
+                result = bytearray(n)
+                view, done = memoryview(result), len(self._buffer)
+                view[:done] = self._buffer
+                self._buffer = bytearray()
+                while done < n:
+                    wait()
+                    got = os.readv(fd, [view[done:]])
+                    if not got:
+                        raise EOFError
+                    done += got
+                return result
             while len(self._buffer) < n:
-                remaining = deadline - time.monotonic()
-                if remaining <= 0 or not poller.poll(remaining * 1000):
-                    raise TimeoutError
+                wait()
                 chunk = os.read(fd, 1 << 20)
                 if not chunk:
                     raise EOFError
@@ -256,7 +278,7 @@ class Sandbox:
         request_id = self._next_id
         self._next_id += 1
         try:
-            protocol.write_all(self._request_fd, protocol.encode_message({**request, "id": request_id}))
+            protocol.write_message(self._request_fd, {**request, "id": request_id})
         except (BrokenPipeError, OSError):
             return self._died()
         return self._receive(timeout, expect_id=request_id)

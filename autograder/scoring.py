@@ -115,17 +115,17 @@ def score(run: RunResult, course: Course, submission: str = "") -> Scorecard:
                 offered = 0.0 if r.status is Status.NOT_RUN else share
                 tests.append(TestScore(
                     r.exercise, r.task, r.name, r.status, _round(won), _round(offered), r.code, r.message,
-                    _hint(r, task.hints), task.visibility, r.feedback, r.function, r.trace,
+                    _hint(r, task.localized_hints()), task.visibility, r.feedback, r.function, r.trace,
                 ))
             passed = sum(r.status is Status.PASSED for r in results)
             not_run = sum(r.status is Status.NOT_RUN for r in results)
             task_scores.append(TaskScore(
-                exercise.id, task.id, task.title, _round(share * passed), _round(share * (len(results) - not_run)),
+                exercise.id, task.id, task.localized_title(), _round(share * passed), _round(share * (len(results) - not_run)),
                 passed, len(results), not_run, task.visibility,
             ))
         if task_scores:
             exercises.append(ExerciseScore(
-                exercise.id, exercise.title, exercise.module, _round(sum(t.score for t in task_scores)),
+                exercise.id, exercise.localized_title(), exercise.module, _round(sum(t.score for t in task_scores)),
                 _round(sum(t.max_score for t in task_scores)), tuple(task_scores),
             ))
     internal = tuple(f"{r.exercise}.{r.task} {r.name}: {r.message}" for r in run.tests if r.internal)

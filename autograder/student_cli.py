@@ -8,6 +8,7 @@ import click
 from autograder import progress
 from autograder.course import CourseError, CoursePaths, Task, find_course, load_course
 from autograder.exitcodes import ExitCode
+from autograder.i18n import t
 
 
 class _CourseError(click.ClickException):
@@ -50,27 +51,29 @@ def hint(ctx: click.Context, exercise: str, task: str | None, reset: bool) -> No
     if reset:
         keys = [t.key for t in course.tasks() if task in (None, t.id)]
         progress.reset_hints(folder, keys)
-        click.echo(f"Hints of {exercise}{'.' + task if task else ''} start from the first rung again.")
+        click.echo(t("cli.hint-reset", target=f"{exercise}{'.' + task if task else ''}"))
         return
     if task is not None:
         chosen = course.task(exercise, task)
         if chosen is None:
             ids = ", ".join(t.id for t in course.tasks())
-            raise click.BadParameter(f"{exercise} has no task {task!r} (tasks: {ids})", param_hint="TASK")
+            raise click.BadParameter(t("cli.no-such-task", exercise=exercise, task=task, tasks=ids), param_hint="TASK")
     else:
         chosen = _first_open_task(ctx, exercise)
         if chosen is None:
-            click.echo(f"Every public task of {exercise} passes. Hidden tests still run at grading time.")
+            click.echo(t("cli.hint-all-pass", exercise=exercise))
             return
     rung = progress.next_hint(folder, chosen)
     if rung is None:
-        click.echo(f"{chosen.key} has no hints in course.toml.")
+        click.echo(t("cli.hint-none", task=chosen.key))
         return
     level, text = rung
-    click.echo(click.style(f"Hint {level} of {len(chosen.hints)} for {chosen.key} ({chosen.title}):", bold=True))
+    rungs = len(chosen.localized_hints())
+    click.echo(click.style(t("cli.hint-heading", level=level, rungs=rungs, task=chosen.key,
+                             title=chosen.localized_title()), bold=True))
     click.echo(f"  {text}")
-    if level < len(chosen.hints):
-        click.echo(click.style("Run the same command again for the next hint.", dim=True))
+    if level < rungs:
+        click.echo(click.style(t("cli.hint-next"), dim=True))
 
 
 @click.command()
@@ -82,20 +85,20 @@ def status(ctx: click.Context) -> None:
 
     course = _course(ctx, [])
     seen = progress.summary(Path.cwd())
-    table = Table(title=f"{course.name}: your progress", title_justify="left")
-    for column in ("exercise", "best", "last", "last run", "attempts", "still open"):
-        table.add_column(column, justify="right" if column in ("best", "last", "attempts") else "left")
+    table = Table(title=t("cli.status-title", course=course.name), title_justify="left")
+    for column in ("exercise", "best", "last", "last-run", "attempts", "still-open"):
+        table.add_column(t(f"cli.status-{column}"), justify="right" if column in ("best", "last", "attempts") else "left")
     for exercise in course.exercises:
         entry = seen.get(exercise.id)
         if entry is None:
-            table.add_row(exercise.id, "-", "-", "never checked", "0", "everything")
+            table.add_row(exercise.id, "-", "-", t("cli.status-never"), "0", t("cli.status-everything"))
             continue
         table.add_row(exercise.id, f"{entry.best:g}/{entry.max_score:g}", f"{entry.last:g}/{entry.max_score:g}",
                       entry.last_when.replace("T", " ").removesuffix("+00:00") + " UTC", str(entry.attempts),
-                      ", ".join(entry.open_tasks) or "nothing (public tests)")
+                      ", ".join(entry.open_tasks) or t("cli.status-nothing-open"))
     Console(highlight=False).print(table)
     if not seen:
-        click.echo("No history yet: run `nngrade check` in this folder.")
+        click.echo(t("cli.status-no-history"))
 
 
 @click.command("watch")
@@ -119,12 +122,13 @@ def watch_command(ctx: click.Context, exercise: str | None, path: Path | None) -
     def show(exercise_id: str, card) -> None:  # type: ignore[no-untyped-def]
         screen.clear()
         report.render(card, screen)
-        screen.print(f"[dim]watching {folder} for {exercise_id if exercise else 'any exercise'} — Ctrl-C stops[/dim]")
+        target = exercise_id if exercise else t("cli.watch-any")
+        screen.print(f"[dim]{t('cli.watch-footer', folder=folder, target=target)}[/dim]")
 
     def grade(selected, submission: Path):  # type: ignore[no-untyped-def]
         return _grade(selected, submission, include_hidden=False)
 
-    screen.print(f"Watching {folder}: save an exercise file to grade it. Ctrl-C stops.")
+    screen.print(t("cli.watch-start", folder=folder))
     watch(full if exercise is None else course, folder, grade, show, only=exercise)
 
 
@@ -140,8 +144,7 @@ def plot_command(ctx: click.Context, exercise: str, output: Path, path: Path | N
     try:
         import matplotlib  # noqa: F401
     except ImportError:
-        raise _ExtraMissing('`nngrade plot` draws with matplotlib, which is not installed: '
-                            'pip install -e ".[plot]" (or pip install matplotlib).') from None
+        raise _ExtraMissing(t("cli.plot-needs-matplotlib")) from None
     import numpy as np
 
     from autograder.plot import draw, student_curves
@@ -155,13 +158,13 @@ def plot_command(ctx: click.Context, exercise: str, output: Path, path: Path | N
         raise click.ClickException(str(exc)) from None
     differing = draw(x, curves, output)
     missing = [c.name for c in curves.values() if c.values is None]
-    click.echo(f"wrote {output}")
+    click.echo(t("cli.plot-wrote", output=output))
     if differing:
-        click.echo(f"differs from the reference: {', '.join(differing)} (red points)")
+        click.echo(t("cli.plot-differs", names=", ".join(differing)))
     if missing:
-        click.echo(f"not drawn: {', '.join(missing)}")
+        click.echo(t("cli.plot-not-drawn", names=", ".join(missing)))
     if not differing and not missing:
-        click.echo("every curve matches the reference")
+        click.echo(t("cli.plot-all-match"))
 
 
 class _ExtraMissing(click.ClickException):

@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from autograder.course import Visibility
+from autograder.i18n import t
 from autograder.results import Status
 from autograder.scoring import Scorecard, TestScore
 
@@ -23,7 +24,7 @@ def _redact(test: TestScore, level: str) -> TestScore:
     if level == "summary":
         return replace(test, feedback=None, hint=None, trace="")
     return replace(test, feedback=None, hint=None, trace="", code=None,
-                   message=f"hidden test {test.status.value}", function=None)
+                   message=t(f"report.hidden-status-{test.status.value}"), function=None)
 
 
 def for_students(card: Scorecard, level: str) -> Scorecard:

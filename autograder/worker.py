@@ -175,13 +175,14 @@ class Worker:
 def _respond(fd: int, request_id: int, reply: dict[str, Any]) -> None:
     reply["id"] = request_id
     try:
-        data = protocol.encode_message(reply)
+        parts = protocol.encode_parts(reply)
     except (protocol.CodecError, RecursionError, MemoryError) as exc:
-        data = protocol.encode_message({
+        parts = protocol.encode_parts({
             "id": request_id, "ok": False,
             "fault": {"kind": "bad-return", "type": type(exc).__name__, "message": str(exc), "trace": ""},
         })
-    protocol.write_all(fd, data)
+    for part in parts:
+        protocol.write_all(fd, part)
 
 
 def main(config_json: str) -> None:

@@ -25,6 +25,15 @@ def real_data() -> Path | None:
     return folder if folder and all((folder / f.name).is_file() for f in MNIST_FILES) else None
 
 
+@pytest.fixture(autouse=True)
+def english(monkeypatch):
+    """Tests read English unless they choose Korean, whatever the developer's locale; --lang never leaks."""
+    from autograder import i18n
+
+    monkeypatch.setenv(i18n.ENV, "en")
+    monkeypatch.setattr(i18n, "_active", None)
+
+
 @pytest.fixture
 def cli():
     """cli("check", "gates") runs `nngrade --course <the kit's course.toml> check gates` in-process."""

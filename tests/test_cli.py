@@ -23,7 +23,7 @@ def test_check_on_stubs_exits_zero_with_one_line_per_function(cli):
     for function in ("perceptron", "AND", "NAND", "OR", "XOR"):
         assert result.output.count(f"gates.{function}()") == 1
     assert "Traceback" not in result.output
-    assert "hidden test(s) did not run here" in result.output
+    assert "hidden tests did not run here" in result.output
 
 
 def test_check_solutions_shows_full_marks(cli, course):

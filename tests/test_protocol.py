@@ -60,3 +60,33 @@ def test_garbage_on_the_pipe_is_a_codec_error():
     stream = io.BytesIO(b"\xff" * 8)
     with pytest.raises(CodecError, match="exceeds"):
         read_message(lambda n: stream.read(n))
+
+
+def test_large_and_small_arrays_interleaved_cross_intact():
+    """Large arrays are written from their own memory, small ones inline: any mix must arrive in order."""
+    big = np.arange(300_000, dtype=np.float64).reshape(600, 500)
+    value = (np.int8(3), big, np.arange(5), big[:, ::2], {"b": big.T, "s": np.float32(1.5)}, [np.zeros(0), 7])
+    got = roundtrip(value)
+    assert got[0] == 3 and got[0].dtype == np.int8
+    np.testing.assert_array_equal(got[1], big)
+    np.testing.assert_array_equal(got[2], np.arange(5))
+    np.testing.assert_array_equal(got[3], big[:, ::2])
+    np.testing.assert_array_equal(got[4]["b"], big.T)
+    assert got[4]["s"] == np.float32(1.5) and got[5][1] == 7 and got[5][0].shape == (0,)
+    got[1][0, 0] = -1  # arrays that arrive are writable: student code may update its inputs in place
+
+
+def test_arrays_read_from_a_pipe_are_writable_and_exact():
+    import os
+
+    from autograder.protocol import fd_reader, widen_pipe, write_message
+
+    read_fd, write_fd = os.pipe()
+    widen_pipe(read_fd)
+    big = np.random.default_rng(0).random((100, 784)).astype(np.float32)
+    write_message(write_fd, {"value": (big, np.arange(3))})
+    os.close(write_fd)
+    got = read_message(fd_reader(read_fd))["value"]
+    os.close(read_fd)
+    np.testing.assert_array_equal(got[0], big)
+    got[0][...] *= 2  # writable in place

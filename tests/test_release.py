@@ -107,7 +107,7 @@ def test_nngrade_check_works_inside_the_edition_and_reports_the_hidden_tests(edi
     done = in_edition(edition, "check", "gates")
     assert done.returncode == 0, done.stderr
     assert "Total: 0 / 7 points" in done.stdout
-    assert f"{hidden_gates} hidden test(s) did not run here" in done.stdout.replace("\n", " ")
+    assert f"{hidden_gates} hidden tests did not run here" in done.stdout.replace("\n", " ")
     solved = in_edition(edition, "check", "gates", "softmax", "--path", str(ROOT / "solutions"))
     assert solved.returncode == 0, solved.stderr
     assert "(100.0%)" in solved.stdout

@@ -65,7 +65,7 @@ def test_console_report_shows_table_panel_and_hidden_count():
                             message="XOR differs"), result("perceptron", "p", Status.PASSED)), hidden_not_run=4)
     text = render(score(run, COURSE))
     for piece in ("xor", "perceptron", "0/1", "test_xor", "expected: [0 1 1 0]", "got: [0 1 1 1]",
-                  "max abs error 1", "hint: use AND", "Total: 2 / 4 points", "4 hidden test(s)"):
+                  "max abs error 1", "hint: use AND", "Total: 2 / 4 points", "4 hidden tests"):
         assert piece in text, piece
 
 

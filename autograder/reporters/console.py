@@ -9,6 +9,7 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
+from autograder.i18n import t
 from autograder.results import Status
 from autograder.scoring import ExerciseScore, Scorecard, TestScore
 
@@ -18,6 +19,11 @@ _STATUS_STYLE = {
     Status.FAILED: ("✗", "red"), Status.ERROR: ("!", "red"), Status.TIMEOUT: ("⏱", "yellow"),
     Status.MISSING: ("?", "yellow"), Status.NOT_IMPLEMENTED: ("○", "dim"), Status.NOT_RUN: ("-", "dim"),
 }
+
+
+def _cells(text: str) -> int:
+    """Terminal columns of a label: Hangul takes two, so labels of both languages line up."""
+    return Text(text).cell_len
 
 
 def _points(value: float) -> str:
@@ -33,13 +39,14 @@ def _bar(score: float, max_score: float) -> Text:
 def exercise_table(exercise: ExerciseScore) -> Table:
     title = f"{exercise.id} — {exercise.title}   {_points(exercise.score)}/{_points(exercise.max_score)}"
     table = Table(title=title, title_justify="left", expand=False, show_edge=False, pad_edge=False)
-    table.add_column("task")
-    table.add_column("tests", justify="right")
-    table.add_column("points", justify="right")
+    table.add_column(t("report.task"))
+    table.add_column(t("report.tests"), justify="right")
+    table.add_column(t("report.points"), justify="right")
     table.add_column("", no_wrap=True)
     for task in exercise.tasks:
-        name = task.task + (" (hidden)" if task.visibility.value == "hidden" else "")
-        tests = f"{task.passed}/{task.total}" + (f" ({task.not_run} not run)" if task.not_run else "")
+        name = task.task + (" " + t("report.hidden") if task.visibility.value == "hidden" else "")
+        tests = f"{task.passed}/{task.total}" + (" " + t("report.not-run-count", count=task.not_run)
+                                                 if task.not_run else "")
         table.add_row(name, tests, f"{_points(task.score)}/{_points(task.max_score)}", _bar(task.score, task.max_score))
     return table
 
@@ -51,28 +58,33 @@ def failure_panel(test: TestScore, repeats: int) -> Panel:
     body.append(f"  [{test.code}]\n" if test.code else "\n", style="dim")
     fb = test.feedback
     if fb is not None:
-        for label, value in (("checked", fb.what), ("input", fb.inputs), ("expected", fb.expected), ("got", fb.got)):
+        labels = [(t(f"report.{key}"), value) for key, value in
+                  (("checked", fb.what), ("input", fb.inputs), ("expected", fb.expected), ("got", fb.got))]
+        width = max(_cells(label) for label, _ in labels)
+        for label, value in labels:
             if value:
-                body.append(f"{label:>9}: ", style="cyan")
+                body.append(" " * (width - _cells(label)) + f"{label}: ", style="cyan")
                 body.append(value + "\n")
         for line in fb.details:
-            body.append("           " + line + "\n", style="magenta")
+            body.append(" " * (width + 2) + line + "\n", style="magenta")
         if fb.steps:
-            body.append("step by step:\n", style="cyan")
+            body.append(t("report.step-by-step") + "\n", style="cyan")
             width = max(len(row.label) for row in fb.steps)
             for row in fb.steps:
                 style = {"ok": "green", "DIVERGES": "bold red"}.get(row.verdict, "red")
                 body.append(f"  {'✓' if row.verdict == 'ok' else '✗'} {row.label:<{width}}  ", style=style)
-                body.append(f"expected {row.expected}   got {row.got}", style="dim" if row.verdict == "ok" else "")
-                body.append("   ← first divergence\n" if row.verdict == "DIVERGES" else "\n", style="bold red")
+                body.append(t("report.step-values", expected=row.expected, got=row.got),
+                            style="dim" if row.verdict == "ok" else "")
+                body.append("   ← " + t("report.first-divergence") + "\n" if row.verdict == "DIVERGES" else "\n",
+                            style="bold red")
     if test.trace:
-        body.append("traceback (your code):\n", style="cyan")
+        body.append(t("report.traceback") + "\n", style="cyan")
         body.append(test.trace + "\n", style="dim")
     if test.hint:
-        body.append("     hint: ", style="green")
+        body.append(t("report.hint") + ": ", style="green")
         body.append(test.hint + "\n")
     if repeats:
-        body.append(f"(the same problem in {repeats} more test{'s' if repeats > 1 else ''})\n", style="dim")
+        body.append(t("report.repeats", count=repeats) + "\n", style="dim")
     body.rstrip()
     # Text, not a markup string: test names like test_values[sigmoid] hold brackets.
     title = Text(f"{mark} {test.exercise} · {test.task} · {test.name}")
@@ -100,7 +112,7 @@ def _unstarted(card: Scorecard, status: Status) -> list[str]:
         if test.status is status:
             key = test.message if status is Status.MISSING else f"{test.exercise}.{test.function or '?'}()"
             seen[key] = seen.get(key, 0) + 1
-    return [f"{name}  ({count} test{'s' if count > 1 else ''})" for name, count in seen.items()]
+    return [f"{name}  " + t("report.test-count", count=count) for name, count in seen.items()]
 
 
 def render(card: Scorecard, console: Console, *, verbose: bool = False) -> None:
@@ -109,7 +121,7 @@ def render(card: Scorecard, console: Console, *, verbose: bool = False) -> None:
     for exercise in card.exercises:
         console.print()
         console.print(exercise_table(exercise))
-    for status, label in ((Status.NOT_IMPLEMENTED, "Not implemented yet"), (Status.MISSING, "Missing")):
+    for status, label in ((Status.NOT_IMPLEMENTED, t("report.not-implemented")), (Status.MISSING, t("report.missing"))):
         lines = _unstarted(card, status)
         if lines:
             console.print()
@@ -123,26 +135,25 @@ def render(card: Scorecard, console: Console, *, verbose: bool = False) -> None:
     for test, repeats in shown:
         console.print(failure_panel(test, repeats))
     if len(shown) < len(failures):
-        console.print(Text(f"... and {len(failures) - len(shown)} more failing checks (--verbose shows all)",
-                           style="dim"))
+        console.print(Text(t("report.more-failures", count=len(failures) - len(shown)), style="dim"))
     not_run = [t for t in card.tests if t.status is Status.NOT_RUN]
     if not_run:
-        console.print(Text(f"\n{len(not_run)} test(s) not run: {not_run[0].message}", style="yellow"))
+        console.print(Text("\n" + t("report.not-run", count=len(not_run), reason=not_run[0].message), style="yellow"))
     if card.student_output and verbose:
-        console.print(Panel(card.student_output, title="your code printed", title_align="left", border_style="dim"))
+        console.print(Panel(card.student_output, title=t("report.student-output"), title_align="left",
+                            border_style="dim"))
     if card.internal_errors:
         console.print(Panel(
-            Group(Text("The grader itself failed on some tests. This is not your fault: please report it."),
+            Group(Text(t("report.internal-error")),
                   *(Text(e, style="dim") for e in card.internal_errors[:5])),
-            title="internal error", border_style="red bold",
+            title=t("report.internal-error-title"), border_style="red bold",
         ))
     console.print()
-    total = Text("Total: ", style="bold") + Text(
-        f"{_points(card.score)} / {_points(card.max_score)} points ({card.percent:.1f}%)",
+    total = Text(t("report.total") + ": ", style="bold") + Text(
+        t("report.total-points", score=_points(card.score), max_score=_points(card.max_score),
+          percent=f"{card.percent:.1f}"),
         style="bold green" if card.score >= card.max_score and card.max_score else "bold",
     )
     console.print(total)
     if card.hidden_not_run:
-        console.print(Text(
-            f"{card.hidden_not_run} hidden test(s) did not run here; they run when your work is graded, "
-            "so this score is not your final grade.", style="dim"))
+        console.print(Text(t("report.hidden-not-run", count=card.hidden_not_run), style="dim"))

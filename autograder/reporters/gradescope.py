@@ -14,6 +14,7 @@ from typing import Any
 
 from autograder import __version__
 from autograder.course import Visibility
+from autograder.i18n import t
 from autograder.reporters import markdown
 from autograder.reporters.text import feedback, scrub, title_of
 from autograder.results import Status
@@ -68,7 +69,7 @@ def failure(message: str) -> dict[str, Any]:
     """results.json for a submission that could not be graded: zero points and the reason, visible at once."""
     return scrub({
         "score": 0.0,
-        "output": f"**This submission could not be graded.**\n\n{message}",
+        "output": f"**{t('report.not-graded')}**\n\n{message}",
         "output_format": "md",
         "visibility": "visible",
         "stdout_visibility": "hidden",

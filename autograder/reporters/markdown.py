@@ -6,6 +6,7 @@ Used for Gradescope's submission-wide output and for CI job summaries
 from __future__ import annotations
 
 from autograder.course import Visibility
+from autograder.i18n import t
 from autograder.reporters.text import clean, points, summary_line
 from autograder.results import Status
 from autograder.scoring import Scorecard
@@ -18,7 +19,7 @@ def _cell(text: str) -> str:
 def render(card: Scorecard, *, title: str | None = None, public_only: bool = False) -> str:
     """The table and the total; `public_only` tallies public tests alone (hidden results not yet released)."""
     lines = [f"### {_cell(title)}", ""] if title else []
-    lines += ["| exercise | points | tests passed |", "|---|---:|---:|"]
+    lines += [f"| {t('report.md-exercise')} | {t('report.points')} | {t('report.md-tests-passed')} |", "|---|---:|---:|"]
     shown = [t for t in card.tests if not public_only or t.visibility is Visibility.PUBLIC]
     total_won = total_offered = 0.0
     for exercise in card.exercises:
@@ -33,11 +34,12 @@ def render(card: Scorecard, *, title: str | None = None, public_only: bool = Fal
     lines.append("")
     if public_only:
         hidden = len(card.tests) - len(shown)
-        lines.append(f"**Public tests: {points(round(total_won, 4))} / {points(round(total_offered, 4))} points.**")
+        lines.append("**" + t("report.md-public-total", score=points(round(total_won, 4)),
+                              max_score=points(round(total_offered, 4))) + "**")
         if hidden:
-            lines.append(f"{hidden} hidden test(s) also ran; their results are shown when grades are published.")
+            lines.append(t("report.md-hidden-ran", count=hidden))
     else:
         lines.append(f"**{summary_line(card)}**")
     if card.internal_errors:
-        lines += ["", "The grader itself failed on some tests. This is not the student's fault; please report it."]
+        lines += ["", t("report.internal-error")]
     return "\n".join(lines) + "\n"

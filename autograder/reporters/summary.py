@@ -6,6 +6,7 @@ from rich.table import Table
 from rich.text import Text
 
 from autograder.batch import Outcome, Summary
+from autograder.i18n import t
 
 BAR_WIDTH = 30
 
@@ -19,15 +20,15 @@ def render(summary: Summary, console: Console, *, results: str = "", csv: str = 
     figures = Table(show_header=False, box=None, pad_edge=False)
     figures.add_column(style="bold")
     figures.add_column()
-    figures.add_row("submissions", f"{summary.count} ({summary.graded_now} graded now, "
-                                   f"{summary.kept} unchanged since an earlier run)")
+    figures.add_row(t("batch.submissions"), t("batch.submissions-count", count=summary.count,
+                                              now=summary.graded_now, kept=summary.kept))
     for status, count in summary.by_status.items():
         if count and status != "graded":
             figures.add_row(status, str(count))
-    figures.add_row("graded", str(summary.by_status.get("graded", 0)))
-    figures.add_row("mean", _percent(summary.mean))
-    figures.add_row("median", _percent(summary.median))
-    figures.add_row("range", f"{_percent(summary.low)} to {_percent(summary.high)}")
+    figures.add_row(t("batch.graded"), str(summary.by_status.get("graded", 0)))
+    figures.add_row(t("batch.mean"), _percent(summary.mean))
+    figures.add_row(t("batch.median"), _percent(summary.median))
+    figures.add_row(t("batch.range"), t("batch.range-values", low=_percent(summary.low), high=_percent(summary.high)))
     console.print(figures)
 
     if any(summary.histogram):
@@ -40,10 +41,10 @@ def render(summary: Summary, console: Console, *, results: str = "", csv: str = 
 
     if summary.problems:
         console.print()
-        table = Table(title="Not graded", title_justify="left")
-        table.add_column("submission", no_wrap=True)
-        table.add_column("status", no_wrap=True)
-        table.add_column("why")
+        table = Table(title=t("batch.not-graded"), title_justify="left")
+        table.add_column(t("batch.submission"), no_wrap=True)
+        table.add_column(t("batch.status"), no_wrap=True)
+        table.add_column(t("batch.why"))
         for outcome in summary.problems:
             table.add_row(Text(outcome.name), Text(outcome.status, style="red" if outcome.status != "invalid"
                                                    else "yellow"), Text(_first_line(outcome)))
@@ -51,7 +52,7 @@ def render(summary: Summary, console: Console, *, results: str = "", csv: str = 
     if results or csv:
         console.print()
         if results:
-            console.print(Text(f"results: {results}", style="dim"))
+            console.print(Text(t("batch.results-in", path=results), style="dim"))
         if csv:
             console.print(Text(f"csv: {csv}", style="dim"))
 

@@ -6,6 +6,7 @@ import re
 from enum import Enum
 from typing import Any, TypeVar
 
+from autograder.i18n import t
 from autograder.results import Status
 from autograder.scoring import Scorecard, TestScore
 
@@ -26,23 +27,24 @@ def feedback(test: TestScore) -> str:
     lines = [test.message + (f"  [{test.code}]" if test.code else "")]
     fb = test.feedback
     if fb is not None:
-        for label, value in (("checked", fb.what), ("input", fb.inputs), ("expected", fb.expected),
-                             ("got", fb.got)):
+        for key, value in (("checked", fb.what), ("input", fb.inputs), ("expected", fb.expected),
+                           ("got", fb.got)):
             if value:
-                lines.append(f"{label:>9}: {value}")
+                lines.append(f"{t(f'report.{key}'):>9}: {value}")
         lines.extend(f"           {line}" for line in fb.details)
         if fb.steps:
-            lines.append("step by step:")
+            lines.append(t("report.step-by-step"))
             width = max(len(row.label) for row in fb.steps)
             for row in fb.steps:
                 mark = "ok" if row.verdict == "ok" else "XX"
-                note = "   <- first divergence" if row.verdict == "DIVERGES" else ""
-                lines.append(f"  {mark} {row.label:<{width}}  expected {row.expected}   got {row.got}{note}")
+                note = "   <- " + t("report.first-divergence") if row.verdict == "DIVERGES" else ""
+                values = t("report.step-values", expected=row.expected, got=row.got)
+                lines.append(f"  {mark} {row.label:<{width}}  {values}{note}")
     if test.trace:
-        lines.append("traceback (your code):")
+        lines.append(t("report.traceback"))
         lines.append(test.trace)
     if test.hint:
-        lines.append(f"     hint: {test.hint}")
+        lines.append(f"{t('report.hint')}: {test.hint}")
     return "\n".join(lines)
 
 
@@ -53,9 +55,10 @@ def title_of(test: TestScore) -> str:
 
 def summary_line(card: Scorecard) -> str:
     """`Total: 40 / 102 points (39.2%)`, plus the hidden tests that did not run, if any."""
-    line = f"Total: {points(card.score)} / {points(card.max_score)} points ({card.percent:.1f}%)"
+    line = t("report.total") + ": " + t("report.total-points", score=points(card.score),
+                                       max_score=points(card.max_score), percent=f"{card.percent:.1f}")
     if card.hidden_not_run:
-        line += f"; {card.hidden_not_run} hidden test(s) did not run here and run when your work is graded"
+        line += "; " + t("report.hidden-not-run-short", count=card.hidden_not_run)
     return line
 
 

@@ -2,103 +2,137 @@
 
 Public tests use only the worked example's constants and formulas applied to
 them; hidden tests compare with the reference solution on seeded random input.
+Known mistakes come from autograder/mistakes/activations.toml and every text a
+student reads from autograder/messages/activations.toml, looked up inside the
+tests so the language can change between runs.
 """
 from __future__ import annotations
+
+from typing import Any
 
 import numpy as np
 import pytest
 
+from autograder import catalog
 from autograder.compare import Mistake
+from autograder.i18n import t
+
+CATALOG = catalog.load("activations")
 
 X = np.array([-5.0, -1.0, 0.0, 0.5, 1.0, 5.0])
-AT = "at x = [-5, -1, 0, 0.5, 1, 5] (WORKED_EXAMPLES §2)"
 S = np.array([0.00669285, 0.26894142, 0.5, 0.62245933, 0.73105858, 0.99330715])
 T = np.array([-0.9999092, -0.76159416, 0.0, 0.46211716, 0.76159416, 0.9999092])
 VALUES = {
-    "step": (np.array([0, 0, 0, 1, 1, 1]), "step(x) = 1 if x > 0 else 0"),
-    "sigmoid": (S, "sigmoid(x) = 1 / (1 + e^-x)"),
-    "tanh": (T, "tanh(x)"),
-    "relu": (np.array([0, 0, 0, 0.5, 1, 5]), "relu(x) = max(0, x)"),
-    "leaky_relu": (np.array([-0.05, -0.01, 0, 0.5, 1, 5]), "leaky_relu(x) = max(0.01·x, x)"),
-    "swish": (np.array([-0.03346425, -0.26894142, 0, 0.31122967, 0.73105858, 4.96653575]), "swish(x) = x · sigmoid(x)"),
-    "identity": (X, "identity(x) = x"),
+    "step": np.array([0, 0, 0, 1, 1, 1]),
+    "sigmoid": S,
+    "tanh": T,
+    "relu": np.array([0, 0, 0, 0.5, 1, 5]),
+    "leaky_relu": np.array([-0.05, -0.01, 0, 0.5, 1, 5]),
+    "swish": np.array([-0.03346425, -0.26894142, 0, 0.31122967, 0.73105858, 4.96653575]),
+    "identity": X,
 }
 # Derivatives follow from the tabulated values by the formulas the seeds teach.
 DERIVATIVES = {
-    "sigmoid_grad": (S * (1 - S), "sigmoid'(x) = s(1 - s), s = sigmoid(x)"),
-    "tanh_grad": (1 - T**2, "tanh'(x) = 1 - tanh(x)²"),
-    "relu_grad": (np.array([0, 0, 0, 1, 1, 1.0]), "relu'(x) = 1 if x > 0 else 0 (0 at x = 0)"),
-    "leaky_relu_grad": (np.array([0.01, 0.01, 0.01, 1, 1, 1]), "leaky_relu'(x) = 1 if x > 0 else 0.01"),
-    "swish_grad": (S + X * S * (1 - S), "swish'(x) = s + x·s(1 - s)"),
+    "sigmoid_grad": S * (1 - S),
+    "tanh_grad": 1 - T**2,
+    "relu_grad": np.array([0, 0, 0, 1, 1, 1.0]),
+    "leaky_relu_grad": np.array([0.01, 0.01, 0.01, 1, 1, 1]),
+    "swish_grad": S + X * S * (1 - S),
+}
+FORMULAS = {  # pure formulas stay literal; the ones with words are in the messages file (formula())
+    "sigmoid": "sigmoid(x) = 1 / (1 + e^-x)",
+    "tanh": "tanh(x)",
+    "relu": "relu(x) = max(0, x)",
+    "leaky_relu": "leaky_relu(x) = max(0.01·x, x)",
+    "swish": "swish(x) = x · sigmoid(x)",
+    "identity": "identity(x) = x",
+    "sigmoid_grad": "sigmoid'(x) = s(1 - s), s = sigmoid(x)",
+    "tanh_grad": "tanh'(x) = 1 - tanh(x)²",
+    "swish_grad": "swish'(x) = s + x·s(1 - s)",
 }
 DERIVED_ATOL = 1e-7  # the tabulated values carry 8 decimals; formulas on them carry their rounding
 FUNCTIONS = [*VALUES, *DERIVATIVES]
 SIGMOID_FAMILY = {"sigmoid", "swish", "sigmoid_grad", "swish_grad"}
-OVERFLOW_HINT = (
-    "np.exp(-x) overflows at x = -1000 (e^1000 exceeds the largest float64) and numpy warns. "
-    "Only ever exponentiate -|x|: e = np.exp(-np.abs(x)); sigmoid = np.where(x >= 0, 1/(1+e), e/(1+e))."
-)
-MISTAKES = {
-    "leaky_relu": (Mistake("leaky-relu-alpha", np.where(X > 0, X, 0.1 * X),
-                           "that is alpha = 0.1 (seed 000's code); the default alpha is 0.01"),),
-    "step": (Mistake("step-at-zero", (X >= 0).astype(int), "step(0) is 0: the condition is x > 0, not x >= 0"),),
-    "relu": (Mistake("relu-is-abs", np.abs(X), "relu keeps 0 for negative x: max(0, x), not |x|"),),
-    "swish": (Mistake("swish-is-sigmoid", S, "swish multiplies by x: x · sigmoid(x)"),),
-    "sigmoid_grad": (
-        Mistake("sigmoid-grad-of-x", X * (1 - X), "s(1 - s) takes s = sigmoid(x), not x itself"),
-        Mistake("sigmoid-grad-is-sigmoid", S, "that is sigmoid(x); its derivative is s(1 - s)"),
-    ),
-    "tanh_grad": (
-        Mistake("tanh-grad-missing-square", 1 - T, "square the tanh: 1 - tanh(x)²"),
-        Mistake("tanh-grad-of-x", 1 - X**2, "1 - tanh(x)², not 1 - x²"),
-    ),
-    "relu_grad": (Mistake("relu-grad-at-zero", (X >= 0).astype(float), "the derivative of relu at x = 0 is taken as 0"),),
-    "leaky_relu_grad": (Mistake("leaky-relu-alpha", np.where(X > 0, 1, 0.1),
-                                "that is alpha = 0.1 (seed 000's code); the default alpha is 0.01"),),
-    "swish_grad": (
-        Mistake("swish-grad-product-rule", S * (1 - S), "product rule: (x·s)' = s + x·s'"),
-        Mistake("swish-grad-product-rule", S, "product rule: (x·s)' = s + x·s', the x·s(1 - s) term is missing"),
-    ),
-}
+TANH_FAMILY = {"tanh", "tanh_grad"}
+
+
+def formula(name: str) -> str:
+    """`name`'s formula as the worked example writes it, in the active language."""
+    if name == "step":
+        return t("activations.formula-step")
+    if name == "relu_grad":
+        return t("activations.formula-relu-grad")
+    if name == "leaky_relu_grad":
+        return t("activations.formula-leaky-relu-grad")
+    return FORMULAS[name]
+
+
+def stable_sigmoid(x: Any) -> np.ndarray:
+    """The sigmoid the catalog's wrong swish and derivatives call.
+
+    Correct and overflow-free, so each of them makes its one catalogued mistake
+    and nothing else; kit code, because public tests never import solutions/.
+    """
+    x = np.asarray(x, dtype=np.float64)
+    e = np.exp(-np.abs(x))
+    return np.where(x >= 0, 1 / (1 + e), e / (1 + e))
+
+
+def known_mistakes(name: str, x: np.ndarray, *args: Any) -> tuple[Mistake, ...]:
+    """Every catalogued mistake of `name`, run on this test's input (args: a non-default alpha)."""
+    found = CATALOG.on(name, x, *args, namespace={"sigmoid": stable_sigmoid})
+    if name == "leaky_relu_grad":
+        # The catalog writes the alpha mistakes in leaky_relu (one entry per code); the derivative
+        # makes them the same way, so its wrong values are spelled out here.
+        if args:
+            found += (CATALOG.mistake("leaky-relu-alpha-ignored", np.where(x > 0, 1.0, 0.01)),)
+        else:
+            found += (CATALOG.mistake("leaky-relu-alpha", np.where(x > 0, 1.0, 0.1)),)
+    return found
+
+
+def overflow_code(name: str) -> tuple[str, str | None]:
+    """The feedback code and hint when `name` makes numpy warn: an overflow the catalog knows, or generic."""
+    code = "sigmoid-overflow" if name in SIGMOID_FAMILY else "tanh-overflow" if name in TANH_FAMILY else None
+    return (code, CATALOG[code].hint_text()) if code else ("runtime-warning", None)
 
 
 def expected_at_reference(name: str) -> tuple[np.ndarray, str, float | None]:
     if name in VALUES:
-        value, formula = VALUES[name]
-        return value, formula, None
-    value, formula = DERIVATIVES[name]
-    return value, formula, DERIVED_ATOL
+        return VALUES[name], formula(name), None
+    return DERIVATIVES[name], formula(name), DERIVED_ATOL
 
 
 @pytest.mark.task("values")
 @pytest.mark.parametrize("name", list(VALUES))
 def test_values_at_reference_points(student, expect, name):
     """Does each activation give the worked example's values?"""
-    value, formula, _ = expected_at_reference(name)
+    value, formula_text, _ = expected_at_reference(name)
     got = student.call(name, X).value
-    expect.close(got, value, what=f"{formula} {AT}", inputs=X, mistakes=MISTAKES.get(name, ()))
+    expect.close(got, value, what=t("activations.values-what", formula=formula_text), inputs=X,
+                 mistakes=known_mistakes(name, X))
 
 
 @pytest.mark.task("step-integers")
 def test_step_returns_integers(student, expect):
     """Does step return integers 0/1, not booleans or floats?"""
     got = student.step(X)
-    expect.integer(got, what=f"the dtype of step(x) {AT}", inputs=X)
-    expect.close(got, VALUES["step"][0], what=f"step(x) {AT}", inputs=X)
+    expect.integer(got, what=t("activations.step-dtype-what"), inputs=X, hint=CATALOG["bool-not-int"].hint_text())
+    expect.close(got, VALUES["step"], what=t("activations.values-what", formula="step(x)"), inputs=X,
+                 mistakes=known_mistakes("step", X))
 
 
 @pytest.mark.task("shapes")
 @pytest.mark.parametrize("name", FUNCTIONS)
 def test_shape_is_kept(student, expect, name):
     """Does each function keep the shape of a scalar, a 1-D and a 2-D input?"""
-    value, formula, atol = expected_at_reference(name)
+    value, formula_text, atol = expected_at_reference(name)
     extra = {"atol": atol} if atol else {}
     for x, want in ((X[3], value[3]), (X, value), (X.reshape(2, 3), value.reshape(2, 3)),
                     (X.reshape(3, 2, 1), value.reshape(3, 2, 1))):
         got = student.call(name, x).value
-        what = f"{formula} on input of shape {np.shape(x)}"
-        expect.shape(got, np.shape(x), what=what, inputs=x,
-                     hint="build the result with elementwise numpy operations; do not flatten or wrap it")
+        what = t("activations.shape-what", formula=formula_text, shape=np.shape(x))
+        expect.shape(got, np.shape(x), what=what, inputs=x, hint=t("activations.shape-hint"))
         expect.close(got, want, what=what, inputs=x, **extra)
 
 
@@ -108,11 +142,11 @@ def test_no_overflow_on_large_inputs(student, expect, name):
     """Does each function stay finite and warning-free for x in [-1000, 1000]?"""
     x = np.linspace(-1000.0, 1000.0, 2001)
     reply = student.call(name, x)
-    what = f"{name}(x) for x = -1000, -999, ..., 1000"
-    code, hint = ("sigmoid-overflow", OVERFLOW_HINT) if name in SIGMOID_FAMILY else ("runtime-warning", None)
+    what = t("activations.range-what", name=name)
+    code, hint = overflow_code(name)
     expect.no_warnings(reply.warnings, what=what, code=code, hint=hint)
     got = expect.shape(reply.value, x.shape, what=what)
-    expect.close(np.isfinite(got.astype(float)), np.ones_like(x), what=f"{what} is finite everywhere",
+    expect.close(np.isfinite(got.astype(float)), np.ones_like(x), what=t("activations.finite-what", what=what),
                  code="nan-or-inf", hint=hint)
 
 
@@ -128,9 +162,9 @@ def test_saturation_values_at_plus_minus_1000(student, expect, name):
     """Does each saturating function reach its limits at x = ∓1000 (a stable sigmoid gives 0.0 and 1.0)?"""
     x = np.array([-1000.0, 1000.0])
     reply = student.call(name, x)
-    code, hint = ("sigmoid-overflow", OVERFLOW_HINT) if name in SIGMOID_FAMILY else ("runtime-warning", None)
+    code, hint = overflow_code(name)
     expect.no_warnings(reply.warnings, what=f"{name}([-1000, 1000])", code=code, hint=hint)
-    expect.close(reply.value, LIMITS[name], what=f"{name}(x) at x = -1000 and x = 1000", inputs=x,
+    expect.close(reply.value, LIMITS[name], what=t("activations.limits-what", name=name), inputs=x,
                  nonfinite_hint=hint)
 
 
@@ -138,9 +172,10 @@ def test_saturation_values_at_plus_minus_1000(student, expect, name):
 @pytest.mark.parametrize("name", list(DERIVATIVES))
 def test_derivative_at_reference_points(student, expect, name):
     """Does each derivative give the seeds' formula evaluated at the reference points?"""
-    value, formula, atol = expected_at_reference(name)
+    value, formula_text, atol = expected_at_reference(name)
     got = student.call(name, X).value
-    expect.close(got, value, what=f"{formula} {AT}", inputs=X, atol=atol, mistakes=MISTAKES.get(name, ()))
+    expect.close(got, value, what=t("activations.values-what", formula=formula_text), inputs=X, atol=atol,
+                 mistakes=known_mistakes(name, X))
 
 
 @pytest.mark.task("derivatives")
@@ -148,9 +183,9 @@ def test_derivative_at_reference_points(student, expect, name):
 def test_derivative_peaks_at_zero(student, expect, name, peak):
     """Is the largest slope of sigmoid 0.25 and of tanh 1, both at x = 0 (why sigmoid gradients vanish)?"""
     x = np.linspace(-5.0, 5.0, 1001)
-    got = expect.shape(student.call(name, x).value, x.shape, what=f"{name} on [-5, 5]")
-    expect.close(float(np.max(got)), peak, what=f"the maximum of {name} over [-5, 5]")
-    expect.close(float(x[int(np.argmax(got))]), 0.0, what=f"where {name} is largest", atol=1e-9)
+    got = expect.shape(student.call(name, x).value, x.shape, what=t("activations.peak-curve-what", name=name))
+    expect.close(float(np.max(got)), peak, what=t("activations.peak-max-what", name=name))
+    expect.close(float(x[int(np.argmax(got))]), 0.0, what=t("activations.peak-where-what", name=name), atol=1e-9)
 
 
 def central_difference(f, x: np.ndarray, h: float = 1e-5) -> np.ndarray:
@@ -170,7 +205,7 @@ def test_derivative_matches_central_differences(student, expect, reference, rng,
     x = rng.uniform(-6, 6, size=(4, 5))
     x[np.abs(x) < 0.05] += 0.5  # relu's kink at 0 has no derivative to check
     numeric = central_difference(getattr(reference, GRADIENT_OF[name]), x)
-    expect.close(student.call(name, x).value, numeric, what=f"{name}(x) against central differences, h = 1e-5",
+    expect.close(student.call(name, x).value, numeric, what=t("activations.central-difference-what", name=name),
                  inputs=x, rtol=1e-6, atol=1e-8, mistakes=())
 
 
@@ -179,8 +214,9 @@ def test_derivative_matches_central_differences(student, expect, reference, rng,
 def test_random_inputs_match_reference(student, expect, reference, rng, name):
     """Does each function agree with the reference on seeded random 2-D input?"""
     x = rng.normal(scale=4.0, size=(5, 7))
-    expect.close(student.call(name, x).value, getattr(reference, name)(x), what=f"{name}(x), x of shape (5, 7)",
-                 inputs=x)
+    expect.close(student.call(name, x).value, getattr(reference, name)(x),
+                 what=t("activations.random-what", name=name, shape=x.shape), inputs=x,
+                 mistakes=known_mistakes(name, x))
 
 
 @pytest.mark.task("random-inputs")
@@ -189,5 +225,5 @@ def test_alpha_argument_is_used(student, expect, reference, rng, name):
     """Do leaky_relu and its derivative honour a non-default alpha?"""
     x = rng.normal(scale=3.0, size=12)
     expect.close(student.call(name, x, alpha=0.2).value, getattr(reference, name)(x, alpha=0.2),
-                 what=f"{name}(x, alpha=0.2)", inputs=x,
-                 hint="use the alpha parameter, not a constant 0.01")
+                 what=f"{name}(x, alpha=0.2)", inputs=x, hint=t("activations.alpha-hint"),
+                 mistakes=known_mistakes(name, x, 0.2))

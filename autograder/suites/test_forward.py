@@ -13,8 +13,12 @@ from typing import Iterator
 import numpy as np
 import pytest
 
+from autograder import catalog
 from autograder.compare import Feedback, Mismatch, Mistake, Step, show
+from autograder.i18n import t
 from autograder.sandbox import StudentFault
+
+CATALOG = catalog.load("forward")
 
 X004 = np.array([3.0, 1.0, 5.5])
 Z004 = np.array([0.65920113, 0.24814855, 0.4678542, 1.45698267])  # hidden pre-activation of seed 004
@@ -30,8 +34,15 @@ TEXTBOOK = [
 ]
 X_TEXTBOOK = np.array([1.0, 0.5])
 Y_TEXTBOOK = np.array([0.31682708, 0.69627909])
-SEED_004 = "the seed-004 network (init_params([3, 4, 2], seed=0), x = [3, 1, 5.5]; WORKED_EXAMPLES §3)"
-CLASSIC = "the classic 3-layer network (x = [1.0, 0.5], sigmoid, sigmoid, identity; WORKED_EXAMPLES §3)"
+
+
+# Named networks in the student's language; functions, not constants, because the language is chosen per run.
+def seed_004() -> str:
+    return t("forward.seed-004")
+
+
+def classic() -> str:
+    return t("forward.classic")
 
 
 def _sigmoid(z):
@@ -41,12 +52,6 @@ def _sigmoid(z):
 def _softmax(z):
     e = np.exp(z - np.max(z, axis=-1, keepdims=True))
     return e / np.sum(e, axis=-1, keepdims=True)
-
-
-def whole_batch_softmax(scores):
-    """Seed 001's one-sample softmax applied to a whole batch (a known mistake)."""
-    e = np.exp(scores - np.max(scores))
-    return e / np.sum(e)
 
 
 ACTIVATION = {  # formulas of WORKED_EXAMPLES §2 and §4, for expected values and known mistakes
@@ -61,58 +66,52 @@ ACTIVATION = {  # formulas of WORKED_EXAMPLES §2 and §4, for expected values a
 }
 
 
-def specified_params(sizes, seed=0, scale=0.10, reseed=False, transposed=False):
-    """The weights init_params is specified to return: np.random.seed(seed) ONCE, then W = scale·randn(n_in, n_out).
-
-    `reseed` and `transposed` give the two classic wrong variants (seed per layer; randn(n_out, n_in)).
-    """
+def specified_params(sizes, seed=0, scale=0.10):
+    """The weights init_params is specified to return: np.random.seed(seed) ONCE, then W = scale·randn(n_in, n_out)."""
     draw = np.random.RandomState(seed)  # the same stream as np.random.seed(seed) + np.random.randn
-    params = []
-    for n_in, n_out in zip(sizes[:-1], sizes[1:]):
-        if reseed:
-            draw = np.random.RandomState(seed)
-        W = scale * (draw.randn(n_out, n_in) if transposed else draw.randn(n_in, n_out))
-        params.append((W, np.zeros((1, n_out))))
-    return params
+    return [(scale * draw.randn(n_in, n_out), np.zeros((1, n_out))) for n_in, n_out in zip(sizes[:-1], sizes[1:])]
 
 
-def network(x, params, hidden, output):
-    """Every layer's (z, a) by the formula: z = a_prev @ W + b (b flattened), a = activation(z)."""
+def dense(x, W, b):
+    """x @ W + b with b flattened, so that one sample (n_in,) gives (n_out,)."""
+    return np.asarray(x) @ np.asarray(W) + np.ravel(b)
+
+
+# What the catalog's wrong forward() implementations call, under the reference module's names.
+FORWARD_NAMESPACE = {"dense": dense, "_ACTIVATIONS": ACTIVATION}
+
+
+def network(x, params, hidden, output, dense=dense):
+    """Every layer's (z, a) by the formula: z = dense(a_prev, W, b), a = activation(z)."""
     a, trace = np.asarray(x, dtype=float), []
     for i, (W, b) in enumerate(params):
-        z = a @ W + np.ravel(b)
+        z = dense(a, W, b)
         a = (output if i == len(params) - 1 else hidden)(z)
         trace.append((z, a))
     return trace
 
 
 def row_shape_mistake(value) -> Mistake:
-    return Mistake("single-sample-shape", np.asarray(value)[None],
-                   "one sample x of shape (n_in,) must give shape (n_out,), not (1, n_out): with b of shape "
-                   "(1, n_out), x @ W + b becomes 2-D (seed 004 prints [[...]]); add np.ravel(b) instead")
+    """What a dense that keeps b's (1, n_out) shape gives for one sample, whatever shape the test's b has."""
+    return CATALOG.mistake("single-sample-shape", np.asarray(value)[None])
 
 
-TRANSPOSED_HINT = ("W has shape (n_in, n_out) and a sample is a row (seed 004): compute x @ W + b, "
-                   "not W @ x or x @ W.T")
-ON_OUTPUT_HINT = "the last layer applies `output`, not the hidden activation: use `hidden` for every layer but the last"
-MISSING_HIDDEN_HINT = "every layer but the last must apply the hidden activation to x @ W + b before the next layer"
-IGNORES_OUTPUT_HINT = "the last layer must apply the `output` activation that forward() was given"
-WHOLE_BATCH_HINT = "softmax normalises each row (sample): max and sum with axis=-1, keepdims=True, not over the whole batch"
+def forward_mistakes(x, params, hidden: str, output: str) -> tuple[Mistake, ...]:
+    """What forward gives on this input with each catalogued mistake: wrong forwards, and wrong denses in a right one.
 
-
-def miswired(x, params, hidden: str, output: str) -> tuple[Mistake, ...]:
-    """What forward gives with the activations wired wrongly, by the formula on the same input."""
-    h, o, none = ACTIVATION[hidden], ACTIVATION[output], ACTIVATION["identity"]
-    mistakes = (  # (applies only when the two activations differ, so that the mistake changes something)
-        (hidden not in (output, "identity"), "activation-on-output", h, h, ON_OUTPUT_HINT),
-        (hidden != "identity", "hidden-activation-missing", none, o, MISSING_HIDDEN_HINT),
-        (output != "identity", "output-activation-ignored", h, none, IGNORES_OUTPUT_HINT),
-    )
-    found = tuple(Mistake(code, network(x, params, first, last)[-1][1], hint)
-                  for applies, code, first, last, hint in mistakes if applies)
-    if output == "softmax" and np.ndim(x) == 2:
-        found += (Mistake("softmax-wrong-axis", whole_batch_softmax(network(x, params, h, none)[-1][1]), WHOLE_BATCH_HINT),)
-    return found
+    A wrong implementation that cannot run on this input (a shape clash) offers no match.
+    """
+    found = list(CATALOG.on("forward", x, params, hidden, output, namespace=FORWARD_NAMESPACE))
+    for item in CATALOG.mistakes.values():
+        if item.function != "dense":
+            continue
+        try:
+            with np.errstate(all="ignore"):
+                value = network(x, params, ACTIVATION[hidden], ACTIVATION[output], dense=item.implementation())[-1][1]
+        except Exception:  # noqa: BLE001 - e.g. W @ x on a batch: this mistake cannot explain this output
+            continue
+        found.append(CATALOG.mistake(item.code, value))
+    return tuple(found)
 
 
 @contextmanager
@@ -123,8 +122,10 @@ def shapes_clash_means_transposed(what: str) -> Iterator[None]:
     except StudentFault as fault:
         if not any(text in fault.fault.message for text in ("core dimension", "not aligned")):
             raise
-        raise Mismatch(Feedback(code="dense-transposed", message=f"{what}: {fault.fault.message}", what=what,
-                                hint=TRANSPOSED_HINT)) from None
+        mistake = CATALOG["dense-transposed"]
+        raise Mismatch(Feedback(code=mistake.code, what=what, hint=mistake.hint_text(),
+                                message=t("forward.shapes-clash", what=what, mistake=mistake.title_text(),
+                                          error=fault.fault.message))) from None
 
 
 # --- init-params ------------------------------------------------------------------------------
@@ -140,22 +141,9 @@ def pair_steps(got, want, mistakes_for_layer) -> list[Step]:
 
 
 def init_mistakes(sizes, seed=0, scale=0.10):
-    """For layer i: W as re-seeding per layer, drawing randn(n_out, n_in), or ignoring seed or scale would give it."""
-    reseeded = specified_params(sizes, seed, scale, reseed=True)
-    transposed = specified_params(sizes, seed, scale, transposed=True)
-    variants = [
-        ("init-params-reseeded", reseeded,
-         "call np.random.seed(seed) once before the loop, not once per layer: each layer would restart the stream"),
-        ("init-params-transposed", transposed,
-         "draw randn(n_in, n_out) (rows = inputs, seed 004): randn(n_out, n_in) gives other numbers"),
-        ("init-params-transposed", [(W.T, b) for W, b in transposed],
-         "draw randn(n_in, n_out) directly: randn(n_out, n_in).T has the right shape but other numbers"),
-        ("init-params-ignores-scale", specified_params(sizes, seed, 0.10),
-         f"multiply by the `scale` argument (here {scale}), not a constant 0.10"),
-        ("init-params-ignores-seed", specified_params(sizes, 0, scale),
-         f"seed with the `seed` argument (here {seed}), not a constant 0"),
-    ]
-    return lambda i: tuple(Mistake(code, params[i][0], hint) for code, params, hint in variants)
+    """For layer i: the W each catalogued wrong init_params draws with these arguments."""
+    wrong = CATALOG.on("init_params", sizes, seed, scale)
+    return lambda i: tuple(CATALOG.mistake(m.code, m.value[i][0]) for m in wrong)
 
 
 def check_init(student, sizes, seed, scale):
@@ -163,10 +151,10 @@ def check_init(student, sizes, seed, scale):
     got = student.init_params(sizes, seed=seed, scale=scale)
     what = f"init_params({list(sizes)}, seed={seed}, scale={scale})"
     layers = len(sizes) - 1
-    assert isinstance(got, (list, tuple)) and len(got) == layers, (
-        f"{what} must return a list of {layers} (W, b) pairs, one per layer; got {show(got)}")
+    assert isinstance(got, (list, tuple)) and len(got) == layers, t(
+        "forward.init-not-pairs", what=what, layers=layers, got=show(got))
     for i, pair in enumerate(got, start=1):
-        assert isinstance(pair, (list, tuple)) and len(pair) == 2, f"{what}: layer {i} must be a pair (W, b)"
+        assert isinstance(pair, (list, tuple)) and len(pair) == 2, t("forward.init-layer-not-pair", what=what, i=i)
     return got, what
 
 
@@ -176,9 +164,8 @@ def test_init_params_reproduces_seed_004(student, expect):
     got, what = check_init(student, [3, 4, 2], 0, 0.10)
     steps = pair_steps(got, specified_params([3, 4, 2]), init_mistakes([3, 4, 2]))
     if np.shape(got[0][0]) == (3, 4):
-        steps.append(Step("x @ W1 for x = [3, 1, 5.5] (seed 004's hidden pre-activation)", X004 @ np.asarray(got[0][0]),
-                          Z004))
-    expect.steps(steps, what=f"{what}: the weights of {SEED_004}")
+        steps.append(Step(t("forward.step-seed-004-pre-activation"), X004 @ np.asarray(got[0][0]), Z004))
+    expect.steps(steps, what=t("forward.init-seed-004", what=what, network=seed_004()))
 
 
 @pytest.mark.task("init-params")
@@ -187,20 +174,26 @@ def test_init_params_seed_scale_and_depth(student, expect, sizes, seed, scale):
     """Are the seed and scale arguments honoured, and is each deeper layer drawn in order from ONE seeded stream?"""
     got, what = check_init(student, sizes, seed, scale)
     expect.steps(pair_steps(got, specified_params(sizes, seed, scale), init_mistakes(sizes, seed, scale)),
-                 what=f"{what}: np.random.seed({seed}) once, then W = {scale}·randn(n_in, n_out) layer by layer")
+                 what=t("forward.init-seed-scale", what=what, seed=seed, scale=scale))
 
 
 # --- dense -------------------------------------------------------------------------------------
+
+def dense_hint() -> str:
+    return t("forward.dense-hint")
+
 
 @pytest.mark.task("dense")
 @pytest.mark.parametrize("bias_shape", [(1, 4), (4,)])
 def test_dense_gives_seed_004_hidden_pre_activation(student, expect, bias_shape):
     """Does dense([3, 1, 5.5], W1, b1) give seed 004's hidden pre-activation, of shape (4,), for b (1, 4) and (4,)?"""
     (W, _), _ = specified_params([3, 4, 2])
-    what = f"dense(x, W1, b1 of shape {bias_shape}) = x @ W1 + b1 in {SEED_004}"
+    b = np.zeros(bias_shape)
+    what = t("forward.dense-seed-004", shape=bias_shape, network=seed_004())
     with shapes_clash_means_transposed(what):
-        got = student.dense(X004, W, np.zeros(bias_shape))
-    expect.close(got, Z004, what=what, inputs=X004, mistakes=(row_shape_mistake(Z004),), hint=TRANSPOSED_HINT)
+        got = student.dense(X004, W, b)
+    expect.close(got, Z004, what=what, inputs=X004, hint=dense_hint(),
+                 mistakes=(row_shape_mistake(Z004), *CATALOG.on("dense", X004, W, b)))
 
 
 @pytest.mark.task("dense")
@@ -208,13 +201,12 @@ def test_dense_gives_seed_004_hidden_pre_activation(student, expect, bias_shape)
 def test_dense_on_the_classic_weights(student, expect, layer):
     """Does dense(x, W, b) compute x @ W + b (not W @ x) for the classic network's (2, 3) and square (2, 2) layers?"""
     W, b = TEXTBOOK[layer]
-    what = f"dense(x, W{layer + 1}, b{layer + 1}) = x @ W{layer + 1} + b{layer + 1} with the classic weights, x = [1.0, 0.5]"
+    what = t("forward.dense-classic", n=layer + 1)
     with shapes_clash_means_transposed(what):
         got = student.dense(X_TEXTBOOK, W, b)
-    mistakes = [row_shape_mistake(X_TEXTBOOK @ W + b)]
-    if W.shape[0] == W.shape[1]:
-        mistakes.append(Mistake("dense-transposed", W @ X_TEXTBOOK + b, TRANSPOSED_HINT))
-    expect.close(got, X_TEXTBOOK @ W + b, what=what, inputs=X_TEXTBOOK, mistakes=tuple(mistakes), hint=TRANSPOSED_HINT)
+    # W @ x (dense-transposed) runs only on the square layer, and is caught there by its value
+    expect.close(got, X_TEXTBOOK @ W + b, what=what, inputs=X_TEXTBOOK, hint=dense_hint(),
+                 mistakes=(row_shape_mistake(X_TEXTBOOK @ W + b), *CATALOG.on("dense", X_TEXTBOOK, W, b)))
 
 
 @pytest.mark.task("dense")
@@ -222,11 +214,11 @@ def test_dense_on_a_batch(student, expect):
     """Does dense map a batch (N, n_in) to (N, n_out), one row per sample?"""
     (W, b), _ = specified_params([3, 4, 2])
     x = np.array([X004, -X004, [0.0, 0.0, 0.0], [1.0, -2.0, 0.5], [10.0, 0.1, -3.0]])
-    what = "dense(x, W1, b1) on a batch x of shape (5, 3) with the seed-004 weights"
+    what = t("forward.dense-batch")
     with shapes_clash_means_transposed(what):
         got = student.dense(x, W, b)
-    expect.shape(got, (5, 4), what=what, inputs=x, hint="x @ W + b works for a batch as it is; do not flatten it")
-    expect.close(got, x @ W + b, what=what, inputs=x, hint=TRANSPOSED_HINT)
+    expect.shape(got, (5, 4), what=what, inputs=x, hint=t("forward.dense-batch-hint"))
+    expect.close(got, x @ W + b, what=what, inputs=x, hint=dense_hint(), mistakes=CATALOG.on("dense", x, W, b))
 
 
 # --- forward-pass ------------------------------------------------------------------------------
@@ -239,10 +231,10 @@ def forward_steps(student, x, params, hidden: str, output: str, final) -> list[S
         for label, last, want in ((f"z{i} = a{i - 1} @ W{i} + b{i}", "identity", z), (f"a{i} = {hidden}(z{i})", hidden, a)):
             got = student.forward(x, params[:i], hidden=hidden, output=last)
             steps.append(Step(label.replace("a0 @", "x @"), got, want,
-                              (row_shape_mistake(want), *miswired(x, params[:i], hidden, last))))
+                              (row_shape_mistake(want), *forward_mistakes(x, params[:i], hidden, last))))
     label = f"y = {output}(a{k - 1} @ W{k} + b{k})" if output != "identity" else f"y = a{k - 1} @ W{k} + b{k}"
     steps.append(Step(label, student.forward(x, params, hidden=hidden, output=output), final,
-                      (row_shape_mistake(final), *miswired(x, params, hidden, output))))
+                      (row_shape_mistake(final), *forward_mistakes(x, params, hidden, output))))
     return steps
 
 
@@ -252,14 +244,14 @@ def test_seed_004_outputs(student, expect, hidden):
     """Does forward reproduce seed 004's output for a sigmoid, leaky relu and swish hidden layer?"""
     params = specified_params([3, 4, 2])
     steps = forward_steps(student, X004, params, hidden, "identity", Y004[hidden])
-    expect.steps(steps, what=f"forward(x, params, hidden={hidden!r}) in {SEED_004}", inputs=X004)
+    expect.steps(steps, what=t("forward.forward-seed-004", hidden=repr(hidden), network=seed_004()), inputs=X004)
 
 
 @pytest.mark.task("forward-pass")
 def test_classic_three_layer_network(student, expect):
     """Does forward give y = [0.31682708, 0.69627909] for the classic network, every layer right on the way?"""
     steps = forward_steps(student, X_TEXTBOOK, TEXTBOOK, "sigmoid", "identity", Y_TEXTBOOK)
-    expect.steps(steps, what=f"forward(x, textbook weights) in {CLASSIC}", inputs=X_TEXTBOOK)
+    expect.steps(steps, what=t("forward.forward-classic", network=classic()), inputs=X_TEXTBOOK)
 
 
 @pytest.mark.task("forward-pass")
@@ -267,22 +259,23 @@ def test_softmax_output_layer(student, expect):
     """Does forward(..., output="softmax") turn the classic network's output into probabilities?"""
     got = student.forward(X_TEXTBOOK, TEXTBOOK, hidden="sigmoid", output="softmax")
     expect.close(got, _softmax(Y_TEXTBOOK), inputs=X_TEXTBOOK,
-                 what=f"forward(x, textbook weights, output='softmax') = softmax([0.31682708, 0.69627909]) in {CLASSIC}",
-                 mistakes=(row_shape_mistake(_softmax(Y_TEXTBOOK)), *miswired(X_TEXTBOOK, TEXTBOOK, "sigmoid", "softmax")),
-                 hint="support the name 'softmax': exp(z - max) / sum(exp(z - max)) along the last axis")
+                 what=t("forward.forward-softmax", network=classic()),
+                 mistakes=(row_shape_mistake(_softmax(Y_TEXTBOOK)),
+                           *forward_mistakes(X_TEXTBOOK, TEXTBOOK, "sigmoid", "softmax")),
+                 hint=t("forward.softmax-hint"))
 
 
 @pytest.mark.task("forward-pass")
 def test_textbook_network_weights(student, expect):
     """Does textbook_network() return the classic W1, b1, W2, b2, W3, b3 in order?"""
     got = student.textbook_network()
-    assert isinstance(got, (list, tuple)) and len(got) == 3, "textbook_network() must return [(W1, b1), (W2, b2), (W3, b3)]"
+    assert isinstance(got, (list, tuple)) and len(got) == 3, t("forward.textbook-not-three-pairs")
+    wrong = CATALOG.on("textbook_network")
     steps = []
     for i, ((W, b), (W_ok, b_ok)) in enumerate(zip(got, TEXTBOOK), start=1):
-        steps.append(Step(f"W{i}", W, W_ok, (Mistake("textbook-weights-transposed", W_ok.T,
-                                                      "copy W as printed: W1 has 2 rows (inputs) and 3 columns"),)))
+        steps.append(Step(f"W{i}", W, W_ok, tuple(CATALOG.mistake(m.code, m.value[i - 1][0]) for m in wrong)))
         steps.append(Step(f"b{i}", np.ravel(b), b_ok))
-    expect.steps(steps, what="the classic network's weights and biases (WORKED_EXAMPLES §3)")
+    expect.steps(steps, what=t("forward.textbook-weights"))
 
 
 # --- batches -----------------------------------------------------------------------------------
@@ -292,8 +285,8 @@ def one_at_a_time(student, expect, x, params, hidden, output, n_out):
     rows = []
     for row in x:
         got = student.forward(row, params, hidden=hidden, output=output)
-        rows.append(expect.shape(got, (n_out,), what=f"forward(x) for one sample x = {row.tolist()}",
-                                 hint="one sample (n_in,) gives (n_out,): flatten b in dense"))
+        rows.append(expect.shape(got, (n_out,), what=t("forward.one-sample", row=row.tolist()),
+                                 hint=t("forward.one-sample-hint")))
     return np.array(rows, dtype=float)
 
 
@@ -304,8 +297,8 @@ def test_batch_rows_equal_single_samples_seed_004(student, expect):
     x = np.array([X004, -X004, [0.0, 0.0, 0.0], [1.0, -2.0, 0.5], [10.0, 0.1, -3.0]])
     alone = one_at_a_time(student, expect, x, params, "leaky_relu", "identity", 2)
     got = student.forward(x, params, hidden="leaky_relu", output="identity")
-    expect.close(got, alone, what=f"forward(x of shape (5, 3), hidden='leaky_relu') in {SEED_004}", inputs=x,
-                 hint="row n of forward(x) must equal forward(x[n]): keep the samples on axis 0 all the way through")
+    expect.close(got, alone, what=t("forward.batch-seed-004", network=seed_004()), inputs=x,
+                 hint=t("forward.batch-rows-hint"))
 
 
 @pytest.mark.task("batches")
@@ -317,28 +310,19 @@ def test_batch_rows_equal_single_samples_with_softmax(student, expect):
     got = student.forward(x, TEXTBOOK, hidden="sigmoid", output="softmax")
     mistakes = ()
     if scores.shape == alone.shape:
-        e = np.exp(scores - scores.max(axis=0))
-        mistakes = (Mistake("softmax-wrong-axis", whole_batch_softmax(scores), WHOLE_BATCH_HINT),
-                    Mistake("softmax-wrong-axis", e / e.sum(axis=0), "softmax normalises each row (axis=-1), "
-                            "not each column (axis=0)"))
-    expect.close(got, alone, what=f"forward(x of shape (4, 2), output='softmax') in {CLASSIC}", inputs=x,
-                 mistakes=mistakes, hint="row n of forward(x) must equal forward(x[n])")
+        # the catalogued wrong softmaxes on the student's own scores: the output layer of a wrong forward
+        # whose one layer passes the scores through unchanged
+        passthrough = [(np.eye(scores.shape[1]), np.zeros(scores.shape[1]))]
+        mistakes = CATALOG.on("forward", scores, passthrough, "identity", "softmax", namespace=FORWARD_NAMESPACE,
+                              codes=("softmax-wrong-axis", "softmax-axis-0"))
+    expect.close(got, alone, what=t("forward.batch-softmax", network=classic()), inputs=x,
+                 mistakes=mistakes, hint=t("forward.batch-softmax-hint"))
 
 
 # --- collapse-linear ---------------------------------------------------------------------------
 
-COLLAPSE_HINT = "multiply the matrices in layer order: W1 @ W2 @ ... @ Wk (x @ W1 @ W2 = x @ (W1 @ W2))"
-
-
-def collapse_mistakes(matrices):
-    ordered = [np.asarray(W) for W in matrices]
-    mistakes = []
-    if all(W.shape == ordered[0].shape for W in ordered):
-        mistakes.append(Mistake("collapse-linear-order", np.linalg.multi_dot(ordered[::-1]) if len(ordered) > 1
-                                else ordered[0], "the order matters: a row vector meets W1 first, so W1 @ W2 @ W3"))
-        mistakes.append(Mistake("collapse-linear-elementwise", np.prod(ordered, axis=0),
-                                "use the matrix product @ (np.matmul), not the elementwise *"))
-    return tuple(mistakes)
+def collapse_hint() -> str:
+    return t("forward.collapse-hint")
 
 
 @pytest.mark.task("collapse-linear")
@@ -348,23 +332,23 @@ def test_collapse_seed_004_weights(student, expect, form):
     params = specified_params([3, 4, 2])
     given = params if form == "pairs" else [W for W, _ in params]
     got = student.collapse_linear(given)
-    expect.close(got, params[0][0] @ params[1][0], what=f"collapse_linear(seed-004 weights as {form}) = W1 @ W2",
-                 hint=COLLAPSE_HINT)
+    what = t("forward.collapse-seed-004-pairs" if form == "pairs" else "forward.collapse-seed-004-matrices")
+    expect.close(got, params[0][0] @ params[1][0], what=what, hint=collapse_hint(),
+                 mistakes=CATALOG.on("collapse_linear", given))
 
 
 @pytest.mark.task("collapse-linear")
 def test_identity_network_is_one_matrix(student, expect):
     """Does x @ collapse_linear(Ws) equal a 3-layer network with identity activations (seed 003's point)?"""
     params = [(W, np.zeros_like(b)) for W, b in specified_params([3, 3, 3, 3], seed=3)]
-    matrices = [W for W, _ in params]
     x = np.array([X004, -X004, [1.0, 2.0, 3.0]])
     stacked = network(x, params, ACTIVATION["identity"], ACTIVATION["identity"])[-1][1]
-    got = expect.shape(student.collapse_linear(params), (3, 3), what="collapse_linear of three (3, 3) layers",
-                       hint=COLLAPSE_HINT)
-    mistakes = tuple(Mistake(m.code, x @ m.value, m.hint) for m in collapse_mistakes(matrices))
-    expect.close(x @ got.astype(float), stacked, inputs=x, mistakes=mistakes, hint=COLLAPSE_HINT,
-                 what="x @ collapse_linear(W1, W2, W3) against the layers one by one: x @ W1 @ W2 @ W3 "
-                      "(identity activations, init_params([3, 3, 3, 3], seed=3))")
+    got = expect.shape(student.collapse_linear(params), (3, 3), what=t("forward.collapse-three-layers"),
+                       hint=collapse_hint())
+    mistakes = tuple(CATALOG.mistake(m.code, x @ np.asarray(m.value))
+                     for m in CATALOG.on("collapse_linear", params) if np.shape(m.value) == (3, 3))
+    expect.close(x @ got.astype(float), stacked, inputs=x, mistakes=mistakes, hint=collapse_hint(),
+                 what=t("forward.collapse-identity-network"))
 
 
 @pytest.mark.task("collapse-linear")
@@ -372,9 +356,8 @@ def test_scalar_layers_collapse_to_w_cubed(student, expect):
     """Does f(f(f(x))) with f(x) = w·x collapse to k·x, k = w³ (seed 000's argument, w = 2)?"""
     w = np.array([[2.0]])
     got = student.collapse_linear([w, w, w])
-    expect.close(got, [[8.0]], what="collapse_linear([[[2]], [[2]], [[2]]]) = [[2³]] = [[8]] (seed 000)",
-                 mistakes=(Mistake("collapse-linear-sum", [[6.0]], "compose the layers by multiplying, not adding"),),
-                 hint=COLLAPSE_HINT)
+    expect.close(got, [[8.0]], what=t("forward.collapse-scalar"), hint=collapse_hint(),
+                 mistakes=CATALOG.on("collapse_linear", [w, w, w]))
 
 
 # --- random-networks (hidden) ------------------------------------------------------------------
@@ -399,22 +382,18 @@ def test_random_network_every_activation(student, expect, reference, rng, hidden
     params = [(rng.normal(size=(n_in, n_out)), rng.normal(size=n_out))
               for n_in, n_out in [(5, 7), (7, 6), (6, 4)]]
     x = rng.normal(scale=2.0, size=(9, 5))
-    mistakes = miswired(x, params, hidden, output)
-    if "leaky_relu" in (hidden, output):
-        seed_000 = {**ACTIVATION, "leaky_relu": lambda z: np.where(z > 0, z, 0.1 * z)}
-        mistakes += (Mistake("leaky-relu-alpha", network(x, params, seed_000[hidden], seed_000[output])[-1][1],
-                             "leaky_relu uses alpha = 0.01 (seed 000's code uses 0.1)"),)
     expect.close(student.forward(x, params, hidden=hidden, output=output),
-                 reference.forward(x, params, hidden=hidden, output=output), inputs=x, mistakes=mistakes,
-                 what=f"forward(x of shape (9, 5), a random 5-7-6-4 network, hidden={hidden!r}, output={output!r})")
+                 reference.forward(x, params, hidden=hidden, output=output), inputs=x,
+                 mistakes=forward_mistakes(x, params, hidden, output),
+                 what=t("forward.random-network", hidden=repr(hidden), output=repr(output)))
 
 
 @pytest.mark.task("random-networks")
 def test_dense_random_batch(student, expect, reference, rng):
     """Does dense agree with the reference on a random batch and 1-D bias?"""
     x, W, b = rng.normal(size=(8, 6)), rng.normal(size=(6, 3)), rng.normal(size=3)
-    expect.close(student.dense(x, W, b), reference.dense(x, W, b), what="dense(x (8, 6), W (6, 3), b (3,))",
-                 inputs=x, hint=TRANSPOSED_HINT)
+    expect.close(student.dense(x, W, b), reference.dense(x, W, b), what=t("forward.dense-random"),
+                 inputs=x, hint=dense_hint(), mistakes=CATALOG.on("dense", x, W, b))
 
 
 @pytest.mark.task("random-networks")
@@ -423,4 +402,5 @@ def test_collapse_random_stack(student, expect, reference, rng):
     sizes = [4, 6, 3, 5, 2]
     matrices = [rng.normal(size=(n_in, n_out)) for n_in, n_out in zip(sizes[:-1], sizes[1:])]
     expect.close(student.collapse_linear(matrices), reference.collapse_linear(matrices),
-                 what="collapse_linear of four random matrices (4, 6), (6, 3), (3, 5), (5, 2)", hint=COLLAPSE_HINT)
+                 what=t("forward.collapse-random"), hint=collapse_hint(),
+                 mistakes=CATALOG.on("collapse_linear", matrices))
