@@ -268,8 +268,12 @@ def expect_steps(steps: list[Step], *, what: str, inputs: Any = None, rtol: floa
     if first is None:
         return
     fb = first.feedback
+    message = t("core.first-divergence", what=what, step=first_label)
+    named = next((m for step in steps if step.label == first_label for m in step.mistakes if m.code == fb.code), None)
+    if named is not None:  # the step table still names the catalogued mistake, not only its code
+        message = t("core.first-divergence-mistake", what=what, step=first_label, mistake=named.title_text())
     raise Mismatch(Feedback(
-        code=fb.code, message=t("core.first-divergence", what=what, step=first_label), what=what,
+        code=fb.code, message=message, what=what,
         inputs="" if inputs is None else show(inputs), expected=fb.expected, got=fb.got, details=fb.details,
         hint=fb.hint or hint, steps=tuple(rows),
     ))

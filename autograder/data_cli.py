@@ -9,6 +9,7 @@ import click
 from typing import TYPE_CHECKING
 
 from autograder.exitcodes import ExitCode
+from autograder.i18n import t
 
 if TYPE_CHECKING:  # mnist_data pulls in urllib and http: imported by the data commands only
     from autograder import mnist_data
@@ -40,14 +41,10 @@ def verify(folder: Path | None) -> None:
 
     target = mnist_data.data_dir(folder)
     checks = mnist_data.verify(target)
-    click.echo(f"MNIST data in {target}:")
+    click.echo(t("data.verify-heading", target=target))
     _report(checks)
     if not all(c.ok for c in checks):
-        raise DataError(
-            f"{sum(not c.ok for c in checks)} of the MNIST files in {target} are missing or corrupt. "
-            "Run `nngrade data fetch` to download them, or copy the four files into a folder and set "
-            "NNGRADE_DATA=/that/folder."
-        )
+        raise DataError(t("data.verify-failed", count=sum(not c.ok for c in checks), target=target))
 
 
 @data_group.command()
@@ -77,9 +74,9 @@ def fetch(folder: Path | None, mirrors: tuple[str, ...], timeout: float) -> None
         except mnist_data.DataUnavailable as exc:
             raise DataError(str(exc)) from None
         except OSError as exc:
-            raise DataError(f"Cannot write into {target}: {exc.strerror or exc}.") from None
+            raise DataError(t("data.cannot-write", target=target, detail=exc.strerror or exc)) from None
     for outcome in outcomes:
-        how = f"downloaded from {outcome.source}" if outcome.downloaded else "already present and verified"
+        how = t("data.downloaded", source=outcome.source) if outcome.downloaded else t("data.already-present")
         click.echo(f"  {outcome.name}: {how}")
-    hint = "" if folder or mnist_data.ENV_VAR in os.environ else " (found there by default; NNGRADE_DATA overrides)"
-    click.echo(f"MNIST data ready in {target}{hint}")
+    hint = "" if folder or mnist_data.ENV_VAR in os.environ else " " + t("data.default-folder")
+    click.echo(t("data.ready", target=target) + hint)

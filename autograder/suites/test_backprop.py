@@ -8,23 +8,31 @@ random sizes and batches.
 Step tables: a test's own values decide its verdict; on a failure the student's values
 from the earlier functions (mlp_forward, mse_loss, mlp_backward) are shown above them,
 so the report marks the FIRST step of the worked example that differs.
+
+Known mistakes come from autograder/mistakes/backprop.toml: the catalog's wrong
+implementations run on each test's own input, and a failing value equal to one of
+theirs is named, with the catalog's hint. Texts are in autograder/messages/backprop.toml.
 """
 from __future__ import annotations
 
+from collections import defaultdict
 from dataclasses import dataclass, replace
 from typing import Any, Callable
 
 import numpy as np
 import pytest
 
+from autograder import catalog
 from autograder.compare import Checker, Feedback, Mismatch, Mistake, Step, expect_shape, show
+from autograder.i18n import t
 from autograder.sandbox import StudentFault
+
+CATALOG = catalog.load("backprop")
 
 # --- WORKED_EXAMPLES §5: W_h = [[W1, W2], [W3, W4]], W_o = [[W5, W6], [W7, W8]], lr = 0.5 ---
 X, T, LR = np.array([0.1, 0.2]), np.array([0.4, 0.6]), 0.5
 W_H, W_O = np.array([[0.3, 0.25], [0.4, 0.35]]), np.array([[0.45, 0.4], [0.7, 0.6]])
 EXAMPLE = {"x": X.tolist(), "t": T.tolist(), "W_h": W_H.tolist(), "W_o": W_O.tolist()}
-WHERE = "the 2-2-2 network of WORKED_EXAMPLES §5"
 TABLE: dict[str, Any] = {
     "z_h": np.array([0.08, 0.11]), "h": np.array([0.51998934, 0.52747230]),
     "z_o": np.array([0.44498412, 0.68047592]), "o": np.array([0.60944600, 0.66384491]),
@@ -35,29 +43,11 @@ TABLE: dict[str, Any] = {
     "W_o_new": np.array([[0.43703857, 0.38685205], [0.69629578, 0.59624247]]),
 }
 FORWARD_KEYS, BACKWARD_KEYS = ("z_h", "h", "z_o", "o"), ("delta_o", "delta_h", "dW_o", "dW_h")
+STEP_KEYS = ("W_h_new", "W_o_new", "loss")  # what train_step returns, in order
 
-HINTS = {
-    "weights-transposed": "row i of the weight matrix feeds unit i: z1 = W1·x1 + W2·x2 is (W_h @ x)[0]; "
-                          "you combined a column (W_h.T @ x)",
-    "activation-missing": "apply the sigmoid to every layer: h = sigmoid(z_h), o = sigmoid(z_o)",
-    "loss-missing-half": "E = ½ Σ (t − o)²: halve the sum of squares (the ½ cancels the 2 of the derivative); "
-                         "a mean over the outputs is something else",
-    "loss-mean": "E = ½ Σ (t − o)² sums over the outputs: do not divide by their number",
-    "loss-after-step": "return the loss of the forward pass with the OLD weights, computed before the update",
-    "delta-o-missing-sigmoid-derivative": "∂E/∂z3 = ∂E/∂o1 · ∂o1/∂z3: multiply (o − t) by the sigmoid's slope "
-                                          "o(1 − o) (0.23802157 for o1)",
-    "gradient-sign": "∂E/∂o1 = −(t1 − o1) = o1 − t1 = +0.20944600: you have t − o, a gradient that climbs the loss",
-    "sigmoid-derivative-of-output": "o(1 − o) (and h(1 − h)) already is the sigmoid's slope at z: do not apply "
-                                    "sigmoid or sigmoid_grad to the output o or h again",
-    "delta-h-missing-sigmoid-derivative": "δh = ∂E/∂h · ∂h/∂z_h: multiply W_o.T @ δo by h(1 − h)",
-    "delta-h-transposed-weights": "∂E/∂h1 = W5·δo1 + W7·δo2 goes back through COLUMN 1 of W_o: W_o.T @ δo, "
-                                  "not W_o @ δo",
-    "gradient-transposed": "dW[i, j] must be ∂E/∂W[i, j] = δ_i · input_j: np.outer(delta, input), delta first",
-    "delta-h-uses-updated-weights": "compute all eight gradients with the OLD W5..W8 first, then update all "
-                                    "weights together: δh must not see the updated output weights",
-    "update-sign": "gradient DEscent goes against the gradient: W⁺ = W − lr·∂E/∂W (with ∂E/∂o = o − t)",
-    "learning-rate-ignored": "W⁺ = W − lr·∂E/∂W with the lr argument, not a constant",
-}
+
+def where() -> str:
+    return t("backprop.worked-example")
 
 
 def sigmoid(z: np.ndarray) -> np.ndarray:
@@ -69,9 +59,9 @@ def slope(s: np.ndarray) -> np.ndarray:
     return s * (1 - s)
 
 
-def network_loss(x: np.ndarray, t: np.ndarray, W_h: np.ndarray, W_o: np.ndarray) -> float:
-    """The judge's own formula: E = ½ Σ (t − sigmoid(W_o sigmoid(W_h x)))²."""
-    return float(0.5 * np.sum((t - sigmoid(W_o @ sigmoid(W_h @ x))) ** 2))
+def network_loss(x: np.ndarray, target: np.ndarray, W_h: np.ndarray, W_o: np.ndarray) -> float:
+    """The judge's own formula: E = ½ Σ (t − sigmoid(W_o sigmoid(W_h x)))², t the target."""
+    return float(0.5 * np.sum((target - sigmoid(W_o @ sigmoid(W_h @ x))) ** 2))
 
 
 def numeric_gradient(f: Callable[[np.ndarray], float], at: np.ndarray, h: float = 1e-5) -> np.ndarray:
@@ -89,74 +79,105 @@ def numeric_gradient(f: Callable[[np.ndarray], float], at: np.ndarray, h: float 
     return grad
 
 
-# --- known mistakes, as the values they produce on the test's own input -------------------
+# --- the judge's own network: what a catalogued wrong function calls in place of the student's others ---
 
-@dataclass(frozen=True)
-class Wrong:
-    """One catalogued mistake: the values it gives, keyed like the student's results."""
-
-    code: str
-    values: dict[str, Any]
-
-
-def square(matrix: np.ndarray) -> bool:
-    return matrix.shape[0] == matrix.shape[1]
+def judge_forward(x: Any, W_h: Any, W_o: Any) -> dict[str, np.ndarray]:
+    z_h = np.asarray(W_h) @ np.asarray(x)
+    h = sigmoid(z_h)
+    z_o = np.asarray(W_o) @ h
+    return {"z_h": z_h, "h": h, "z_o": z_o, "o": sigmoid(z_o)}
 
 
-def chain(x: np.ndarray, h: np.ndarray, W: tuple[np.ndarray, np.ndarray], deltas: tuple[Any, Any],
-          lr: float) -> dict[str, Any]:
-    """Gradients and updated weights that follow from the deltas (δo, δh)."""
-    (W_h, W_o), (delta_o, delta_h) = W, deltas
-    dW_o, dW_h = np.outer(delta_o, h), np.outer(delta_h, x)
-    return {"delta_o": delta_o, "delta_h": delta_h, "dW_o": dW_o, "dW_h": dW_h,
-            "W_o_new": W_o - lr * dW_o, "W_h_new": W_h - lr * dW_h}
+def judge_loss(o: Any, target: Any) -> float:
+    return float(0.5 * np.sum((np.asarray(target) - np.asarray(o)) ** 2))
 
 
-def wrong_answers(x: np.ndarray, t: np.ndarray, W_h: np.ndarray, W_o: np.ndarray, h: np.ndarray, o: np.ndarray,
-                  lr: float) -> list[Wrong]:
-    """The mistakes seed 002's chain rule invites, evaluated on this network (h, o given)."""
-    def back(delta_o: np.ndarray, through: np.ndarray = W_o.T, local: np.ndarray = slope(h)) -> np.ndarray:
-        return (through @ delta_o) * local
-
-    delta_o = (o - t) * slope(o)
-    no_slope, of_output = o - t, (o - t) * slope(sigmoid(o))
-    variants = {
-        "delta-o-missing-sigmoid-derivative": (no_slope, back(no_slope)),
-        "gradient-sign": (-delta_o, back(-delta_o)),
-        "sigmoid-derivative-of-output": (of_output, back(of_output, local=slope(sigmoid(h)))),
-        "delta-h-missing-sigmoid-derivative": (delta_o, W_o.T @ delta_o),
-    }
-    if square(W_o):
-        variants["delta-h-transposed-weights"] = (delta_o, back(delta_o, through=W_o))
-    right = chain(x, h, (W_h, W_o), (delta_o, back(delta_o)), lr)
-    # update-sign first: a flipped δo gives the same W⁺, and it is caught earlier, at ∂E/∂W, in a step table
-    wrong = [Wrong("update-sign", {"W_o_new": W_o + lr * right["dW_o"], "W_h_new": W_h + lr * right["dW_h"]})]
-    wrong += [Wrong(code, chain(x, h, (W_h, W_o), deltas, lr)) for code, deltas in variants.items()]
-    loss = 0.5 * np.sum((t - o) ** 2)
-    after = network_loss(x, t, right["W_h_new"], right["W_o_new"])
-    wrong += [
-        Wrong("delta-h-uses-updated-weights",
-              {"W_h_new": W_h - lr * np.outer(back(delta_o, through=right["W_o_new"].T), x)}),
-        *(Wrong("learning-rate-ignored", {"W_o_new": W_o - rate * right["dW_o"], "W_h_new": W_h - rate * right["dW_h"]})
-          for rate in (1.0, 0.5) if rate != lr),
-        Wrong("loss-missing-half", {"E_o": (t - o) ** 2, "E_total": 2 * loss, "loss": 2 * loss}),
-        Wrong("loss-mean", {"E_total": loss / len(o), "loss": loss / len(o)}),
-        Wrong("loss-after-step", {"loss": after}),
-        Wrong("activation-missing", {"h": W_h @ x, "o": W_o @ h}),
-    ]
-    transposed = {key: right[key].T for key, W in (("dW_o", W_o), ("dW_h", W_h)) if square(W)}
-    transposed.update({f"{key[1:]}_new": W - lr * transposed[key]
-                       for key, W in (("dW_o", W_o), ("dW_h", W_h)) if key in transposed})
-    forward = {key: W.T @ v for key, W, v in (("z_h", W_h, x), ("z_o", W_o, h)) if square(W)}
-    return [*wrong, Wrong("gradient-transposed", transposed), Wrong("weights-transposed", forward)]
+def judge_backward(x: Any, target: Any, W_h: Any, W_o: Any,
+                   sigmoid_backward: Callable[[Any, Any], Any] | None = None) -> dict[str, np.ndarray]:
+    """Seed 002's chain rule, each δ = upstream gradient · the sigmoid's slope, taken by `sigmoid_backward`."""
+    local = sigmoid_backward or (lambda dout, out: dout * slope(out))
+    x, target, W_o = np.asarray(x), np.asarray(target), np.asarray(W_o)
+    f = judge_forward(x, W_h, W_o)
+    delta_o = local(f["o"] - target, f["o"])
+    delta_h = local(W_o.T @ delta_o, f["h"])
+    return {"delta_o": delta_o, "delta_h": delta_h, "dW_o": np.outer(delta_o, f["h"]), "dW_h": np.outer(delta_h, x)}
 
 
-def mistakes_at(wrong: list[Wrong], key: str, index: tuple[int, ...] = ()) -> tuple[Mistake, ...]:
-    """Mistake(code, value, hint) of every catalogued mistake that changes `key` (at `index`)."""
-    return tuple(Mistake(w.code, np.asarray(w.values[key])[index], HINTS[w.code]) for w in wrong if key in w.values)
+HELPERS = {"mlp_forward": judge_forward, "mse_loss": judge_loss, "mlp_backward": judge_backward}
 
 
-WRONG = wrong_answers(X, T, W_H, W_O, TABLE["h"], TABLE["o"], LR)
+# --- known mistakes of the network, as the values they give on the test's own input -------------
+
+Known = dict[str, list[Mistake]]
+"""Per result key (z_h ... o, E_o, E_total, loss, delta_o ... dW_h, W_o_new, W_h_new): the catalogued
+mistakes' whole value of it; a step table cuts out one element."""
+
+
+def _updated(W: np.ndarray, dW: Any, lr: float) -> np.ndarray | None:
+    """W − lr·dW, or None for a gradient that cannot update W (a transposed dW of a non-square W)."""
+    return W - lr * dW if np.shape(dW) == np.shape(W) else None
+
+
+def known_mistakes(x: np.ndarray, target: np.ndarray, W_h: np.ndarray, W_o: np.ndarray, lr: float) -> Known:
+    """Every catalogued mistake of mlp_forward, mse_loss, mlp_backward and train_step, run on this network.
+
+    A mistake in an earlier function also shows in the later ones that use it: wrong gradients
+    give wrong updated weights, a wrong mse_loss a wrong loss of train_step.
+    """
+    known: Known = defaultdict(list)
+
+    def add(mistakes: Any, values: Callable[[Any], dict[str, Any]]) -> None:
+        for mistake in mistakes:
+            for key, value in values(mistake.value).items():
+                if value is not None:
+                    known[key].append(replace(mistake, value=value))
+
+    # train_step's own mistakes first: a flipped δo gives the same W⁺ as update-sign, and it is named
+    # earlier, at ∂E/∂W, in a step table
+    add(CATALOG.on("train_step", x, target, W_h, W_o, lr, namespace=HELPERS), lambda v: dict(zip(STEP_KEYS, v)))
+    # the update without any rate: W − ∂E/∂W
+    right = judge_backward(x, target, W_h, W_o)
+    if lr != 1.0:
+        add([CATALOG.mistake("learning-rate-ignored", (W_h - right["dW_h"], W_o - right["dW_o"]))],
+            lambda v: dict(zip(STEP_KEYS, v)))
+
+    # wrong gradients: mlp_backward's own mistakes, and a student's wrong sigmoid_backward used inside it
+    gradients = [*CATALOG.on("mlp_backward", x, target, W_h, W_o, namespace=HELPERS),
+                 *(CATALOG.mistake(item.code, judge_backward(x, target, W_h, W_o, item.implementation()))
+                   for item in CATALOG.mistakes.values() if item.function == "sigmoid_backward")]
+    add(gradients, lambda g: {key: g[key] for key in BACKWARD_KEYS})
+    add(gradients, lambda g: {"W_o_new": _updated(W_o, g["dW_o"], lr), "W_h_new": _updated(W_h, g["dW_h"], lr)})
+
+    o = judge_forward(x, W_h, W_o)["o"]
+    add(CATALOG.on("mse_loss", o, target), lambda v: {"E_total": v, "loss": v})
+    per_output: dict[str, list[Any]] = defaultdict(list)  # E_o: mse_loss of each output alone
+    for k in range(len(o)):
+        for mistake in CATALOG.on("mse_loss", o[k:k + 1], target[k:k + 1]):
+            per_output[mistake.code].append(mistake.value)
+    known["E_o"] += [CATALOG.mistake(code, np.array(values)) for code, values in per_output.items()
+                     if len(values) == len(o)]
+
+    add(CATALOG.on("mlp_forward", x, W_h, W_o, namespace=HELPERS), lambda f: {k: f[k] for k in FORWARD_KEYS})
+    # the sigmoid left out of the output layer only: o = z_o with the right h
+    known["o"].append(CATALOG.mistake("activation-missing", judge_forward(x, W_h, W_o)["z_o"]))
+    return known
+
+
+_EXAMPLE_MISTAKES: dict[float, Known] = {}
+
+
+def example_mistakes(lr: float = LR) -> Known:
+    """known_mistakes of the worked example, computed once per learning rate."""
+    if lr not in _EXAMPLE_MISTAKES:
+        _EXAMPLE_MISTAKES[lr] = known_mistakes(X, T, W_H, W_O, lr)
+    return _EXAMPLE_MISTAKES[lr]
+
+
+def element(mistakes: list[Mistake], index: tuple[int, ...], shape: tuple[int, ...]) -> tuple[Mistake, ...]:
+    """The mistakes' values at `index`, for those with the expected shape."""
+    return tuple(replace(m, value=np.asarray(m.value)[index]) for m in mistakes if np.shape(m.value) == shape)
+
+
 _DELTA_O = (TABLE["o"] - T) * slope(TABLE["o"])  # the seed's 0.20944600 × 0.23802157, from the table
 TABLE.update(delta_o=_DELTA_O, delta_h=(W_O.T @ _DELTA_O) * slope(TABLE["h"]))
 
@@ -169,21 +190,22 @@ def entry(result: Any, key: str, shape: tuple[int, ...], function: str) -> np.nd
     if not isinstance(result, dict) or key not in result:
         keys = ", ".join(f"{k!r}: ..." for k in (FORWARD_KEYS if function == "mlp_forward" else BACKWARD_KEYS))
         raise Mismatch(Feedback(
-            code="missing-key", message=f"{function} must return a dict with the key {key!r}", what=what,
-            expected=f"a dict {{{keys}}}", got=f"a dict with keys {sorted(result)}" if isinstance(result, dict)
-            else show(result), hint=f"end {function} with return {{{keys}}}",
+            code="missing-key", message=t("backprop.missing-key", function=function, key=repr(key)), what=what,
+            expected=t("backprop.a-dict", keys=keys),
+            got=t("backprop.a-dict-with-keys", keys=sorted(result)) if isinstance(result, dict) else show(result),
+            hint=t("backprop.missing-key-hint", function=function, keys=keys),
         ))
-    return expect_shape(result[key], shape, what=what,
-                        hint="with x of shape (n_in,), every vector is 1-D (n,) and every dW has the shape of its W")
+    return expect_shape(result[key], shape, what=what, hint=t("backprop.entry-shape-hint"))
 
 
 def parts(result: Any, names: tuple[str, ...], function: str) -> tuple[Any, ...]:
     """The values of a function that returns a tuple (train_step, graph_example, affine_backward)."""
     if not isinstance(result, (tuple, list)) or len(result) != len(names):
+        listed = ", ".join(names)
         raise Mismatch(Feedback(
-            code="wrong-return", message=f"{function} must return {len(names)} values: {', '.join(names)}",
-            what=f"what {function} returns", expected=f"a tuple ({', '.join(names)})", got=show(result),
-            hint=f"end with return {', '.join(names)}",
+            code="wrong-return", message=t("backprop.wrong-return", function=function, count=len(names), names=listed),
+            what=t("backprop.what-it-returns", function=function), expected=t("backprop.a-tuple", names=listed),
+            got=show(result), hint=t("backprop.wrong-return-hint", names=listed),
         ))
     return tuple(result)
 
@@ -209,7 +231,7 @@ LABELS: dict[str, Callable[..., str]] = {
     "o": lambda k: f"o{k + 1} = sigmoid(z{k + 3})",
     "E_o": lambda k: f"E_o{k + 1} = ½(t{k + 1} − o{k + 1})²",
     "E_total": lambda: "E_total = E_o1 + E_o2",
-    "loss": lambda: "loss = E_total before the step",
+    "loss": lambda: t("backprop.label-loss"),  # looked up when the table is built, in the student's language
     "delta_o": lambda k: f"δo{k + 1} = (o{k + 1} − t{k + 1})·o{k + 1}(1 − o{k + 1})",
     "delta_h": lambda k: f"δh{k + 1} = (W{k + 5}·δo1 + W{k + 7}·δo2)·h{k + 1}(1 − h{k + 1})",
     "dW_o": lambda i, j: f"∂E/∂{weight(5, i, j)} = δo{i + 1}·h{j + 1}",
@@ -219,9 +241,11 @@ LABELS: dict[str, Callable[..., str]] = {
 }
 
 
-def rows(got: dict[str, Any], keys: tuple[str, ...]) -> list[Step]:
+def rows(got: dict[str, Any], keys: tuple[str, ...], known: Known | None = None) -> list[Step]:
     """One Step per element of each key, labelled in the worked example's words, with its known mistakes."""
-    return [Step(LABELS[key](*index), np.asarray(got[key])[index], TABLE[key][index], mistakes_at(WRONG, key, index))
+    known = example_mistakes() if known is None else known
+    return [Step(LABELS[key](*index), np.asarray(got[key])[index], TABLE[key][index],
+                 element(known[key], index, np.shape(TABLE[key])))
             for key in keys for index in np.ndindex(np.shape(TABLE[key]))]
 
 
@@ -285,8 +309,7 @@ def expect_gradient(expect: Checker, got: Any, expected: Any, *, what: str, mist
     except Mismatch as mismatch:
         fb = mismatch.feedback
         if fb.code not in ("wrong-type", "returned-none") and _same_shape(got, expected):
-            line = (f"max relative error |a − b| / max(|a|, |b|) = {relative_error(got, expected):.2e} "
-                    "(CS231n's rule of thumb: about 1e-7 or less is right, above 1e-2 the gradient is probably wrong)")
+            line = t("backprop.relative-error", error=f"{relative_error(got, expected):.2e}")
             fb = replace(fb, details=(*fb.details, line))
         raise Mismatch(fb) from None
 
@@ -296,7 +319,7 @@ def expect_gradient(expect: Checker, got: Any, expected: Any, *, what: str, mist
 @pytest.mark.task("forward-pass")
 def test_forward_pass_step_by_step(student, expect):
     """Does mlp_forward give z1, z2, h1, h2, z3, z4, o1, o2 of the worked example?"""
-    expect.steps(forward_steps(student), what=f"mlp_forward(x, W_h, W_o) on {WHERE}", inputs=EXAMPLE)
+    expect.steps(forward_steps(student), what=t("backprop.what-forward", where=where()), inputs=EXAMPLE)
 
 
 @pytest.mark.task("forward-pass")
@@ -304,9 +327,9 @@ def test_loss_per_output_and_total(student, expect):
     """Does mse_loss give E_o1, E_o2 (one output each) and E_total = ½ Σ (t − o)² as a float?"""
     o = TABLE["o"]
     singles = [student.mse_loss(o[k:k + 1], T[k:k + 1]) for k in range(2)]
-    total = expect_shape(student.mse_loss(o, T), (), what="mse_loss(o, t)", hint="return float(...) of the sum")
-    got = {"E_o": [expect_shape(e, (), what="mse_loss of one output") for e in singles], "E_total": total}
-    expect.steps(rows(got, ("E_o", "E_total")), what=f"mse_loss(o, t) with o = {o.tolist()}, t = {T.tolist()}",
+    total = expect_shape(student.mse_loss(o, T), (), what="mse_loss(o, t)", hint=t("backprop.loss-float-hint"))
+    got = {"E_o": [expect_shape(e, (), what=t("backprop.what-loss-one-output")) for e in singles], "E_total": total}
+    expect.steps(rows(got, ("E_o", "E_total")), what=t("backprop.what-loss", o=o.tolist(), t=T.tolist()),
                  inputs=EXAMPLE)
 
 
@@ -314,7 +337,7 @@ def test_loss_per_output_and_total(student, expect):
 def test_backward_pass_step_by_step(student, expect):
     """Does mlp_backward give δo, ∂E/∂W5..W8, δh and ∂E/∂W1..W4 (WORKED_EXAMPLES §5), first difference marked?"""
     expect_walkthrough(expect, backward_steps(student), lambda: forward_steps(student),
-                       what=f"mlp_backward(x, t, W_h, W_o) on {WHERE}")
+                       what=t("backprop.what-backward", where=where()))
 
 
 @pytest.mark.task("gradients")
@@ -324,30 +347,29 @@ def test_backward_matches_central_differences(student, expect):
     for key, W, loss in (("dW_o", W_O, lambda V: network_loss(X, T, W_H, V)),
                          ("dW_h", W_H, lambda V: network_loss(X, T, V, W_O))):
         expect_gradient(expect, entry(result, key, W.shape, "mlp_backward"), numeric_gradient(loss, W),
-                        what=f"mlp_backward(...)[{key!r}] against (E(W + h) − E(W − h)) / 2h, h = 1e-5, on {WHERE}",
-                        mistakes=mistakes_at(WRONG, key))
+                        what=t("backprop.what-backward-numeric", key=repr(key), where=where()),
+                        mistakes=tuple(example_mistakes()[key]))
 
 
 @pytest.mark.task("train-step")
 def test_train_step_walks_the_worked_example(student, expect):
     """Does one train_step (lr = 0.5) give W5⁺..W8⁺, W1⁺..W4⁺ and the loss before the step?"""
-    W_h_new, W_o_new, loss = parts(student.train_step(X, T, W_H, W_O, 0.5), ("W_h_new", "W_o_new", "loss"),
-                                   "train_step")
+    W_h_new, W_o_new, loss = parts(student.train_step(X, T, W_H, W_O, 0.5), STEP_KEYS, "train_step")
     got = {"W_o_new": expect_shape(W_o_new, (2, 2), what="W_o_new"),
            "W_h_new": expect_shape(W_h_new, (2, 2), what="W_h_new"), "loss": expect_shape(loss, (), what="loss")}
     expect_walkthrough(expect, rows(got, ("W_o_new", "W_h_new", "loss")), lambda: forward_steps(student),
                        lambda: total_loss_step(student), lambda: backward_steps(student, ("dW_o", "dW_h")),
-                       what=f"train_step(x, t, W_h, W_o, lr=0.5) on {WHERE}")
+                       what=t("backprop.what-train-step", where=where()))
 
 
 @pytest.mark.task("train-step")
 def test_train_step_uses_the_learning_rate(student, expect):
     """Does train_step with lr = 0.1 move every weight by 0.1·∂E/∂W (the worked example's gradients)?"""
-    got = parts(student.train_step(X, T, W_H, W_O, lr=0.1), ("W_h_new", "W_o_new", "loss"), "train_step")
-    wrong = wrong_answers(X, T, W_H, W_O, TABLE["h"], TABLE["o"], 0.1)
+    got = parts(student.train_step(X, T, W_H, W_O, lr=0.1), STEP_KEYS, "train_step")
+    known = example_mistakes(0.1)
     for value, W, key in ((got[1], W_O, "dW_o"), (got[0], W_H, "dW_h")):
-        expect.close(value, W - 0.1 * TABLE[key], what=f"W − 0.1·∂E/∂W for W_{key[-1]} on {WHERE}", inputs=EXAMPLE,
-                     mistakes=mistakes_at(wrong, f"W_{key[-1]}_new"))
+        expect.close(value, W - 0.1 * TABLE[key], what=t("backprop.what-lr", layer=key[-1], where=where()),
+                     inputs=EXAMPLE, mistakes=tuple(known[f"W_{key[-1]}_new"]))
 
 
 # === public: the computational graph and the layer passes ========================================
@@ -356,13 +378,8 @@ def test_train_step_uses_the_learning_rate(student, expect):
 def test_graph_example(student, expect):
     """Does graph_example(-2, 5, -4) multiply local gradients backwards to (-12, -4, -4, 3)?"""
     got = parts(student.graph_example(-2, 5, -4), ("f", "df_dx", "df_dy", "df_dz"), "graph_example")
-    expect.close(got, (-12, -4, -4, 3), what="(f, ∂f/∂x, ∂f/∂y, ∂f/∂z) for f = (x + y)·z at x = -2, y = 5, z = -4",
-                 inputs=(-2, 5, -4), mistakes=(
-        Mistake("local-gradient-only", (-12, 1, 1, 3),
-                "chain rule: ∂f/∂x = ∂f/∂q · ∂q/∂x = z · 1 = -4; the local gradient 1 alone is not enough"),
-        Mistake("local-gradients-swapped", (-12, 3, 3, -4),
-                "for f = q·z, ∂f/∂q = z and ∂f/∂z = q: each factor's gradient is the other factor"),
-    ))
+    expect.close(got, (-12, -4, -4, 3), what=t("backprop.what-graph"), inputs=(-2, 5, -4),
+                 mistakes=CATALOG.on("graph_example", -2, 5, -4))
 
 
 @dataclass(frozen=True)
@@ -375,6 +392,7 @@ class LayerCase:
     numeric: tuple[np.ndarray, ...]
     """Central differences of the judge's loss, one per output."""
     mistakes: tuple[tuple[Mistake, ...], ...]
+    """The catalogued mistakes' values of each output, on these args."""
     what: str
 
 
@@ -386,60 +404,43 @@ def affine_case(rng: np.random.Generator, n: int) -> LayerCase:
 
     numeric = (numeric_gradient(lambda v: loss(v, W, b), x), numeric_gradient(lambda v: loss(x, v, b), W),
                numeric_gradient(lambda v: loss(x, W, v), b))
-    return LayerCase("affine_backward", (dout, x, W), ("dx", "dW", "db"), numeric, (
-        (),
-        (Mistake("affine-dw-transposed", numeric[1].T, "dW = x.T @ dout has the shape of W, (D, M)"),),
-        (Mistake("affine-db-not-summed", dout, "b is added to every sample: db = dout.sum(axis=0), shape (M,)"),
-         Mistake("affine-db-mean", dout.mean(axis=0), "db SUMS over the batch: dout.sum(axis=0), not the mean")),
-    ), f"affine_backward(dout, x, W) for out = x @ W + b, x {x.shape}, W {W.shape}")
+    return LayerCase("affine_backward", (dout, x, W), ("dx", "dW", "db"), numeric,
+                     tuple(CATALOG.on("affine_backward", dout, x, W, part=i) for i in range(3)),
+                     t("backprop.what-affine", x=x.shape, W=W.shape))
 
 
 def relu_case(rng: np.random.Generator, n: int) -> LayerCase:
     x, dout = rng.normal(size=(n, 6)), rng.normal(size=(n, 6))
     x[np.abs(x) < 0.05] += 0.1  # no kink within reach of the central difference
     numeric = numeric_gradient(lambda v: float(np.sum(np.maximum(0, v) * dout)), x)
-    return LayerCase("relu_backward", (dout, x), ("dx",), (numeric,), ((
-        Mistake("relu-mask-from-dout", np.where(dout > 0, dout, 0.0),
-                "the mask comes from the relu's INPUT x: dout * (x > 0); the sign of dout does not matter"),
-        Mistake("missing-upstream-gradient", (x > 0).astype(float),
-                "chain rule: multiply the mask by dout, the gradient flowing in from above"),
-    ),), f"relu_backward(dout, x), x {x.shape}")
+    return LayerCase("relu_backward", (dout, x), ("dx",), (numeric,), (CATALOG.on("relu_backward", dout, x),),
+                     f"relu_backward(dout, x), x {x.shape}")
 
 
 def sigmoid_case(rng: np.random.Generator, n: int) -> LayerCase:
     x, dout = rng.normal(scale=2.0, size=(n, 6)), rng.normal(size=(n, 6))
     out = sigmoid(x)
     numeric = numeric_gradient(lambda v: float(np.sum(sigmoid(v) * dout)), x)
-    return LayerCase("sigmoid_backward", (dout, out), ("dx",), (numeric,), ((
-        Mistake("sigmoid-derivative-of-output", dout * slope(sigmoid(out)), HINTS["sigmoid-derivative-of-output"]),
-        Mistake("missing-upstream-gradient", slope(out), "chain rule: multiply out·(1 − out) by dout"),
-    ),), f"sigmoid_backward(dout, out) with out = sigmoid(x), x {x.shape}")
+    # the catalog's missing-upstream-gradient is written for relu_backward; for the sigmoid it is out·(1 − out)
+    mistakes = (*CATALOG.on("sigmoid_backward", dout, out), CATALOG.mistake("missing-upstream-gradient", slope(out)))
+    return LayerCase("sigmoid_backward", (dout, out), ("dx",), (numeric,), (mistakes,),
+                     t("backprop.what-sigmoid", x=x.shape))
 
 
 def softmax_ce_case(rng: np.random.Generator, n: int) -> LayerCase:
-    scores, t = rng.normal(scale=2.0, size=(n, 4)), rng.integers(0, 4, size=n)
+    scores, labels = rng.normal(scale=2.0, size=(n, 4)), rng.integers(0, 4, size=n)
 
     def loss(s: np.ndarray) -> float:  # mean cross-entropy, log-softmax with the row max subtracted
         shifted = s - s.max(axis=1, keepdims=True)
-        return float(-np.mean(shifted[np.arange(n), t] - np.log(np.exp(shifted).sum(axis=1))))
+        return float(-np.mean(shifted[np.arange(n), labels] - np.log(np.exp(shifted).sum(axis=1))))
 
     numeric = numeric_gradient(loss, scores)
-    return LayerCase("softmax_cross_entropy_backward", (scores, t), ("dscores",), (numeric,), ((
-        Mistake("softmax-ce-not-divided-by-n", n * numeric,
-                "the loss is the MEAN over the batch: divide (softmax(scores) − T) by N"),
-        Mistake("gradient-sign", -numeric, "∂L/∂scores = (softmax(scores) − T) / N: probabilities minus one-hot"),
-        Mistake("softmax-ce-uses-scores", (scores - np.eye(4)[t]) / n,
-                "subtract the one-hot from softmax(scores), the probabilities, not from the raw scores"),
-    ),), f"softmax_cross_entropy_backward(scores, t), scores {scores.shape}, t integer labels")
+    return LayerCase("softmax_cross_entropy_backward", (scores, labels), ("dscores",), (numeric,),
+                     (CATALOG.on("softmax_cross_entropy_backward", scores, labels),),
+                     t("backprop.what-softmax-ce", scores=scores.shape))
 
 
 LAYERS = {"affine": affine_case, "relu": relu_case, "sigmoid": sigmoid_case, "softmax_ce": softmax_ce_case}
-
-
-def not_divided_by_n(want: np.ndarray) -> tuple[Mistake, ...]:
-    """The softmax cross-entropy gradient of the summed loss: N times the mean's."""
-    n = len(want) if np.ndim(want) == 2 else 1
-    return (Mistake("softmax-ce-not-divided-by-n", n * want, "the loss is the MEAN over the batch: divide by N"),)
 
 
 def check_layer(student: Any, expect: Checker, case: LayerCase, expected: tuple[Any, ...], against: str,
@@ -447,8 +448,8 @@ def check_layer(student: Any, expect: Checker, case: LayerCase, expected: tuple[
     got = student.call(case.function, *case.args).value
     values = parts(got, case.outputs, case.function) if len(case.outputs) > 1 else (got,)
     for name, value, want, mistakes in zip(case.outputs, values, expected, case.mistakes):
-        expect_gradient(expect, value, want, what=f"{name} of {case.what}, against {against}", mistakes=mistakes,
-                        **tolerance)
+        expect_gradient(expect, value, want, what=t("backprop.what-layer", name=name, case=case.what, against=against),
+                        mistakes=mistakes, **tolerance)
 
 
 @pytest.mark.task("layer-backward")
@@ -456,7 +457,7 @@ def check_layer(student: Any, expect: Checker, case: LayerCase, expected: tuple[
 def test_layer_backward_matches_central_differences(student, expect, rng, layer):
     """Does each layer's backward pass agree with central differences of its forward pass on a random batch?"""
     case = LAYERS[layer](rng, 4)
-    check_layer(student, expect, case, case.numeric, "central differences (h = 1e-5) of the forward pass")
+    check_layer(student, expect, case, case.numeric, t("backprop.against-numeric-forward"))
 
 
 # === hidden: random sizes and batches against the reference ======================================
@@ -470,57 +471,67 @@ def random_network(rng: np.random.Generator, sizes: tuple[int, int, int]) -> tup
             rng.normal(scale=0.8, size=(n_h, n_in)), rng.normal(scale=0.8, size=(n_out, n_h)))
 
 
-def network_name(sizes: tuple[int, int, int]) -> str:
+def network_id(sizes: tuple[int, int, int]) -> str:
+    """The test id: part of the test's name, so fixed English (ids are made at import time)."""
     return f"a random {'-'.join(map(str, sizes))} network"
 
 
+def network_name(sizes: tuple[int, int, int]) -> str:
+    return t("backprop.random-network", sizes="-".join(map(str, sizes)))
+
+
 def random_case(rng: np.random.Generator, sizes: tuple[int, int, int], reference: Any,
-                lr: float = LR) -> tuple[tuple[np.ndarray, ...], dict[str, Any], list[Wrong]]:
+                lr: float = LR) -> tuple[tuple[np.ndarray, ...], dict[str, Any], Known]:
     """(x, t, W_h, W_o), the reference's forward pass on them, and the known mistakes' values."""
-    x, t, W_h, W_o = network = random_network(rng, sizes)
+    x, target, W_h, W_o = network = random_network(rng, sizes)
     forward = reference.mlp_forward(x, W_h, W_o)
-    return network, forward, wrong_answers(x, t, W_h, W_o, forward["h"], forward["o"], lr)
+    return network, forward, known_mistakes(x, target, W_h, W_o, lr)
 
 
 @pytest.mark.task("random-sizes")
-@pytest.mark.parametrize("sizes", SIZES, ids=network_name)
+@pytest.mark.parametrize("sizes", SIZES, ids=network_id)
 def test_forward_and_loss_on_random_sizes(student, expect, reference, rng, sizes):
     """Do mlp_forward and mse_loss work for any layer sizes?"""
-    (x, t, W_h, W_o), want, wrong = random_case(rng, sizes, reference)
+    (x, target, W_h, W_o), want, known = random_case(rng, sizes, reference)
     got = student.mlp_forward(x, W_h, W_o)
     for key in FORWARD_KEYS:
         expect.close(entry(got, key, want[key].shape, "mlp_forward"), want[key], inputs=x,
-                     what=f"mlp_forward(...)[{key!r}] for {network_name(sizes)}", mistakes=mistakes_at(wrong, key))
-    expect.close(student.mse_loss(want["o"], t), reference.mse_loss(want["o"], t), inputs=(want["o"], t),
-                 what=f"mse_loss(o, t) with {sizes[2]} outputs", mistakes=mistakes_at(wrong, "E_total"))
+                     what=t("backprop.what-forward-random", key=repr(key), network=network_name(sizes)),
+                     mistakes=tuple(known[key]))
+    expect.close(student.mse_loss(want["o"], target), reference.mse_loss(want["o"], target),
+                 inputs=(want["o"], target),
+                 what=t("backprop.what-loss-random", n=sizes[2]), mistakes=tuple(known["E_total"]))
 
 
 @pytest.mark.task("random-sizes")
-@pytest.mark.parametrize("sizes", SIZES, ids=network_name)
+@pytest.mark.parametrize("sizes", SIZES, ids=network_id)
 def test_backward_on_random_sizes(student, expect, reference, rng, sizes):
     """Do the deltas match and dW_h, dW_o agree with central differences for any layer sizes?"""
-    (x, t, W_h, W_o), _, wrong = random_case(rng, sizes, reference)
-    want = reference.mlp_backward(x, t, W_h, W_o)
-    numeric = {"dW_o": numeric_gradient(lambda V: network_loss(x, t, W_h, V), W_o),
-               "dW_h": numeric_gradient(lambda V: network_loss(x, t, V, W_o), W_h)}
-    got = student.mlp_backward(x, t, W_h, W_o)
+    (x, target, W_h, W_o), _, known = random_case(rng, sizes, reference)
+    want = reference.mlp_backward(x, target, W_h, W_o)
+    numeric = {"dW_o": numeric_gradient(lambda V: network_loss(x, target, W_h, V), W_o),
+               "dW_h": numeric_gradient(lambda V: network_loss(x, target, V, W_o), W_h)}
+    got = student.mlp_backward(x, target, W_h, W_o)
     for key in BACKWARD_KEYS:
-        expected, against = (numeric[key], "central differences") if key in numeric else (want[key], "the reference")
+        expected, against = ((numeric[key], t("backprop.against-numeric")) if key in numeric
+                             else (want[key], t("backprop.against-reference")))
         expect_gradient(expect, entry(got, key, np.shape(expected), "mlp_backward"), expected,
-                        what=f"mlp_backward(...)[{key!r}] for {network_name(sizes)}, against {against}",
-                        mistakes=mistakes_at(wrong, key))
+                        what=t("backprop.what-backward-random", key=repr(key), network=network_name(sizes),
+                               against=against),
+                        mistakes=tuple(known[key]))
 
 
 @pytest.mark.task("random-sizes")
-@pytest.mark.parametrize("sizes", SIZES, ids=network_name)
+@pytest.mark.parametrize("sizes", SIZES, ids=network_id)
 def test_train_step_on_random_sizes(student, expect, reference, rng, sizes):
     """Does train_step (lr = 0.3) update every weight with the OLD output weights, for any layer sizes?"""
-    (x, t, W_h, W_o), _, wrong = random_case(rng, sizes, reference, lr=0.3)
-    got = parts(student.train_step(x, t, W_h, W_o, lr=0.3), ("W_h_new", "W_o_new", "loss"), "train_step")
-    want = reference.train_step(x, t, W_h, W_o, lr=0.3)
+    (x, target, W_h, W_o), _, known = random_case(rng, sizes, reference, lr=0.3)
+    got = parts(student.train_step(x, target, W_h, W_o, lr=0.3), STEP_KEYS, "train_step")
+    want = reference.train_step(x, target, W_h, W_o, lr=0.3)
     for index, key in ((1, "W_o_new"), (0, "W_h_new"), (2, "loss")):
-        expect.close(got[index], want[index], what=f"{key} of train_step(..., lr=0.3) for {network_name(sizes)}",
-                     mistakes=mistakes_at(wrong, key))
+        expect.close(got[index], want[index], what=t("backprop.what-train-step-random", key=key,
+                                                     network=network_name(sizes)),
+                     mistakes=tuple(known[key]))
 
 
 @pytest.mark.task("layer-batches")
@@ -529,7 +540,7 @@ def test_layer_backward_matches_reference(student, expect, reference, rng, layer
     """Does each layer's backward pass agree with the reference on a larger random batch?"""
     case = LAYERS[layer](rng, 9)
     want = getattr(reference, case.function)(*case.args)
-    check_layer(student, expect, case, want if len(case.outputs) > 1 else (want,), "the reference",
+    check_layer(student, expect, case, want if len(case.outputs) > 1 else (want,), t("backprop.against-reference"),
                 rtol=expect.rtol, atol=expect.atol)
 
 
@@ -537,34 +548,37 @@ def test_layer_backward_matches_reference(student, expect, reference, rng, layer
 def test_relu_backward_is_zero_at_zero(student, expect):
     """Is relu_backward's gradient 0 where the input is exactly 0?"""
     x = np.array([[-1.0, 0.0, 2.0], [0.0, 3.0, -0.5]])
-    expect.close(student.relu_backward(np.ones_like(x), x), (x > 0).astype(float), inputs=x,
-                 what="relu_backward(dout = 1, x) with x = 0 at two places", mistakes=(
-        Mistake("relu-grad-at-zero", (x >= 0).astype(float), "the gradient at x = 0 is taken as 0: use x > 0"),
-        Mistake("relu-mask-from-dout", np.ones_like(x), "the mask comes from the relu's INPUT x: dout * (x > 0)"),
-    ))
+    dout = np.ones_like(x)
+    expect.close(student.relu_backward(dout, x), (x > 0).astype(float), inputs=x,
+                 what=t("backprop.what-relu-zero"), mistakes=CATALOG.on("relu_backward", dout, x))
+
+
+def label_form(form: str) -> str:
+    return t("backprop.label-form-one-hot") if form == "one-hot" else t("backprop.label-form-single-sample")
 
 
 @pytest.mark.task("layer-batches")
 @pytest.mark.parametrize("form", ["one-hot", "single-sample"])
 def test_softmax_ce_backward_label_forms(student, expect, reference, rng, form):
     """Does softmax_cross_entropy_backward accept one-hot labels and a single 1-D sample?"""
-    scores, t = rng.normal(size=(6, 5)), rng.integers(0, 5, size=6)
-    args = (scores, np.eye(5)[t]) if form == "one-hot" else (scores[0], int(t[0]))
+    scores, labels = rng.normal(size=(6, 5)), rng.integers(0, 5, size=6)
+    args = (scores, np.eye(5)[labels]) if form == "one-hot" else (scores[0], int(labels[0]))
     want = reference.softmax_cross_entropy_backward(*args)
-    expect.close(student.softmax_cross_entropy_backward(*args), want, mistakes=not_divided_by_n(want), inputs=args[1],
-                 what=f"softmax_cross_entropy_backward with {form} labels, scores {args[0].shape}",
-                 hint="turn integer labels into one-hot rows (np.eye(C)[t]); a 1-D scores vector is one sample, N = 1")
+    expect.close(student.softmax_cross_entropy_backward(*args), want, inputs=args[1],
+                 mistakes=CATALOG.on("softmax_cross_entropy_backward", *args),
+                 what=t("backprop.what-label-form", form=label_form(form), scores=args[0].shape),
+                 hint=t("backprop.label-form-hint"))
 
 
 @pytest.mark.task("layer-batches")
 def test_softmax_ce_backward_large_scores(student, expect, reference):
     """Does softmax_cross_entropy_backward stay finite and warning-free for scores near ±1000?"""
-    scores, t = np.array([[1000.0, 990.0, -1000.0], [-1000.0, 0.0, 1000.0]]), np.array([0, 1])
-    reply = student.call("softmax_cross_entropy_backward", scores, t)
-    hint = "subtract each row's max from the scores before np.exp: softmax(a) = softmax(a − max(a))"
-    expect.no_warnings(reply.warnings, what="softmax_cross_entropy_backward at scores ±1000", code="softmax-overflow",
-                       hint=hint)
-    want = reference.softmax_cross_entropy_backward(scores, t)
-    expect.close(reply.value, want, inputs=scores, mistakes=not_divided_by_n(want),
-                 what="softmax_cross_entropy_backward at scores ±1000", nonfinite_code="softmax-overflow",
-                 nonfinite_hint=hint)
+    scores, labels = np.array([[1000.0, 990.0, -1000.0], [-1000.0, 0.0, 1000.0]]), np.array([0, 1])
+    reply = student.call("softmax_cross_entropy_backward", scores, labels)
+    hint = CATALOG["softmax-overflow"].hint_text()
+    what = t("backprop.what-large-scores")
+    expect.no_warnings(reply.warnings, what=what, code="softmax-overflow", hint=hint)
+    want = reference.softmax_cross_entropy_backward(scores, labels)
+    expect.close(reply.value, want, inputs=scores,
+                 mistakes=CATALOG.on("softmax_cross_entropy_backward", scores, labels),
+                 what=what, nonfinite_code="softmax-overflow", nonfinite_hint=hint)

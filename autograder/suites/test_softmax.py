@@ -1,15 +1,21 @@
 """Softmax, its overflow, log-softmax and the two classic losses (WORKED_EXAMPLES §4; seeds 000, 001).
 
 Public tests use the worked example's constants and formulas applied to the test's own
-input (a stable softmax in the judge serves only to compute what a known mistake
-returns); hidden tests compare with the reference solution on seeded random input.
+input; hidden tests compare with the reference solution on seeded random input. A failure
+that equals what a catalogued mistake (autograder/mistakes/softmax.toml) returns on the
+same input is named by that mistake's code and hint. Texts come from
+autograder/messages/softmax.toml, looked up when a test runs, in the student's language.
 """
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
+from autograder import catalog
 from autograder.compare import Mistake
+from autograder.i18n import t
+
+CATALOG = catalog.load("softmax")
 
 A = np.array([0.3, 2.9, 4.0])
 SOFTMAX_A = np.array([0.01821127, 0.24519181, 0.73659691])
@@ -28,35 +34,16 @@ BATCH_Y = np.array([Y, Y_MOVED, Y])
 CE = {"Y": 0.51082546, "Y_MOVED": 2.30258409}
 MSE = {"Y": 0.0975, "Y_MOVED": 0.5975}
 EXAMPLES = {"Y": Y, "Y_MOVED": Y_MOVED}
-CLASSIC = "the classic example of WORKED_EXAMPLES §4 (t one-hot at index 2)"
 
-OVERFLOW_HINT = (
-    "e^1010 is about 10^438, far past the largest float64 (about 1.8e308 = e^709.78): np.exp overflows to inf and "
-    "inf / inf is NaN. Subtract the maximum of each row first: e = np.exp(a - np.max(a, axis=-1, keepdims=True)); "
-    "softmax is unchanged because the common factor e^-max cancels (seed 001)."
-)
-UNDERFLOW_HINT = (
-    "np.exp(-1000) underflows to 0 for every score of the row, so the sum is 0 and 0 / 0 is NaN. Subtract the row "
-    "maximum first: the largest exponent becomes exp(0) = 1 and the sum is at least 1."
-)
-GLOBAL_MAX_HINT = (
-    "subtract each ROW's maximum (np.max(a, axis=-1, keepdims=True)), not the maximum of the whole batch: a row far "
-    "below the batch maximum underflows to all zeros, and 0 / 0 is NaN"
-)
-WHOLE_BATCH_HINT = "each row is one sample: sum with axis=-1, keepdims=True, not over the whole array (seed 001's np.sum)"
-COLUMNS_HINT = "each row is one sample: normalise along the last axis (axis=-1), not down the columns (axis=0)"
-LOG_HINT = (
-    "np.log(softmax(a)) is log(0) = -inf where a probability underflows to 0. Take the log of the formula instead: "
-    "log_softmax(a) = (a - m) - np.log(np.sum(np.exp(a - m), axis=-1, keepdims=True)) with m the row maximum."
-)
-EPSILON_HINT = "the classic formula adds 1e-7 inside the log: -np.sum(t * np.log(y + 1e-7)); it keeps log(0) finite"
-BATCH_MEAN_HINT = "average over the batch: divide the sum by N, the number of rows of y"
+# A batch's softmax applied over the wrong axis, also behind a wrong log_softmax built on softmax.
+AXIS_CODES = ("softmax-wrong-axis", "softmax-whole-batch")
 
 
-def stable_softmax(a, axis=-1):
-    a = np.asarray(a, dtype=float)
-    e = np.exp(a - np.max(a, axis=axis, keepdims=True))
-    return e / np.sum(e, axis=axis, keepdims=True)
+def stable_softmax(a):
+    """Softmax along the last axis, in the input's own dtype (float32 stays float32, as a student's does)."""
+    a = np.asarray(a)
+    e = np.exp(a - np.max(a, axis=-1, keepdims=True))
+    return e / np.sum(e, axis=-1, keepdims=True)
 
 
 def log_softmax_formula(a):
@@ -65,13 +52,33 @@ def log_softmax_formula(a):
     return shifted - np.log(np.sum(np.exp(shifted), axis=-1, keepdims=True))
 
 
-def axis_mistakes(a, transform=lambda p: p) -> tuple[Mistake, ...]:
-    """What softmax over the columns or over the whole batch gives on a 2-D input (after `transform`, e.g. log)."""
+def hint(code: str) -> str:
+    """A catalogued mistake's hint, for a failure (NaN, a warning) that shows the mistake without matching a value."""
+    return CATALOG[code].hint_text()
+
+
+def classic(example: str) -> str:
+    return t("softmax.classic") if example == "Y" else t("softmax.classic-moved")
+
+
+def targets(kind: str) -> str:
+    return t("softmax.targets-one-hot") if kind == "one-hot" else t("softmax.targets-labels")
+
+
+def softmax_mistakes(a, transform=None, codes=None) -> tuple[Mistake, ...]:
+    """The catalogued wrong softmaxes run on `a`, their outputs passed through `transform` (row sums, log)."""
+    found = CATALOG.on("softmax", a, codes=codes)
+    if transform is None:
+        return found
     with np.errstate(all="ignore"):
-        return (
-            Mistake("softmax-wrong-axis", transform(stable_softmax(a, axis=0)), COLUMNS_HINT),
-            Mistake("softmax-wrong-axis", transform(stable_softmax(np.ravel(a)).reshape(np.shape(a))), WHOLE_BATCH_HINT),
-        )
+        return tuple(CATALOG.mistake(m.code, transform(np.asarray(m.value))) for m in found)
+
+
+def log_softmax_mistakes(a) -> tuple[Mistake, ...]:
+    """The catalogued wrong log_softmaxes on `a`, and the log of a softmax taken over the wrong axis."""
+    # the wrong log_softmaxes call softmax as a student's would: give them a correct one
+    return (*CATALOG.on("log_softmax", a, namespace={"softmax": stable_softmax}),
+            *softmax_mistakes(a, np.log, AXIS_CODES))
 
 
 # --- softmax -----------------------------------------------------------------------------------
@@ -80,26 +87,25 @@ def axis_mistakes(a, transform=lambda p: p) -> tuple[Mistake, ...]:
 def test_softmax_worked_example(student, expect):
     """Does softmax([0.3, 2.9, 4.0]) give [0.01821127, 0.24519181, 0.73659691]?"""
     expect.close(student.softmax(A), SOFTMAX_A, what="softmax([0.3, 2.9, 4.0]) (WORKED_EXAMPLES §4)", inputs=A,
-                 mistakes=(Mistake("softmax-not-normalised", np.exp(A), "divide exp(a) by the sum of exp(a)"),))
+                 mistakes=softmax_mistakes(A))
 
 
 @pytest.mark.task("softmax")
 def test_softmax_batch_along_last_axis(student, expect):
     """Does a batch (4, 3) get softmax row by row (each row one sample), whatever the rows' offsets?"""
-    expect.close(student.softmax(BATCH), SOFTMAX_BATCH, inputs=BATCH, mistakes=axis_mistakes(BATCH),
-                 what="softmax of a batch: each row is a shifted or permuted [0.3, 2.9, 4.0] or [1, 1, 1]",
-                 hint=WHOLE_BATCH_HINT)
+    expect.close(student.softmax(BATCH), SOFTMAX_BATCH, inputs=BATCH, mistakes=softmax_mistakes(BATCH),
+                 what=t("softmax.batch-what"), hint=t("softmax.rows-hint"))
 
 
 @pytest.mark.task("softmax")
 def test_rows_sum_to_one(student, expect, rng):
     """Does every row of softmax of a random batch (6, 10) sum to 1?"""
     a = rng.normal(scale=3.0, size=(6, 10))
-    got = expect.shape(student.softmax(a), a.shape, what="softmax(a) for a of shape (6, 10)", inputs=a,
-                       hint="softmax keeps the shape of its input")
+    got = expect.shape(student.softmax(a), a.shape, what=t("softmax.random-batch-what"), inputs=a,
+                       hint=t("softmax.keeps-shape-hint"))
     sums = got.sum(axis=-1)  # in the student's dtype: float32 sums get float32 tolerances
-    expect.close(sums, np.ones(6), what="the row sums of softmax(a), a of shape (6, 10)", inputs=a,
-                 mistakes=tuple(Mistake(m.code, m.value.sum(axis=-1), m.hint) for m in axis_mistakes(a)))
+    expect.close(sums, np.ones(6), what=t("softmax.row-sums-what"), inputs=a,
+                 mistakes=softmax_mistakes(a, lambda p: p.sum(axis=-1)))
 
 
 @pytest.mark.task("softmax")
@@ -108,51 +114,49 @@ def test_softmax_keeps_shape(student, expect, shape):
     """Does softmax keep a 1-D input 1-D and a one-row batch (1, 3) 2-D?"""
     a = A.reshape(shape)
     got = student.softmax(a)
-    expect.shape(got, shape, what=f"softmax of [0.3, 2.9, 4.0] given with shape {shape}", inputs=a,
-                 hint="use axis=-1 with keepdims=True for the max and the sum; do not flatten or squeeze")
-    expect.close(got, SOFTMAX_A.reshape(shape), what=f"softmax of [0.3, 2.9, 4.0] given with shape {shape}", inputs=a,
-                 mistakes=axis_mistakes(a) if a.ndim == 2 else ())
+    what = t("softmax.shaped-what", shape=shape)
+    expect.shape(got, shape, what=what, inputs=a, hint=t("softmax.shaped-hint"))
+    expect.close(got, SOFTMAX_A.reshape(shape), what=what, inputs=a, mistakes=softmax_mistakes(a))
 
 
 # --- overflow ----------------------------------------------------------------------------------
 
-def check_stable(reply, expect, want, what, inputs, code, hint, mistakes=(), warnings_first=False):
-    """Finite values equal to `want` and no RuntimeWarning; both failures carry `code` and `hint`.
+def check_stable(reply, expect, want, what, inputs, code, mistakes=(), warnings_first=False):
+    """Finite values equal to `want` and no RuntimeWarning; both failures carry `code` and its catalogued hint.
 
     Values first by default, so that a known mistake (which also warns) is named by its own code.
     """
     if warnings_first:
-        expect.no_warnings(reply.warnings, what=what, inputs=inputs, code=code, hint=hint)
+        expect.no_warnings(reply.warnings, what=what, inputs=inputs, code=code, hint=hint(code))
     expect.close(reply.value, want, what=what, inputs=inputs, mistakes=mistakes, nonfinite_code=code,
-                 nonfinite_hint=hint)
-    expect.no_warnings(reply.warnings, what=what, inputs=inputs, code=code, hint=hint)
+                 nonfinite_hint=hint(code))
+    expect.no_warnings(reply.warnings, what=what, inputs=inputs, code=code, hint=hint(code))
 
 
 @pytest.mark.task("overflow")
 def test_softmax_of_1010_1000_990(student, expect):
     """Does softmax([1010, 1000, 990]) stay finite and warning-free, as when the max is subtracted (seed 001)?"""
     reply = student.call("softmax", BIG)
-    check_stable(reply, expect, SOFTMAX_BIG, "softmax([1010, 1000, 990]), where np.exp(1010) overflows", BIG,
-                 "softmax-overflow", OVERFLOW_HINT, warnings_first=True)
+    check_stable(reply, expect, SOFTMAX_BIG, t("softmax.big-what"), BIG, "softmax-overflow",
+                 mistakes=softmax_mistakes(BIG), warnings_first=True)
 
 
 @pytest.mark.task("overflow")
 def test_softmax_of_very_negative_rows(student, expect):
     """Do rows of large negative scores, where np.exp underflows to 0, still give finite probabilities?"""
     reply = student.call("softmax", NEGATIVE)
-    check_stable(reply, expect, np.array([SOFTMAX_BIG, SOFTMAX_BIG]), inputs=NEGATIVE, code="softmax-underflow",
-                 what="softmax([[-1000, -1010, -1020], [-990, -1000, -1010]]), where np.exp underflows to 0",
-                 hint=UNDERFLOW_HINT, mistakes=axis_mistakes(NEGATIVE))
+    # The naive softmax fails here by underflow (0 / 0), not by overflow: leave it out, so it is named so.
+    codes = tuple(code for code in CATALOG.mistakes if code != "softmax-overflow")
+    check_stable(reply, expect, np.array([SOFTMAX_BIG, SOFTMAX_BIG]), t("softmax.negative-what"), NEGATIVE,
+                 "softmax-underflow", mistakes=softmax_mistakes(NEGATIVE, codes=codes))
 
 
 @pytest.mark.task("overflow")
 def test_softmax_subtracts_each_rows_max(student, expect):
     """Does a batch with one huge row and one very negative row get each row's own maximum subtracted?"""
     reply = student.call("softmax", MIXED)
-    global_max = np.array([SOFTMAX_BIG, [np.nan] * 3])  # the second row: 0 / 0 after subtracting 1010
-    check_stable(reply, expect, np.array([SOFTMAX_BIG, SOFTMAX_BIG]), inputs=MIXED, code="softmax-overflow", hint=OVERFLOW_HINT,
-                 what="softmax([[1010, 1000, 990], [-1000, -1010, -1020]]) row by row",
-                 mistakes=(Mistake("softmax-global-max", global_max, GLOBAL_MAX_HINT), *axis_mistakes(MIXED)))
+    check_stable(reply, expect, np.array([SOFTMAX_BIG, SOFTMAX_BIG]), t("softmax.mixed-what"), MIXED,
+                 "softmax-overflow", mistakes=softmax_mistakes(MIXED))
 
 
 # --- log-softmax -------------------------------------------------------------------------------
@@ -162,17 +166,14 @@ def test_log_softmax_worked_example(student, expect):
     """Does log_softmax([0.3, 2.9, 4.0]) equal a - log Σ exp(a)?"""
     expect.close(student.log_softmax(A), log_softmax_formula(A), inputs=A,
                  what="log_softmax([0.3, 2.9, 4.0]) = a - log(e^0.3 + e^2.9 + e^4.0)",
-                 mistakes=(Mistake("log-softmax-is-softmax", SOFTMAX_A, "take the log: log_softmax = log(softmax)"),
-                           Mistake("log-softmax-missing-normaliser", A - A.max(),
-                                   "after a - max, also subtract log Σ exp(a - max)")))
+                 mistakes=log_softmax_mistakes(A))
 
 
 @pytest.mark.task("log-softmax")
 def test_log_softmax_batch_along_last_axis(student, expect):
     """Is log_softmax of a batch (4, 3) computed row by row?"""
     expect.close(student.log_softmax(BATCH), log_softmax_formula(BATCH), inputs=BATCH,
-                 what="log_softmax of the softmax batch (each row a shifted or permuted [0.3, 2.9, 4.0] or [1, 1, 1])",
-                 mistakes=axis_mistakes(BATCH, np.log), hint=WHOLE_BATCH_HINT)
+                 what=t("softmax.log-batch-what"), mistakes=log_softmax_mistakes(BATCH), hint=t("softmax.rows-hint"))
 
 
 @pytest.mark.task("log-softmax")
@@ -181,32 +182,19 @@ def test_log_softmax_where_softmax_underflows(student, expect, a):
     """Is log_softmax finite (e.g. log_softmax([0, -1000]) = [0, -1000]) where softmax underflows to 0?"""
     a = np.array(a)
     reply = student.call("log_softmax", a)
-    check_stable(reply, expect, log_softmax_formula(a), f"log_softmax({a.tolist()}), where softmax underflows to 0",
-                 a, "log-of-softmax", LOG_HINT)
+    check_stable(reply, expect, log_softmax_formula(a), t("softmax.log-underflow-what", a=a.tolist()), a,
+                 "log-of-softmax", mistakes=log_softmax_mistakes(a))
 
 
 @pytest.mark.task("log-softmax")
 def test_log_softmax_of_1010_1000_990(student, expect):
     """Does log_softmax([1010, 1000, 990]) avoid the overflow of np.exp(1010)?"""
     reply = student.call("log_softmax", BIG)
-    check_stable(reply, expect, log_softmax_formula(BIG), "log_softmax([1010, 1000, 990]), where np.exp(1010) overflows",
-                 BIG, "softmax-overflow", OVERFLOW_HINT)
+    check_stable(reply, expect, log_softmax_formula(BIG), t("softmax.log-big-what"), BIG, "log-softmax-overflow",
+                 mistakes=log_softmax_mistakes(BIG))
 
 
 # --- cross-entropy -----------------------------------------------------------------------------
-
-def without_epsilon(y, t) -> tuple[Mistake, ...]:
-    """What -Σ t·log(y) / N gives without the 1e-7 (NaN for one-hot t where y = 0), and with np.clip instead."""
-    y, t = np.atleast_2d(y), np.asarray(t)
-    picked = y[np.arange(len(y)), np.ravel(t)] if t.size != y.size else None
-    with np.errstate(divide="ignore", invalid="ignore"):
-        plain = -np.mean(np.log(picked)) if picked is not None else -np.sum(t.reshape(y.shape) * np.log(y)) / len(y)
-        clipped = (-np.mean(np.log(np.clip(picked, 1e-7, 1))) if picked is not None
-                   else -np.sum(t.reshape(y.shape) * np.log(np.clip(y, 1e-7, 1))) / len(y))
-    return (Mistake("cross-entropy-missing-epsilon", float(plain), EPSILON_HINT),
-            Mistake("cross-entropy-missing-epsilon", float(clipped),
-                    "np.clip(y, 1e-7, 1) is not the classic formula: add 1e-7 inside the log, np.log(y + 1e-7)"))
-
 
 @pytest.mark.task("cross-entropy")
 @pytest.mark.parametrize("example", list(EXAMPLES))
@@ -214,23 +202,22 @@ def without_epsilon(y, t) -> tuple[Mistake, ...]:
 def test_cross_entropy_classic(student, expect, example, target):
     """Does cross_entropy_error give 0.51082546 and 2.30258409 on the classic example, with t one-hot or the label 2?"""
     y = EXAMPLES[example]
-    t = T if target == "one-hot" else 2
-    expect.close(student.cross_entropy_error(y, t), CE[example], inputs=y,
-                 what=f"cross_entropy_error(y, t = {'one-hot at 2' if target == 'one-hot' else 'label 2'}) on {CLASSIC}"
-                      f"{'' if example == 'Y' else ', the 0.6 moved to index 7'}",
-                 mistakes=without_epsilon(y, t),
-                 hint="E = -Σ t·log(y + 1e-7); for a label t, E = -log(y[t] + 1e-7)")
+    truth = T if target == "one-hot" else 2
+    shown = t("softmax.target-one-hot") if target == "one-hot" else t("softmax.target-label")
+    expect.close(student.cross_entropy_error(y, truth), CE[example], inputs=y,
+                 what=t("softmax.ce-classic-what", target=shown, example=classic(example)),
+                 mistakes=CATALOG.on("cross_entropy_error", y, truth), hint=t("softmax.ce-formula-hint"))
 
 
 @pytest.mark.task("cross-entropy")
 @pytest.mark.parametrize("target", ["one-hot", "labels"])
 def test_cross_entropy_batch_mean(student, expect, target):
     """Is the cross-entropy of a batch (3, 10) the mean over its rows, (2·0.51082546 + 2.30258409) / 3?"""
-    t = np.array([T] * 3) if target == "one-hot" else np.array([2, 2, 2])
+    truth = np.array([T] * 3) if target == "one-hot" else np.array([2, 2, 2])
     total = 2 * CE["Y"] + CE["Y_MOVED"]
-    expect.close(student.cross_entropy_error(BATCH_Y, t), total / 3, inputs=BATCH_Y, hint=BATCH_MEAN_HINT,
-                 what=f"cross_entropy_error on the batch [y, y with 0.6 moved to 7, y], t as {target}",
-                 mistakes=(Mistake("cross-entropy-no-batch-mean", total, BATCH_MEAN_HINT), *without_epsilon(BATCH_Y, t)))
+    expect.close(student.cross_entropy_error(BATCH_Y, truth), total / 3, inputs=BATCH_Y,
+                 hint=t("softmax.batch-mean-hint"), what=t("softmax.ce-batch-what", target=targets(target)),
+                 mistakes=CATALOG.on("cross_entropy_error", BATCH_Y, truth))
 
 
 @pytest.mark.task("cross-entropy")
@@ -238,10 +225,9 @@ def test_cross_entropy_of_a_zero_probability(student, expect):
     """Does the 1e-7 keep the loss finite, -log(1e-7) = 16.11809565, when the true class has probability 0?"""
     labels = np.array([3, 3, 3])  # y[:, 3] is exactly 0
     reply = student.call("cross_entropy_error", BATCH_Y, labels)
-    expect.close(reply.value, -np.log(1e-7), inputs=BATCH_Y, what="cross_entropy_error(y, labels [3, 3, 3]) where y[:, 3] = 0",
-                 mistakes=(Mistake("cross-entropy-missing-epsilon", np.inf, EPSILON_HINT),
-                           Mistake("cross-entropy-no-batch-mean", -3 * np.log(1e-7), BATCH_MEAN_HINT)),
-                 nonfinite_code="cross-entropy-missing-epsilon", nonfinite_hint=EPSILON_HINT)
+    expect.close(reply.value, -np.log(1e-7), inputs=BATCH_Y, what=t("softmax.ce-zero-what"),
+                 mistakes=CATALOG.on("cross_entropy_error", BATCH_Y, labels),
+                 nonfinite_code="cross-entropy-missing-epsilon", nonfinite_hint=hint("cross-entropy-missing-epsilon"))
 
 
 # --- mse ---------------------------------------------------------------------------------------
@@ -251,38 +237,34 @@ def test_cross_entropy_of_a_zero_probability(student, expect):
 def test_mean_squared_error_classic(student, expect, example):
     """Does mean_squared_error give 0.0975 and 0.5975 (½·Σ(y − t)²) on the classic example?"""
     y = EXAMPLES[example]
-    squares = float(np.sum((y - T) ** 2))
     expect.close(student.mean_squared_error(y, T), MSE[example], inputs=y,
-                 what=f"mean_squared_error(y, t) = ½·Σ(y − t)² on {CLASSIC}"
-                      f"{'' if example == 'Y' else ', the 0.6 moved to index 7'}",
-                 mistakes=(Mistake("mse-missing-half", squares, "the formula is ½·Σ(y − t)²: multiply by 0.5"),
-                           Mistake("mse-mean-over-classes", 0.5 * squares / y.size,
-                                   "sum over the classes (np.sum), do not average them (np.mean)"),
-                           Mistake("mse-mean-over-classes", squares / y.size,
-                                   "½·Σ(y − t)²: a sum over the classes times 0.5, not np.mean")))
+                 what=t("softmax.mse-classic-what", example=classic(example)),
+                 mistakes=CATALOG.on("mean_squared_error", y, T))
 
 
 @pytest.mark.task("mse")
 def test_mean_squared_error_batch_mean(student, expect):
     """Is the squared error of a batch (3, 10) the mean over its rows, (2·0.0975 + 0.5975) / 3?"""
-    t = np.array([T] * 3)
+    truth = np.array([T] * 3)
     total = 2 * MSE["Y"] + MSE["Y_MOVED"]
-    expect.close(student.mean_squared_error(BATCH_Y, t), total / 3, inputs=BATCH_Y, hint=BATCH_MEAN_HINT,
-                 what="mean_squared_error on the batch [y, y with 0.6 moved to 7, y]",
-                 mistakes=(Mistake("mse-no-batch-mean", total, BATCH_MEAN_HINT),
-                           Mistake("mse-missing-half", 2 * total / 3, "the formula is ½·Σ(y − t)²: multiply by 0.5")))
+    expect.close(student.mean_squared_error(BATCH_Y, truth), total / 3, inputs=BATCH_Y,
+                 hint=t("softmax.batch-mean-hint"), what=t("softmax.mse-batch-what"),
+                 mistakes=CATALOG.on("mean_squared_error", BATCH_Y, truth))
 
 
 # --- random-inputs (hidden) --------------------------------------------------------------------
+
+def score_mistakes(name, a) -> tuple[Mistake, ...]:
+    return softmax_mistakes(a) if name == "softmax" else log_softmax_mistakes(a)
+
 
 @pytest.mark.task("random-inputs")
 @pytest.mark.parametrize("name", ["softmax", "log_softmax"])
 def test_random_scores(student, expect, reference, rng, name):
     """Do softmax and log_softmax agree with the reference on random scores (8, 12) spread over ±60?"""
     a = rng.normal(scale=20.0, size=(8, 12))
-    expect.close(student.call(name, a).value, getattr(reference, name)(a), inputs=a, hint=WHOLE_BATCH_HINT,
-                 what=f"{name}(a), a of shape (8, 12)",
-                 mistakes=axis_mistakes(a, np.log if name == "log_softmax" else (lambda p: p)))
+    expect.close(student.call(name, a).value, getattr(reference, name)(a), inputs=a, hint=t("softmax.rows-hint"),
+                 what=t("softmax.random-scores-what", name=name), mistakes=score_mistakes(name, a))
 
 
 @pytest.mark.task("random-inputs")
@@ -291,10 +273,9 @@ def test_float32_scores(student, expect, reference, rng, name):
     """Is float32 input handled, with scores up to 100 where a float32 np.exp overflows (past e^88.7)?"""
     a = rng.uniform(-100.0, 100.0, size=(6, 9)).astype(np.float32)
     reply = student.call(name, a)
-    what = f"{name}(a) for float32 a of shape (6, 9) in [-100, 100]"
-    code, hint = ("softmax-overflow", OVERFLOW_HINT) if name == "softmax" else ("log-of-softmax", LOG_HINT)
-    check_stable(reply, expect, getattr(reference, name)(a.astype(np.float64)), what, a, code, hint,
-                 mistakes=axis_mistakes(a, np.log if name == "log_softmax" else (lambda p: p)))
+    code = "softmax-overflow" if name == "softmax" else "log-of-softmax"
+    check_stable(reply, expect, getattr(reference, name)(a.astype(np.float64)), t("softmax.float32-what", name=name),
+                 a, code, mistakes=score_mistakes(name, a))
 
 
 @pytest.mark.task("random-inputs")
@@ -304,17 +285,15 @@ def test_random_cross_entropy(student, expect, reference, rng, target):
     y = stable_softmax(rng.normal(scale=2.0, size=(7, 5)))
     y[rng.random(size=y.shape) < 0.2] = 0.0
     labels = rng.integers(0, 5, size=7)
-    t = np.eye(5)[labels] if target == "one-hot" else labels
-    want = reference.cross_entropy_error(y, t)
-    expect.close(student.cross_entropy_error(y, t), want, inputs=y, what=f"cross_entropy_error(y (7, 5), t as {target})",
-                 mistakes=(Mistake("cross-entropy-no-batch-mean", 7 * want, BATCH_MEAN_HINT), *without_epsilon(y, t)))
+    truth = np.eye(5)[labels] if target == "one-hot" else labels
+    expect.close(student.cross_entropy_error(y, truth), reference.cross_entropy_error(y, truth), inputs=y,
+                 what=t("softmax.random-ce-what", target=targets(target)),
+                 mistakes=CATALOG.on("cross_entropy_error", y, truth))
 
 
 @pytest.mark.task("random-inputs")
 def test_random_mean_squared_error(student, expect, reference, rng):
     """Does mean_squared_error agree with the reference on a random batch (9, 4)?"""
-    y, t = rng.random(size=(9, 4)), np.eye(4)[rng.integers(0, 4, size=9)]
-    want = reference.mean_squared_error(y, t)
-    expect.close(student.mean_squared_error(y, t), want, inputs=y, what="mean_squared_error(y (9, 4), one-hot t)",
-                 mistakes=(Mistake("mse-no-batch-mean", 9 * want, BATCH_MEAN_HINT),
-                           Mistake("mse-missing-half", 2 * want, "the formula is ½·Σ(y − t)²: multiply by 0.5")))
+    y, truth = rng.random(size=(9, 4)), np.eye(4)[rng.integers(0, 4, size=9)]
+    expect.close(student.mean_squared_error(y, truth), reference.mean_squared_error(y, truth), inputs=y,
+                 what=t("softmax.random-mse-what"), mistakes=CATALOG.on("mean_squared_error", y, truth))
