@@ -35,7 +35,7 @@ import warnings
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Callable, Mapping
+from typing import Any, Callable, Iterable, Iterator, Mapping, Sequence
 
 import numpy as np
 
@@ -69,8 +69,56 @@ class Misconception:
     def implementation(self, namespace: Mapping[str, Any] | None = None) -> Callable[..., Any]:
         """The wrong function itself, its module namespace numpy plus `namespace`."""
         scope: dict[str, Any] = {"np": np, "numpy": np, **(namespace or {})}
-        exec(compile(self.wrong, f"<mistake {self.exercise}/{self.code}>", "exec"), scope)  # noqa: S102 - kit code
+        exec(_compiled(self.exercise, self.code, self.wrong), scope)  # noqa: S102 - kit code, not student code
         return scope[self.function]  # type: ignore[no-any-return]
+
+
+@lru_cache(maxsize=None)
+def _compiled(exercise: str, code: str, source: str) -> Any:
+    return compile(source, f"<mistake {exercise}/{code}>", "exec")
+
+
+class LazyMistakes(Sequence[Mistake]):
+    """Mistakes computed the first time someone looks at them.
+
+    A check consults its mistakes only when the student's value is wrong, so a
+    correct submission never pays for running the wrong implementations (on the
+    real MNIST test set that is ~8 predicts of 10,000 images per submission).
+    """
+
+    def __init__(self, make: Callable[[], Iterable[Mistake]]) -> None:
+        self._make: Callable[[], Iterable[Mistake]] | None = make
+        self._items: tuple[Mistake, ...] = ()
+
+    def _all(self) -> tuple[Mistake, ...]:
+        if self._make is not None:
+            self._items, self._make = tuple(self._make()), None
+        return self._items
+
+    def __iter__(self) -> Iterator[Mistake]:
+        return iter(self._all())
+
+    def __len__(self) -> int:
+        return len(self._all())
+
+    def __getitem__(self, index: Any) -> Any:
+        return self._all()[index]
+
+    def __add__(self, other: Iterable[Mistake]) -> LazyMistakes:
+        return LazyMistakes(lambda: (*self, *other))
+
+    def __radd__(self, other: Iterable[Mistake]) -> LazyMistakes:
+        return LazyMistakes(lambda: (*other, *self))
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, (tuple, LazyMistakes)) and tuple(self) == tuple(other)
+
+    __hash__ = None  # type: ignore[assignment]
+
+
+def lazy(make: Callable[[], Iterable[Mistake]]) -> LazyMistakes:
+    """Mistakes a suite derives itself, computed only if a check needs them."""
+    return LazyMistakes(make)
 
 
 def _text(path: Path, index: int, entry: dict[str, Any], key: str) -> dict[str, str]:
@@ -119,12 +167,16 @@ class Catalog:
         return Mistake(code, value, exercise=self.exercise)
 
     def on(self, function: str, *args: Any, namespace: Mapping[str, Any] | None = None,
-           part: int | None = None, codes: tuple[str, ...] | None = None) -> tuple[Mistake, ...]:
-        """Every catalogued mistake of `function`, run on the test's own input `args`.
+           part: int | None = None, codes: tuple[str, ...] | None = None) -> LazyMistakes:
+        """Every catalogued mistake of `function`, run on the test's own input `args` when first needed.
 
         `part` picks one element of a tuple result; `codes` limits to some mistakes. A wrong
         implementation that raises on this input simply offers no match.
         """
+        return LazyMistakes(lambda: self._run(function, args, namespace, part, codes))
+
+    def _run(self, function: str, args: tuple[Any, ...], namespace: Mapping[str, Any] | None,
+             part: int | None, codes: tuple[str, ...] | None) -> tuple[Mistake, ...]:
         found = []
         for item in self.mistakes.values():
             if item.function != function or (codes is not None and item.code not in codes):

@@ -249,3 +249,23 @@ class GradingPlugin:
     def scratch(self) -> Path:
         """A fresh folder for files the judge writes and the student's code reads (IDX files, weights)."""
         return Path(tempfile.mkdtemp(dir=self.sandbox.scratch))
+
+
+class PlainFailureReports:
+    """A plain report for the failures the grader explains itself (a student fault, a Mismatch).
+
+    pytest would format a full traceback for each (~2 ms a test, a quarter of grading a stub) that nobody
+    reads: the result comes from the exception itself. Anything else gets pytest's own report. A plugin of
+    its own because GradingPlugin already wraps this hook to collect results.
+    """
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_runtest_makereport(self, item: pytest.Item, call: pytest.CallInfo[None]) -> pytest.TestReport | None:
+        error = call.excinfo.value if call.excinfo is not None else None
+        if not isinstance(error, (StudentFault, Mismatch)):
+            return None
+        when = call.when
+        if when == "collect":
+            return None
+        return pytest.TestReport(item.nodeid, item.location, {}, "failed", f"{type(error).__name__}: {error}",
+                                 when, duration=call.duration)

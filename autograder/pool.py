@@ -104,6 +104,11 @@ def _environment() -> dict[str, str]:
     kit_parent = str(Path(__file__).resolve().parent.parent)
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join([kit_parent, *filter(None, [env.get("PYTHONPATH")])])
+    # One judge per core already fills the machine: a multi-threaded BLAS in each judge (the suites' reference
+    # and catalogued-mistake matrix products) would oversubscribe the cores, and OpenBLAS threads spin while
+    # they wait -- measured at 2.5x slower grade-all on 2 cores.
+    for name in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+        env.setdefault(name, "1")
     return env
 
 

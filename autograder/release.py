@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import Any, Iterable
 
 from autograder.course import Course, CoursePaths, Visibility, kit_root
+from autograder.tomlcompat import tomllib
 
 MANIFEST = "hidden.json"
 """In autograder/suites/ of an edition: hidden tests per task key, stripped from the suites."""
@@ -255,15 +256,47 @@ def verify(root: Path, hidden: dict[str, int], public: int) -> None:
                            "cutting the hidden tests removed something public tests need")
 
 
-def leaks(root: Path, course: Course) -> list[str]:
-    """Lines of the reference solutions (not in the stubs, nor in the public suites) found in the edition."""
+def _secret_lines(root: Path, course: Course, *, suites_public: bool = True) -> set[str]:
+    """Lines of the reference solutions that are not in the stubs (nor, if `suites_public`, in the public suites)."""
     paths = CoursePaths.of(course)
     known: set[str] = set()
-    for public in (*paths.exercises.glob("*.py"), *(root / "autograder" / "suites").glob("test_*.py")):
+    suites = (root / "autograder" / "suites").glob("test_*.py") if suites_public else ()
+    for public in (*paths.exercises.glob("*.py"), *suites):
         known |= {line.strip() for line in public.read_text(encoding="utf-8").splitlines()}
-    secret = {line.strip() for solution in paths.solutions.glob("*.py")
-              for line in solution.read_text(encoding="utf-8").splitlines()
-              if len(line.strip()) >= 16 and not line.strip().startswith(("#", '"', "'"))} - known
+    return {line.strip() for solution in paths.solutions.glob("*.py")
+            for line in solution.read_text(encoding="utf-8").splitlines()
+            if len(line.strip()) >= 16 and not line.strip().startswith(("#", '"', "'"))} - known
+
+
+WITHHELD = "def {function}(*args, **kwargs):\n    raise NotImplementedError  # withheld: it shares lines with the solution\n"
+
+
+def withhold_revealing_mistakes(root: Path, course: Course) -> int:
+    """Blank the catalogued wrong implementations that share a line with a solution; returns how many.
+
+    A wrong implementation is often the solution with one change, so shipping it would ship the solution.
+    The edition keeps the entry (its code, title and hint) but not the code: its public tests then name
+    that mistake only where the suite derives the value itself; grading with the full kit names it always.
+    """
+    secret = _secret_lines(root, course, suites_public=False)  # a public suite's formula is no licence to repeat it
+    withheld = 0
+    for path in sorted((root / "autograder" / "mistakes").glob("*.toml")):
+        text = path.read_text(encoding="utf-8")
+        for entry in tomllib.loads(text).get("mistake", []):
+            wrong = entry.get("wrong", "")
+            if not {line.strip() for line in wrong.splitlines()} & secret:
+                continue
+            raw = f"'''\n{wrong}'''"
+            if text.count(raw) == 1:  # literal strings hold the source verbatim; anything else is caught by leaks()
+                text = text.replace(raw, f"'''\n{WITHHELD.format(function=entry['function'])}'''")
+                withheld += 1
+        path.write_text(text, encoding="utf-8")
+    return withheld
+
+
+def leaks(root: Path, course: Course) -> list[str]:
+    """Lines of the reference solutions (not in the stubs, nor in the public suites) found in the edition."""
+    secret = _secret_lines(root, course)
     found = []
     for path in sorted(root.rglob("*")):
         if path.is_file() and path.suffix in (".py", ".md", ".toml", ".yml", ".json", ".txt", ""):
@@ -289,6 +322,7 @@ def build(course: Course, target: Path, *, force: bool = False) -> Edition:
     os.chmod(staging, 0o777 & ~umask)  # mkdtemp makes it private; the edition is meant to be shared
     try:
         hidden, public = _assemble(course, staging)
+        withhold_revealing_mistakes(staging, course)
         verify(staging, hidden, public)
         leaked = leaks(staging, course)
         if leaked:

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from autograder.course import Course, CoursePaths
-from autograder.plugin import GradingPlugin
+from autograder.plugin import GradingPlugin, PlainFailureReports
 from autograder.results import RunResult
 from autograder.sandbox import Sandbox, SubmissionError, open_sandbox
 
@@ -60,7 +60,7 @@ def run(course: Course, submission: Path, *, include_hidden: bool, data_dir: Pat
         try:
             out = io.StringIO()  # pytest's own chatter; shown only if it fails
             with contextlib.redirect_stdout(out), contextlib.redirect_stderr(out):
-                code = pytest.main(args, plugins=[plugin])
+                code = pytest.main(args, plugins=[plugin, PlainFailureReports()])
         finally:
             if previous is None:
                 os.environ.pop("PYTEST_DISABLE_PLUGIN_AUTOLOAD", None)

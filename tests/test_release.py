@@ -185,3 +185,23 @@ def test_strip_hidden_cuts_hidden_tests_and_the_helpers_only_they_used():
     for gone in ("test_secret", "helper_for_hidden", "ONLY_HIDDEN", "hidden_fixture", "against the reference"):
         assert gone not in text
     assert "SHARED = 1" in text and "def test_public" in text and "import pytest" in text
+
+
+def test_the_edition_keeps_every_catalogued_mistake_but_withholds_revealing_code(edition):
+    """Does the edition's catalog keep every code, title and hint, blanking only wrong code that shares solution lines?"""
+    from autograder.tomlcompat import tomllib
+
+    from autograder.release import WITHHELD
+
+    withheld = 0
+    for kit in sorted((ROOT / "autograder" / "mistakes").glob("*.toml")):
+        ours = {m["code"]: m for m in tomllib.loads(kit.read_text(encoding="utf-8"))["mistake"]}
+        theirs = {m["code"]: m for m in tomllib.loads(
+            (edition / "autograder" / "mistakes" / kit.name).read_text(encoding="utf-8"))["mistake"]}
+        assert set(theirs) == set(ours), kit.name
+        for code, mistake in theirs.items():
+            assert mistake["hint"] == ours[code]["hint"] and mistake["title"] == ours[code]["title"]
+            if mistake["wrong"] != ours[code]["wrong"]:
+                assert mistake["wrong"] == WITHHELD.format(function=ours[code]["function"]), code
+                withheld += 1
+    assert withheld > 0  # the kit's catalog has wrong code close to the solutions: the check is not vacuous

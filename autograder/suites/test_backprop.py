@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, replace
-from typing import Any, Callable
+from typing import Any, Callable, Sequence
 
 import numpy as np
 import pytest
@@ -173,7 +173,7 @@ def example_mistakes(lr: float = LR) -> Known:
     return _EXAMPLE_MISTAKES[lr]
 
 
-def element(mistakes: list[Mistake], index: tuple[int, ...], shape: tuple[int, ...]) -> tuple[Mistake, ...]:
+def element(mistakes: list[Mistake], index: tuple[int, ...], shape: tuple[int, ...]) -> Sequence[Mistake]:
     """The mistakes' values at `index`, for those with the expected shape."""
     return tuple(replace(m, value=np.asarray(m.value)[index]) for m in mistakes if np.shape(m.value) == shape)
 
@@ -301,7 +301,7 @@ def _same_shape(got: Any, expected: Any) -> bool:
         return False
 
 
-def expect_gradient(expect: Checker, got: Any, expected: Any, *, what: str, mistakes: tuple[Mistake, ...] = (),
+def expect_gradient(expect: Checker, got: Any, expected: Any, *, what: str, mistakes: Sequence[Mistake] = (),
                     **tolerance: float) -> None:
     """expect.close, and on failure the max relative error the way CS231n's gradient check reports it."""
     try:
@@ -391,7 +391,7 @@ class LayerCase:
     outputs: tuple[str, ...]
     numeric: tuple[np.ndarray, ...]
     """Central differences of the judge's loss, one per output."""
-    mistakes: tuple[tuple[Mistake, ...], ...]
+    mistakes: tuple[Sequence[Mistake], ...]
     """The catalogued mistakes' values of each output, on these args."""
     what: str
 

@@ -8,6 +8,8 @@ autograder/messages/softmax.toml, looked up when a test runs, in the student's l
 """
 from __future__ import annotations
 
+from typing import Sequence
+
 import numpy as np
 import pytest
 
@@ -65,7 +67,7 @@ def targets(kind: str) -> str:
     return t("softmax.targets-one-hot") if kind == "one-hot" else t("softmax.targets-labels")
 
 
-def softmax_mistakes(a, transform=None, codes=None) -> tuple[Mistake, ...]:
+def softmax_mistakes(a, transform=None, codes=None) -> Sequence[Mistake]:
     """The catalogued wrong softmaxes run on `a`, their outputs passed through `transform` (row sums, log)."""
     found = CATALOG.on("softmax", a, codes=codes)
     if transform is None:
@@ -74,7 +76,7 @@ def softmax_mistakes(a, transform=None, codes=None) -> tuple[Mistake, ...]:
         return tuple(CATALOG.mistake(m.code, transform(np.asarray(m.value))) for m in found)
 
 
-def log_softmax_mistakes(a) -> tuple[Mistake, ...]:
+def log_softmax_mistakes(a) -> Sequence[Mistake]:
     """The catalogued wrong log_softmaxes on `a`, and the log of a softmax taken over the wrong axis."""
     # the wrong log_softmaxes call softmax as a student's would: give them a correct one
     return (*CATALOG.on("log_softmax", a, namespace={"softmax": stable_softmax}),
@@ -254,7 +256,7 @@ def test_mean_squared_error_batch_mean(student, expect):
 
 # --- random-inputs (hidden) --------------------------------------------------------------------
 
-def score_mistakes(name, a) -> tuple[Mistake, ...]:
+def score_mistakes(name, a) -> Sequence[Mistake]:
     return softmax_mistakes(a) if name == "softmax" else log_softmax_mistakes(a)
 
 
