@@ -242,7 +242,7 @@ class GradingPlugin:
     def data_dir(self) -> Path:
         """The MNIST folder; tests needing it are reported not-run when it is absent."""
         if self._data_dir is None:
-            pytest.skip("the MNIST data is not available: run `nngrade data fetch` or set NNGRADE_DATA")
+            pytest.skip(t("core.data-not-available"))
         return self._data_dir
 
     @pytest.fixture
