@@ -30,6 +30,7 @@ in the student edition, which has none.
 from __future__ import annotations
 
 import ast
+import re
 import textwrap
 import warnings
 from dataclasses import dataclass, field
@@ -135,11 +136,9 @@ def _entry(exercise: str, path: Path, index: int, entry: dict[str, Any]) -> Misc
     if not (isinstance(code, str) and isinstance(function, str) and isinstance(wrong, str)):
         raise CatalogError(f"{path}: mistake #{index + 1} needs string `code`, `function` and `wrong`")
     wrong = textwrap.dedent(wrong)
-    try:
-        tree = ast.parse(wrong)
-    except SyntaxError as exc:
-        raise CatalogError(f"{path}: mistake {code}: `wrong` is not valid Python ({exc})") from None
-    if function not in {node.name for node in tree.body if isinstance(node, ast.FunctionDef)}:
+    # A text check, not ast.parse: every `nngrade check` loads the catalogs, and tests/test_catalog.py
+    # compiles and runs every `wrong` anyway.
+    if not re.search(rf"^def {re.escape(function)}\(", wrong, re.MULTILINE):
         raise CatalogError(f"{path}: mistake {code}: `wrong` must define {function}()")
     tasks = entry.get("tasks", [])
     if not isinstance(tasks, list) or not all(isinstance(t, str) for t in tasks):

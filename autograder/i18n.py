@@ -57,7 +57,15 @@ def set_language(lang: str) -> None:
 
 
 def language() -> str:
-    return _active or detect_language()
+    if _active:
+        return _active
+    # Looked up for every message: remember the answer for the environment it was read from.
+    return _detected(*(os.environ.get(name, "") for name in (ENV, "LC_ALL", "LC_MESSAGES", "LANG")))
+
+
+@lru_cache(maxsize=8)
+def _detected(chosen: str, lc_all: str, lc_messages: str, lang: str) -> str:
+    return detect_language({ENV: chosen, "LC_ALL": lc_all, "LC_MESSAGES": lc_messages, "LANG": lang})
 
 
 class MessageFileError(Exception):
