@@ -13,6 +13,7 @@ from typing import Any
 import click
 
 from autograder.exitcodes import ExitCode
+from autograder.i18n import t
 
 
 def _cores() -> int:
@@ -76,11 +77,10 @@ def grade_all(ctx: click.Context, submissions: Path, exercises: tuple[str, ...],
     except batch.BatchError as exc:
         fail(str(exc), exc.code)
     if not plan.entries and shard == (1, 1):
-        fail(f"{submissions} holds no submissions: put one folder, .ipynb or .py file per student in it.",
-             ExitCode.SUBMISSION_INVALID)
+        fail(t("ci.no-submissions", folder=submissions), ExitCode.SUBMISSION_INVALID)
     errors = Console(stderr=True, highlight=False)
     progress = _progress(errors)
-    task = progress.add_task(f"grading (shard {shard[0]}/{shard[1]}; {len(plan.kept)} unchanged)",
+    task = progress.add_task(t("ci.progress", shard=f"{shard[0]}/{shard[1]}", kept=len(plan.kept)),
                              total=len(plan.to_grade))
     previous = signal.signal(signal.SIGTERM, _interrupt)
     try:
@@ -91,15 +91,13 @@ def grade_all(ctx: click.Context, submissions: Path, exercises: tuple[str, ...],
         fail(str(exc), exc.code)
     except KeyboardInterrupt:
         done = progress.tasks[0].completed
-        fail(f"Interrupted: {done:g} submission(s) were graded and written before the stop; every result file is "
-             "complete. Run the same command again to grade the rest.", ExitCode.INTERRUPTED)
+        fail(t("ci.interrupted", count=f"{done:g}"), ExitCode.INTERRUPTED)
     finally:
         signal.signal(signal.SIGTERM, previous)
     summary = batch.summarize(outcomes)
     summary_report.render(summary, Console(highlight=False), results=str(out), csv=str(csv_path or ""))
     if summary.by_status.get("internal-error"):
-        click.echo(f"nngrade: the grader itself failed on {summary.by_status['internal-error']} submission(s); "
-                   "a re-run grades them again", err=True)
+        click.echo(t("ci.internal-errors", count=summary.by_status["internal-error"]), err=True)
         sys.exit(ExitCode.INTERNAL)
 
 
@@ -145,10 +143,9 @@ def gradescope_build(ctx: click.Context, output: Path, exercises: tuple[str, ...
     try:
         names = gradescope.build(course, output, exercises=exercises, requirements=pins, fetch_data=not no_data)
     except OSError as exc:
-        fail(f"Cannot write {output}: {exc.strerror or exc}.", ExitCode.OUTPUT_FAILED)
+        fail(t("ci.cannot-write", path=output, detail=exc.strerror or exc), ExitCode.OUTPUT_FAILED)
     kit = sum(n.startswith("kit/") for n in names)
-    click.echo(f"wrote {output}: setup.sh, run_autograder, requirements.txt and {kit} files of the kit "
-               f"({', '.join(e.id for e in course.exercises)})")
+    click.echo(t("ci.zip-written", path=output, kit=kit, exercises=", ".join(e.id for e in course.exercises)))
 
 
 @gradescope_group.command("run")
@@ -175,28 +172,26 @@ def gradescope_run(ctx: click.Context, root: Path, exercises: tuple[str, ...]) -
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        fail(f"Cannot create {target.parent}: {exc.strerror or exc}.", ExitCode.OUTPUT_FAILED)
+        fail(t("ci.cannot-create", path=target.parent, detail=exc.strerror or exc), ExitCode.OUTPUT_FAILED)
     try:
         with prepare(root / "submission", course) as ready:
             card = grade_folder(ready.course, ready.folder, include_hidden=True, data_dir=_data_dir(),
                                 submission="submission")
     except SubmissionError as exc:
-        write_output(target, gradescope.dump(report.failure(
-            f"{exc}. Upload your modules ({', '.join(e.module + '.py' for e in course.exercises)}), "
-            "your notebooks, or the repository that holds them in exercises/.")))
-        click.echo(f"nngrade: the submission cannot be graded: {exc}", err=True)
+        modules = ", ".join(e.module + ".py" for e in course.exercises)
+        write_output(target, gradescope.dump(report.failure(t("ci.upload-what", detail=exc, modules=modules))))
+        click.echo(t("ci.submission-invalid", detail=exc), err=True)
         return
     except WorkspaceError as exc:
-        fail(f"Cannot grade: the grader {exc}. Nothing was written.", ExitCode.WORKSPACE)
+        fail(t("cli.workspace-failed", detail=exc), ExitCode.WORKSPACE)
     except GraderFailed as exc:
-        fail(f"The grader itself failed (not the student's fault): {exc}. Nothing was written.", ExitCode.INTERNAL)
+        fail(t("cli.grader-failed", detail=exc), ExitCode.INTERNAL)
     if card.not_run:
         reason = next(t.message for t in card.tests if t.status.value == "not-run")
-        fail(f"{card.not_run} test(s) could not run: {reason}. Nothing was written: rebuild the autograder "
-             "with the data (setup.sh fetches it unless built with --no-data).", ExitCode.DATA_MISSING)
+        fail(t("ci.data-missing", count=card.not_run, reason=reason), ExitCode.DATA_MISSING)
     write_output(target, report.render(card, hidden_visibility=course.gradescope_hidden,
                                        hidden_feedback=course.hidden_feedback))
-    click.echo(f"nngrade: {card.score:g} / {card.max_score:g} points written to {target}", err=True)
+    click.echo(t("ci.points-written", score=f"{card.score:g}", max_score=f"{card.max_score:g}", path=target), err=True)
     if card.internal_errors:
         sys.exit(ExitCode.INTERNAL)
 
@@ -217,9 +212,8 @@ def release(ctx: click.Context, folder: Path, force: bool) -> None:
     try:
         made = edition.build(course, folder, force=force)
     except edition.ReleaseError as exc:
-        fail(f"Cannot write the student edition: {exc}.", ExitCode.OUTPUT_FAILED)
+        fail(t("ci.edition-refused", detail=exc), ExitCode.OUTPUT_FAILED)
     except OSError as exc:
-        fail(f"Cannot write the student edition in {folder}: {exc.strerror or exc}.", ExitCode.OUTPUT_FAILED)
-    click.echo(f"wrote the student edition to {folder}: {len(made.files)} files, {made.public_tests} public tests; "
-               f"{sum(made.hidden_tests.values())} hidden tests left out (counted in "
-               "autograder/suites/hidden.json so `nngrade check` reports them)")
+        fail(t("ci.edition-cannot-write", folder=folder, detail=exc.strerror or exc), ExitCode.OUTPUT_FAILED)
+    click.echo(t("ci.edition-written", folder=folder, files=len(made.files), public=made.public_tests,
+                 hidden=sum(made.hidden_tests.values())))

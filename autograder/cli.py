@@ -148,14 +148,15 @@ def list_exercises(ctx: click.Context) -> None:
     course = _course(ctx)
     table = Table(title=course.name, title_justify="left")
     for column in ("exercise", "module", "task", "points", "visibility", "title"):
-        table.add_column(column, justify="right" if column == "points" else "left", no_wrap=column != "title")
+        table.add_column(t(f"cli.list-{column}"), justify="right" if column == "points" else "left",
+                         no_wrap=column != "title")
     for exercise in course.exercises:
         for i, task in enumerate(exercise.tasks):
             table.add_row(exercise.id if i == 0 else "", f"{exercise.module}.py" if i == 0 else "",
-                          task.id, f"{task.points:g}", task.visibility.value, task.title)
+                          task.id, f"{task.points:g}", t(f"cli.list-{task.visibility.value}"), task.localized_title())
         table.add_section()
     total = sum(e.max_points for e in course.exercises)
-    table.caption = f"{len(course.exercises)} exercises, {total:g} points"
+    table.caption = t("cli.list-caption", count=len(course.exercises), points=f"{total:g}")
     _console().print(table)
 
 

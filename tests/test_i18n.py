@@ -112,6 +112,8 @@ def test_keys_built_at_run_time_exist():
     keys = [f"report.hidden-status-{status.value}" for status in Status]
     keys += [f"cli.status-{column}" for column in ("exercise", "best", "last", "last-run", "attempts", "still-open")]
     keys += [f"report.{label}" for label in ("checked", "input", "expected", "got")]
+    keys += [f"cli.list-{column}" for column in ("exercise", "module", "task", "points", "visibility", "title",
+                                                 "public", "hidden")]
     assert [key for key in keys if not i18n.has(key)] == []
 
 
