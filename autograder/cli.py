@@ -5,13 +5,14 @@ import contextlib
 import os
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Iterator, NoReturn
+from typing import TYPE_CHECKING, Any, Iterator, NoReturn
 
 import click
 
 from autograder.course import Course, CourseError, CoursePaths, find_course, load_course
 from autograder.exitcodes import ExitCode
-from autograder.i18n import LANGUAGES, set_language, t
+from autograder.i18n import DEFAULT as DEFAULT_LANGUAGE
+from autograder.i18n import LANGUAGES, has, language, set_language, t
 
 if TYPE_CHECKING:
     from autograder.scoring import Scorecard
@@ -113,6 +114,7 @@ def main(ctx: click.Context, course_path: Path | None) -> None:
     `nngrade grade-all SUBMISSIONS/`, `nngrade gradescope build`, `nngrade release DIR`.
     """
     ctx.obj = {"course": course_path}
+    localize_help(language())  # before a subcommand's --help is read
 
 
 from autograder.data_cli import data_group  # noqa: E402  (registered after main exists)
@@ -281,6 +283,34 @@ main.add_command(release)
 def _choose_language(ctx: click.Context, param: click.Parameter, value: str | None) -> None:
     if value is not None:
         set_language(value)
+        localize_help(value)
+
+
+def help_texts(command: click.Command, path: tuple[str, ...] = ()) -> Iterator[tuple[str, Any, str]]:
+    """(key in messages/help.toml, command or option, attribute) for every help text of the CLI."""
+    key = "-".join(path) or "nngrade"
+    yield key, command, "help"
+    for param in command.params:
+        if isinstance(param, click.Option) and param.name:
+            # --lang is the same option on every command: one text
+            yield ("lang" if param.name == "lang" else f"{key}--{param.name.replace('_', '-')}"), param, "help"
+    if isinstance(command, click.Group):
+        for name, sub in sorted(command.commands.items()):
+            yield from help_texts(sub, (*path, name))
+
+
+_ENGLISH_HELP: dict[str, str] = {}
+
+
+def localize_help(lang: str) -> None:
+    """Put `lang`'s help texts on every command and option; the code's own texts are the English ones."""
+    for key, holder, attribute in help_texts(main):
+        text = getattr(holder, attribute)
+        if not text:
+            continue
+        english = _ENGLISH_HELP.setdefault(key, text)
+        setattr(holder, attribute, english if lang == DEFAULT_LANGUAGE or not has(f"help.{key}")
+                else t(f"help.{key}", lang))
 
 
 def _with_lang_option(command: click.Command) -> None:
@@ -304,6 +334,7 @@ def entry() -> None:
     are written, so there is nothing left to clean up.
     """
     try:
+        localize_help(language())  # `nngrade --help` is answered before any callback runs
         main(prog_name="nngrade")
         code = 0
     except SystemExit as exc:

@@ -144,3 +144,26 @@ def test_a_catalogued_mistake_is_explained_in_korean(grade, course, tmp_path, mo
     matched = [t for t in card.tests if t.code == "leaky-relu-alpha"]
     assert matched and all(t.hint == mistake.hint_text("ko") for t in matched)
     assert all(mistake.title_text("ko") in t.message for t in matched)
+
+
+def test_every_help_text_has_its_translation_and_english_matches_the_code():
+    """Does messages/help.toml hold every command's and option's help, its en equal to the code's text?"""
+    import inspect
+
+    from autograder.cli import _ENGLISH_HELP, help_texts, localize_help, main
+
+    localize_help("en")
+    texts = {key: inspect.cleandoc(_ENGLISH_HELP.get(key) or getattr(holder, attribute))
+             for key, holder, attribute in help_texts(main) if getattr(holder, attribute)}
+    table = i18n.namespace("help")
+    assert sorted(set(texts) - set(table)) == [], "help texts without a translation entry"
+    assert sorted(set(table) - set(texts)) == [], "translations of help texts that no longer exist"
+    stale = [key for key, text in texts.items() if table[key]["en"] != text]
+    assert not stale, f"the code's help changed; update messages/help.toml: {stale}"
+
+
+def test_help_speaks_the_chosen_language(cli):
+    korean = cli("check", "--lang", "ko", "--help")
+    assert korean.exit_code == 0 and "공개 테스트" in korean.output
+    english = cli("check", "--lang", "en", "--help")
+    assert "Grade your work with the public tests" in english.output and "공개 테스트" not in english.output
