@@ -28,16 +28,27 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from autograder.catalog import patched_source  # noqa: E402
 from autograder.course import load_course  # noqa: E402
 from autograder.mnist_data import MNIST_FILES, data_dir  # noqa: E402
 
 
-def wrong_variants() -> list[Path]:
-    """Known-wrong modules of the golden cases (their expected.json loses points)."""
+def wrong_variants() -> list[tuple[str, str]]:
+    """(file name, source) of the known-wrong modules of the golden cases (their expected.json loses points).
+
+    A case holds its whole module, or only the functions it changes (<module>.changes.py) on top of the solution.
+    """
     variants = []
     for expected in sorted((ROOT / "tests" / "cases").glob("*/*/expected.json")):
-        if json.loads(expected.read_text()).get("lose"):
-            variants += sorted(expected.parent.glob("*.py"))
+        if not json.loads(expected.read_text()).get("lose"):
+            continue
+        for path in sorted(expected.parent.glob("*.py")):
+            module = path.name.removesuffix(".changes.py").removesuffix(".py")
+            source = path.read_text(encoding="utf-8")
+            if path.name.endswith(".changes.py"):
+                solution = (ROOT / "solutions" / f"{module}.py").read_text(encoding="utf-8")
+                source = patched_source(solution, source)
+            variants.append((f"{module}.py", source))
     return variants
 
 
@@ -51,8 +62,8 @@ def make_class(folder: Path, count: int) -> dict[str, int]:
         source = ROOT / ("exercises" if kind == "not-implemented" else "solutions")
         shutil.copytree(source, student, ignore=shutil.ignore_patterns("__pycache__"))
         if kind == "buggy" and variants:
-            wrong = variants[(i // 3) % len(variants)]
-            shutil.copyfile(wrong, student / wrong.name)
+            name, source = variants[(i // 3) % len(variants)]
+            (student / name).write_text(source, encoding="utf-8")
         kinds[kind] += 1
     return kinds
 

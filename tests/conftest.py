@@ -1,8 +1,11 @@
 """Shared fixtures for the project's own tests: the repository's course and a one-call grader."""
 from __future__ import annotations
 
+import atexit
 import os
+import shutil
 import sys
+import tempfile
 from pathlib import Path
 from typing import Callable
 
@@ -17,6 +20,36 @@ ROOT = Path(__file__).resolve().parent.parent
 CASES = Path(__file__).resolve().parent / "cases"
 
 GradeFn = Callable[..., Scorecard]
+
+
+def case_source(case: Path, module: str) -> str:
+    """The module a golden case submits: its own file, or the reference solution with the case's changes.
+
+    Most wrong cases are the solution with one function changed; they hold only that function, in
+    <module>.changes.py, so a fix to the solution does not have to be copied into each of them.
+    """
+    own = case / f"{module}.py"
+    if own.is_file():
+        return own.read_text(encoding="utf-8")
+    from autograder.catalog import patched_source
+
+    changes = (case / f"{module}.changes.py").read_text(encoding="utf-8")
+    return patched_source((ROOT / "solutions" / f"{module}.py").read_text(encoding="utf-8"), changes)
+
+
+_CASE_FOLDERS: dict[Path, Path] = {}
+
+
+def case_folder(case: Path) -> Path:
+    """A folder holding the golden case's modules as a student would submit them (built once per session)."""
+    if case not in _CASE_FOLDERS:
+        folder = Path(tempfile.mkdtemp(prefix=f"nngrade-case-{case.name}-"))
+        atexit.register(shutil.rmtree, folder, ignore_errors=True)
+        for path in case.glob("*.py"):
+            module = path.name.removesuffix(".changes.py").removesuffix(".py")
+            (folder / f"{module}.py").write_text(case_source(case, module), encoding="utf-8")
+        _CASE_FOLDERS[case] = folder
+    return _CASE_FOLDERS[case]
 
 
 def real_data() -> Path | None:

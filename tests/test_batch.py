@@ -17,11 +17,11 @@ import pytest
 
 from autograder.batch import Entry, discover, parse_shard, shard
 from autograder.exitcodes import ExitCode
-from conftest import CASES, ROOT
+from conftest import CASES, ROOT, case_source
 
 SOLUTION = (ROOT / "solutions" / "gates.py").read_text()
 STUB = (ROOT / "exercises" / "gates.py").read_text()
-BUGGY = (CASES / "gates" / "xor_is_or" / "gates.py").read_text()  # XOR written as OR: loses points
+BUGGY = case_source(CASES / "gates" / "xor_is_or", "gates")  # XOR written as OR: loses points
 
 
 def notebook(source: str) -> str:

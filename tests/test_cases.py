@@ -1,7 +1,8 @@
 """Golden submissions: alternative correct answers score full marks, known-wrong ones lose the right points.
 
-Each folder tests/cases/<exercise>/<case>/ holds the student's module(s) and
-expected.json:
+Each folder tests/cases/<exercise>/<case>/ holds the student's module(s) -- whole,
+or as <module>.changes.py: only the functions that differ from solutions/<module>.py --
+and expected.json:
   {"about": "...", "full_marks": true}
 or
   {"about": "...", "lose": {"<task>": ["<feedback code>", ...], ...}}
@@ -16,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import CASES, real_data
+from conftest import CASES, case_folder, real_data
 
 CASE_DIRS = sorted(p.parent for p in CASES.glob("*/*/expected.json"))
 
@@ -40,7 +41,7 @@ def test_golden_case(case: Path, grade, course):
     """Does this golden submission get exactly the outcome its expected.json states?"""
     expected = json.loads((case / "expected.json").read_text())
     exercise = case.parent.name
-    card = grade(case, exercise, data_dir=real_data())
+    card = grade(case_folder(case), exercise, data_dir=real_data())
     assert not card.internal_errors, card.internal_errors
     every = {t.task: t for e in card.exercises for t in e.tasks}
     assert set(every) == {t.id for t in course.exercise(exercise).tasks}

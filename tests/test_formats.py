@@ -15,7 +15,7 @@ from autograder.course import CourseError, Visibility, parse_course
 from autograder.exitcodes import ExitCode
 from autograder.reporters import csv_report, gradescope, junit, markdown
 from autograder.results import Status
-from conftest import CASES, ROOT
+from conftest import CASES, ROOT, case_folder
 
 EXERCISES = ("gates", "softmax")
 
@@ -25,7 +25,7 @@ def cards(course, grade):
     """Scorecards of the solutions, the stubs and a buggy gates (XOR written as OR), gates and softmax only."""
     buggy = {"solutions": ROOT / "solutions", "stubs": ROOT / "exercises"}
     cards = {name: grade(folder, *EXERCISES) for name, folder in buggy.items()}
-    cards["buggy"] = grade(CASES / "gates" / "xor_is_or", "gates")
+    cards["buggy"] = grade(case_folder(CASES / "gates" / "xor_is_or"), "gates")
     return cards
 
 

@@ -14,7 +14,7 @@ import pytest
 from click.testing import CliRunner
 
 from autograder.cli import main
-from conftest import CASES, ROOT
+from conftest import CASES, ROOT, case_source
 
 EXERCISES = ("gates", "softmax")
 
@@ -99,7 +99,7 @@ def test_run_autograder_grades_a_correct_and_a_buggy_submission(gradescope_root)
     assert correct["score"] == 30 and all(t["status"] == "passed" for t in correct["tests"])
     assert {t["visibility"] for t in correct["tests"]} == {"visible", "after_published"}
 
-    shutil.copyfile(CASES / "gates" / "xor_is_or" / "gates.py", submission / "gates.py")
+    (submission / "gates.py").write_text(case_source(CASES / "gates" / "xor_is_or", "gates"), encoding="utf-8")
     done = run_autograder(gradescope_root)
     assert done.returncode == 0, done.stderr
     buggy = check_results(gradescope_root / "results" / "results.json")

@@ -32,7 +32,7 @@ from autograder.nbgrader_export import (STEPS, ExportError, answer_source, build
                                         export, intro_markdown, nbgrader_metadata, solution_bodies,
                                         sources, task_cell_source, validated)
 from autograder.notebook import notebook_submission  # noqa: E402
-from conftest import CASES, ROOT, real_data  # noqa: E402
+from conftest import CASES, ROOT, case_folder, real_data  # noqa: E402
 
 EXERCISES = ("gates", "activations")
 ASSIGNMENT = "nngrade"
@@ -179,8 +179,8 @@ class NbgraderCourse:
 
 STUDENTS = {
     "alice": {e: ROOT / "solutions" / f"{e}.py" for e in EXERCISES},
-    "bob": {"gates": CASES / "gates" / "xor_is_or" / "gates.py",
-            "activations": CASES / "activations" / "naive_sigmoid" / "activations.py"},
+    "bob": {"gates": case_folder(CASES / "gates" / "xor_is_or") / "gates.py",
+            "activations": case_folder(CASES / "activations" / "naive_sigmoid") / "activations.py"},
 }
 EXTRA_CELLS = {"alice": ["%load_ext autoreload\n!echo scratch", "print(undefined_name)"]}
 """Cells a student adds: a magic and a shell line, and a scratch cell that fails in the kernel."""

@@ -12,7 +12,7 @@ from autograder.course import CourseError
 from autograder.notebook import (Cell, CheckFailed, GraderError, NotebookError, check_task, code_cells, exercise_of,
                                  feedback_text, grade_task, module_source, notebook_submission, read_notebook,
                                  single_task, without_ipython)
-from conftest import CASES, ROOT
+from conftest import CASES, ROOT, case_folder, case_source
 
 
 def make_notebook(*cells: str | dict, metadata: dict | None = None) -> dict:
@@ -241,7 +241,7 @@ def test_single_task_keeps_one_task(course):
 
 def test_task_points_equal_the_whole_grade(course, grade):
     """Does grading each task alone give the same points and tests as grading the whole exercise?"""
-    folder = CASES / "gates" / "xor_is_or"
+    folder = case_folder(CASES / "gates" / "xor_is_or")
     whole = grade(folder, "gates")
     for task in course.exercise("gates").tasks:
         alone = grade_task(course, "gates", task.id, folder)
@@ -258,7 +258,7 @@ def test_a_task_run_does_not_change_later_whole_runs(course, grade):
 
 def test_feedback_text_carries_message_code_and_hint(course):
     """Is a task's feedback the panel `nngrade check` shows: message, code, expected/got and hint?"""
-    card = grade_task(course, "gates", "xor", CASES / "gates" / "xor_is_or")
+    card = grade_task(course, "gates", "xor", case_folder(CASES / "gates" / "xor_is_or"))
     text = feedback_text(card)
     assert text.startswith("gates · xor: 0 of 1 checks passed, 0/2 points")
     for part in ("[xor-is-or]", "expected: [0, 1, 1, 0]", "got: [0, 1, 1, 1]", "no single perceptron computes XOR"):
@@ -267,7 +267,7 @@ def test_feedback_text_carries_message_code_and_hint(course):
 
 def test_hidden_feedback_levels(course):
     """Does a hidden task's text follow [feedback] hidden: full panels, a summary line, or the score only?"""
-    card = grade_task(course, "gates", "gate-inputs", CASES / "gates" / "xor_is_or")
+    card = grade_task(course, "gates", "gate-inputs", case_folder(CASES / "gates" / "xor_is_or"))
     full, summary, score_only = (feedback_text(card, level) for level in ("full", "summary", "score-only"))
     assert "expected:" in full and "hint:" in full
     assert "expected:" not in summary and "✗" in summary and "[truth-table]" in summary
@@ -286,7 +286,7 @@ def kernel(monkeypatch):
 
 
 def case(exercise: str, name: str) -> str:
-    return (CASES / exercise / name / f"{exercise}.py").read_text(encoding="utf-8")
+    return case_source(CASES / exercise / name, exercise)
 
 
 def test_check_task_passes_quietly_with_full_marks(kernel, course, capsys):

@@ -7,7 +7,7 @@ from click.testing import CliRunner
 
 from autograder.cli import main
 from autograder.course import load_course
-from conftest import CASES, ROOT
+from conftest import CASES, ROOT, case_folder
 
 pytest.importorskip("matplotlib", reason="`nngrade plot` needs the plot extra (matplotlib)")
 
@@ -27,7 +27,7 @@ def test_the_solutions_match_every_reference_curve(tmp_path):
 
 def test_a_wrong_alpha_is_marked_where_it_differs(tmp_path):
     """Is leaky relu with seed 000's alpha 0.1 marked as differing, on the negative side only?"""
-    curves = student_curves(COURSE, CASES / "activations" / "leaky_default_alpha_01", X)
+    curves = student_curves(COURSE, case_folder(CASES / "activations" / "leaky_default_alpha_01"), X)
     assert draw(X, curves, tmp_path / "leaky.png") == ["leaky_relu"]
     wrong = curves["leaky_relu"].differs_at(X)
     assert wrong[X < -0.01].all() and not wrong[X > 0].any()
@@ -44,6 +44,6 @@ def test_plot_command_writes_the_png_and_names_the_differences(tmp_path):
     """Does `nngrade plot activations -o F.png --path DIR` write the file and say which curves differ?"""
     target = tmp_path / "mine.png"
     result = CliRunner().invoke(main, ["--course", str(ROOT / "course.toml"), "plot", "activations", "-o",
-                                       str(target), "--path", str(CASES / "activations" / "leaky_default_alpha_01")])
+                                       str(target), "--path", str(case_folder(CASES / "activations" / "leaky_default_alpha_01"))])
     assert result.exit_code == 0, result.output
     assert target.is_file() and "leaky_relu" in result.output

@@ -1,0 +1,14 @@
+# This golden case is solutions/forward.py with the function(s) below in place of the reference's
+# (tests build the module with autograder.catalog.patched_source); expected.json says what it costs.
+import numpy as np
+
+
+def init_params(
+    layer_sizes: Sequence[int], seed: int = 0, scale: float = 0.10
+) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Seed once, then W = scale·randn(n_in, n_out), b = zeros((1, n_out)) layer by layer."""
+    params = []
+    for n_in, n_out in zip(layer_sizes[:-1], layer_sizes[1:]):
+        np.random.seed(seed)
+        params.append((scale * np.random.randn(n_in, n_out), np.zeros((1, n_out))))
+    return params

@@ -1,0 +1,10 @@
+# This golden case is solutions/gates.py with the function(s) below in place of the reference's
+# (tests build the module with autograder.catalog.patched_source); expected.json says what it costs.
+import numpy as np
+
+
+def XOR(x1: int, x2: int) -> int:
+    """AND(NAND, OR): not linearly separable, so it takes two layers."""
+    # the classic four-NAND circuit: NAND alone is universal
+    m = NAND(x1, x2)
+    return NAND(NAND(x1, m), NAND(x2, m))
