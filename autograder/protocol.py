@@ -51,11 +51,6 @@ def npy_parts(arr: np.ndarray) -> tuple[bytes, bytes | memoryview]:
     return prefix, memoryview(np.ascontiguousarray(arr)).cast("B")  # type: ignore[arg-type]
 
 
-def npy_bytes(arr: np.ndarray) -> bytes:
-    prefix, data = npy_parts(arr)
-    return prefix + bytes(data)
-
-
 def npy_array(blob: bytes | bytearray) -> np.ndarray:
     """Parse a .npy blob of a numeric dtype, refusing anything else (no pickle, no object dtype).
 
