@@ -31,6 +31,8 @@ from autograder.course import Course, load_course
 from autograder.sandbox import SubmissionError, WorkspaceError
 
 if TYPE_CHECKING:
+    from autograder.forkserver import ForkServer
+    from autograder.runner import SuiteSession
     from autograder.sandbox import Sandbox
     from autograder.scoring import Scorecard
 
@@ -40,20 +42,26 @@ class GraderFailed(Exception):
 
 
 def grade_folder(course: Course, folder: Path, *, include_hidden: bool, data_dir: Path | None,
-                 submission: str | None = None) -> Scorecard:
-    """Run and score one folder of modules; raises SubmissionError or GraderFailed."""
+                 submission: str | None = None, forkserver: ForkServer | None = None,
+                 session: SuiteSession | None = None) -> Scorecard:
+    """Run and score one folder of modules; raises SubmissionError or GraderFailed.
+
+    A grade-all judge passes what it keeps between submissions: `forkserver` forks the sandbox workers
+    (instead of starting a new Python each), `session` holds the suites already collected.
+    """
     from autograder.reporters.text import scrub_card
     from autograder.sandbox import open_sandbox
 
     # Start the worker first: it boots while the judge imports pytest and collects the suites.
-    sandbox = open_sandbox(course, folder, data_dir)
+    sandbox = open_sandbox(course, folder, data_dir, forkserver=forkserver)
     _current.sandbox = sandbox
     try:
         from autograder.runner import InternalError, run
         from autograder.scoring import score
 
         try:
-            result = run(course, folder, include_hidden=include_hidden, data_dir=data_dir, sandbox=sandbox)
+            result = run(course, folder, include_hidden=include_hidden, data_dir=data_dir, sandbox=sandbox,
+                         session=session)
         except InternalError as exc:
             raise GraderFailed(str(exc)) from None
     finally:
@@ -95,7 +103,8 @@ class JudgeConfig:
         return JudgeConfig(raw["course"], tuple(raw["exercises"]), bool(raw["include_hidden"]), raw["data_dir"])
 
 
-def grade_request(config: JudgeConfig, course: Course, request: dict[str, Any]) -> dict[str, Any]:
+def grade_request(config: JudgeConfig, course: Course, request: dict[str, Any],
+                  forkserver: ForkServer | None = None, session: SuiteSession | None = None) -> dict[str, Any]:
     """Grade one submission; the reply says graded (with the JSON scorecard), invalid or internal-error."""
     from autograder.reporters import json_report
     from autograder.submission import prepare
@@ -107,7 +116,8 @@ def grade_request(config: JudgeConfig, course: Course, request: dict[str, Any]) 
     try:
         with prepare(path, course, by_name=False) as prepared:
             card = grade_folder(prepared.course, prepared.folder, include_hidden=config.include_hidden,
-                                data_dir=data_dir, submission=request["name"])
+                                data_dir=data_dir, submission=request["name"], forkserver=forkserver,
+                                session=session)
             reply.update(status="internal-error" if card.internal_errors else "graded",
                          record=json_report.to_dict(card), notes=list(prepared.notes), not_run=card.not_run,
                          message="; ".join(card.internal_errors)[:2000])
@@ -127,16 +137,37 @@ def grade_request(config: JudgeConfig, course: Course, request: dict[str, Any]) 
     return reply
 
 
+class _SuiteSessions:
+    """The judge's suite session (the suites collected once), started anew after a grader failure ended it."""
+
+    def __init__(self, course: Course, config: JudgeConfig) -> None:
+        self.course, self.config = course, config
+        self.session: SuiteSession | None = None
+
+    def current(self) -> SuiteSession | None:
+        """A running session; None if the suites cannot be collected (each submission then says why)."""
+        from autograder.runner import InternalError, SuiteSession
+
+        if self.session is None or not self.session.usable:
+            try:
+                data_dir = Path(self.config.data_dir) if self.config.data_dir else None
+                self.session = SuiteSession(self.course, include_hidden=self.config.include_hidden,
+                                            data_dir=data_dir).start()
+            except InternalError:
+                self.session = None
+        return self.session
+
+
 def _die(*_: object) -> None:
     """Leave now, taking the current sandbox worker (its own process group) with us."""
     sandbox = _current.sandbox
     if sandbox is not None:
         try:
-            sandbox._kill()
+            sandbox.kill_worker()  # no waiting: this may run in the stdin thread while main reads the fork server
         except Exception:
             pass
         shutil.rmtree(sandbox.root, ignore_errors=True)
-    os._exit(1)
+    os._exit(1)  # the fork server sees its socket close and kills whatever it still runs
 
 
 def _read_requests(requests: queue.Queue[dict[str, Any] | None]) -> None:
@@ -155,19 +186,31 @@ def main(argv: list[str]) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
     config = JudgeConfig.from_json(argv[0])
     course = load_course(Path(config.course)).select(list(config.exercises))
-    import autograder.runner  # noqa: F401  (pytest, numpy and the plugin, once for every submission)
+    # Workers are forked from a server that imported numpy once (a new Python costs ~0.1 CPU-s a worker, a
+    # fork ~0.03); it boots while this process imports pytest. If it cannot start, workers are spawned.
+    from autograder.forkserver import ForkServerError
+    from autograder.sandbox import start_forkserver
+
+    try:
+        forkserver: ForkServer | None = start_forkserver()
+    except ForkServerError:
+        forkserver = None
+    suites = _SuiteSessions(course, config)
+    suites.current()  # pytest imported and the suites collected once, before the judge says it is ready
 
     requests: queue.Queue[dict[str, Any] | None] = queue.Queue()
     threading.Thread(target=_read_requests, args=(requests,), daemon=True).start()
     replies.write(json.dumps({"ready": os.getpid()}) + "\n")
     replies.flush()
     while (request := requests.get()) is not None:
-        reply = grade_request(config, course, request)
+        reply = grade_request(config, course, request, forkserver, suites.current())
         try:
             replies.write(json.dumps(reply, ensure_ascii=True) + "\n")
             replies.flush()
         except (BrokenPipeError, OSError):
             _die()
+    if forkserver is not None:
+        forkserver.close()  # waited for, so its CPU time and its workers' count in this judge's
     os._exit(0)
 
 

@@ -115,20 +115,52 @@ def fault_result(fault_exc: StudentFault, exercise: str, task: str, name: str) -
                       trace=fault.trace)
 
 
+_REFERENCES: dict[Path, tuple[tuple[int, int], ModuleType]] = {}
+
+
+def reference_module(path: Path) -> ModuleType:
+    """A reference solution imported in the judge, once per process while the file is unchanged.
+
+    A grade-all judge grades many submissions: importing (and compiling) six solutions for each cost ~6 ms.
+    """
+    try:
+        stat = path.stat()
+    except OSError:
+        raise SuiteError(f"the reference solution {path} is missing") from None
+    version = (stat.st_mtime_ns, stat.st_size)
+    cached = _REFERENCES.get(path)
+    if cached is not None and cached[0] == version:
+        return cached[1]
+    spec = importlib.util.spec_from_file_location(f"_nngrade_reference_{path.stem}", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    _REFERENCES[path] = (version, module)
+    return module
+
+
 class GradingPlugin:
     """Provides the suites' fixtures and turns pytest reports into TestResults."""
 
-    def __init__(self, course: Course, sandbox: Sandbox, *, include_hidden: bool,
-                 solutions: Path, data_dir: Path | None) -> None:
+    def __init__(self, course: Course, sandbox: Sandbox | None, *, include_hidden: bool,
+                 solutions: Path, data_dir: Path | None, select_at_collection: bool = True) -> None:
         self.course = course
         self.sandbox = sandbox
         self.include_hidden = include_hidden
         self.solutions = solutions
         self._data_dir = data_dir
+        self.select_at_collection = select_at_collection
+        """False for a SuiteSession: every test stays collected, each run picks its own (`select`)."""
         self.results: list[TestResult] = []
         self.hidden_not_run = 0
         self.collection_errors: list[str] = []
-        self._references: dict[str, ModuleType] = {}
+        self._item: pytest.Item | None = None
+        """The test being run (set before its fixtures)."""
+
+    def begin(self, course: Course, sandbox: Sandbox) -> None:
+        """Start grading another submission (a SuiteSession's next run): its course, its sandbox, no results."""
+        self.course, self.sandbox = course, sandbox
+        self.results, self.hidden_not_run, self._item = [], 0, None
 
     # --- collection ---------------------------------------------------------
     def pytest_configure(self, config: pytest.Config) -> None:
@@ -138,34 +170,42 @@ class GradingPlugin:
 
     def pytest_collection_modifyitems(self, config: pytest.Config, items: list[pytest.Item]) -> None:
         try:
-            self._select(config, items)
+            keep, self.hidden_not_run = self.select(items, self.course)
         except SuiteError as exc:  # reported by the runner as an internal error, not a pytest crash
             self.collection_errors.append(str(exc))
             items.clear()
-
-    def _select(self, config: pytest.Config, items: list[pytest.Item]) -> None:
-        keep: list[pytest.Item] = []
-        hidden: list[pytest.Item] = []
-        covered: set[str] = set()
-        selected = {e.id for e in self.course.exercises}
-        for item in items:
-            if exercise_of(item) not in selected:
-                continue
-            task = task_of(item, self.course)
-            covered.add(task.key)
-            (keep if self.include_hidden or task.visibility is Visibility.PUBLIC else hidden).append(item)
-        # In a student edition, hidden tasks have no tests here: they were cut out and counted.
-        cut = stripped_hidden_tests()
-        stripped = {t.key: cut[t.key] for t in self.course.tasks()
-                    if t.visibility is Visibility.HIDDEN and t.key not in covered and cut.get(t.key)}
-        untested = [t.key for t in self.course.tasks() if t.key not in covered and t.key not in stripped]
-        if untested:
-            raise SuiteError(f"task(s) with no test in the suites: {', '.join(untested)}")
-        self.hidden_not_run = len(hidden) + sum(stripped.values())
+            return
+        if not self.select_at_collection:
+            return
         deselected = [i for i in items if i not in keep]
         if deselected:
             config.hook.pytest_deselected(items=deselected)
         items[:] = keep
+
+    def select(self, items: list[pytest.Item], course: Course) -> tuple[list[pytest.Item], int]:
+        """The tests of `items` to run for `course`, and how many hidden ones are not run; SuiteError if a task
+        of the course has no test."""
+        keep: list[pytest.Item] = []
+        hidden = 0
+        covered: set[str] = set()
+        selected = {e.id for e in course.exercises}
+        for item in items:
+            if exercise_of(item) not in selected:
+                continue
+            task = task_of(item, course)
+            covered.add(task.key)
+            if self.include_hidden or task.visibility is Visibility.PUBLIC:
+                keep.append(item)
+            else:
+                hidden += 1
+        # In a student edition, hidden tasks have no tests here: they were cut out and counted.
+        cut = stripped_hidden_tests()
+        stripped = {t.key: cut[t.key] for t in course.tasks()
+                    if t.visibility is Visibility.HIDDEN and t.key not in covered and cut.get(t.key)}
+        untested = [t.key for t in course.tasks() if t.key not in covered and t.key not in stripped]
+        if untested:
+            raise SuiteError(f"task(s) with no test in the suites: {', '.join(untested)}")
+        return keep, hidden + sum(stripped.values())
 
     def pytest_collectreport(self, report: pytest.CollectReport) -> None:
         if report.failed:
@@ -203,14 +243,22 @@ class GradingPlugin:
                           internal=True)
 
     # --- fixtures for the suites -------------------------------------------
-    @pytest.fixture
-    def task(self, request: pytest.FixtureRequest) -> Task:
-        return task_of(request.node, self.course)
+    # The fixtures read the running test from `_item` rather than asking for pytest's `request`: pytest makes
+    # a new fixture definition each time `request` is asked for (its signature inspected each time), which
+    # cost ~25 ms of every submission's grading.
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_runtest_setup(self, item: pytest.Item) -> None:
+        self._item = item
 
     @pytest.fixture
-    def student(self, request: pytest.FixtureRequest, task: Task) -> StudentModule:
+    def task(self) -> Task:
+        assert self._item is not None
+        return task_of(self._item, self.course)
+
+    @pytest.fixture
+    def student(self, task: Task) -> StudentModule:
         exercise = self.course.exercise(task.exercise)
-        assert exercise is not None
+        assert exercise is not None and self.sandbox is not None
         return StudentModule(self.sandbox, exercise.module, task.limits.timeout)
 
     @pytest.fixture
@@ -218,25 +266,17 @@ class GradingPlugin:
         return Checker(rtol=task.limits.rtol, atol=task.limits.atol)
 
     @pytest.fixture
-    def rng(self, request: pytest.FixtureRequest) -> np.random.Generator:
+    def rng(self) -> np.random.Generator:
         """A generator seeded from the test's id: the same submission always gets the same inputs."""
-        return np.random.default_rng(zlib.crc32(request.node.nodeid.encode()))
+        assert self._item is not None
+        return np.random.default_rng(zlib.crc32(self._item.nodeid.encode()))
 
     @pytest.fixture
     def reference(self, task: Task) -> ModuleType:
         """The reference solution, imported in the judge (hidden tests only)."""
         exercise = self.course.exercise(task.exercise)
         assert exercise is not None
-        if exercise.module not in self._references:
-            path = self.solutions / f"{exercise.module}.py"
-            if not path.is_file():
-                raise SuiteError(f"the reference solution {path} is missing")
-            spec = importlib.util.spec_from_file_location(f"_nngrade_reference_{exercise.module}", path)
-            assert spec is not None and spec.loader is not None
-            module = importlib.util.module_from_spec(spec)
-            spec.loader.exec_module(module)
-            self._references[exercise.module] = module
-        return self._references[exercise.module]
+        return reference_module(self.solutions / f"{exercise.module}.py")
 
     @pytest.fixture
     def data_dir(self) -> Path:
@@ -248,6 +288,7 @@ class GradingPlugin:
     @pytest.fixture
     def scratch(self) -> Path:
         """A fresh folder for files the judge writes and the student's code reads (IDX files, weights)."""
+        assert self.sandbox is not None
         return Path(tempfile.mkdtemp(dir=self.sandbox.scratch))
 
 

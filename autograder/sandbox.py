@@ -18,9 +18,12 @@ import tempfile
 import time
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from autograder.course import Course, CoursePaths
+
+if TYPE_CHECKING:
+    from autograder.forkserver import ForkServer
 
 # autograder.protocol (and with it numpy) is imported on first use, not here: the CLI
 # starts the worker before the judge pays for numpy and pytest, so their imports overlap.
@@ -35,6 +38,39 @@ _BOOT = (
     "import sys, json; sys.path[:0] = [sys.argv[2], *json.loads(sys.argv[1])['sys_path']]; "
     "from autograder.worker import main; main(sys.argv[1])"
 )
+
+
+KIT_PARENT = str(Path(__file__).resolve().parent.parent)
+
+
+def worker_environment(home: str) -> dict[str, str]:
+    """The whole environment of a worker: nothing of the judge's, one BLAS thread (one worker per judge)."""
+    return {
+        "PATH": os.defpath, "LANG": "C.UTF-8", "LC_ALL": "C.UTF-8", "HOME": home,
+        "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
+    }
+
+
+def worker_sys_path() -> list[str]:
+    """The judge's import path, absolute entries only, handed to the worker (which runs with -I -S)."""
+    return [p for p in sys.path if p and os.path.isabs(p)]
+
+
+def start_forkserver() -> ForkServer:
+    """A started fork server whose forks are workers like spawned ones (same environment, same import path)."""
+    from autograder.forkserver import ForkServer
+
+    server = ForkServer(worker_environment("/"), worker_sys_path(), KIT_PARENT)
+    server.start()
+    return server
+
+
+class WorkerProcess(Protocol):
+    """A running worker: a spawned `subprocess.Popen`, or a `forkserver.ForkedWorker`."""
+
+    pid: int
+
+    def wait(self, timeout: float | None = None) -> int | None: ...
 
 
 @dataclass(frozen=True)
@@ -131,7 +167,8 @@ def _describe_exit(code: int | None) -> tuple[str, str]:
 class Sandbox:
     """One submission's worker process, restarted as needed."""
 
-    def __init__(self, submission: Path, config: SandboxConfig | None = None) -> None:
+    def __init__(self, submission: Path, config: SandboxConfig | None = None,
+                 forkserver: ForkServer | None = None) -> None:
         try:
             self.root = Path(tempfile.mkdtemp(prefix="nngrade-"))
         except OSError as exc:
@@ -154,7 +191,9 @@ class Sandbox:
         except OSError as exc:
             shutil.rmtree(self.root, ignore_errors=True)
             raise WorkspaceError(f"cannot prepare the grading workspace {self.root}: {exc.strerror or exc}") from None
-        self._process: subprocess.Popen[bytes] | None = None
+        self.forkserver = forkserver
+        """Where workers are forked from (grade-all's judges); None: each worker is a new interpreter."""
+        self._process: WorkerProcess | None = None
         self._request_fd = -1
         self._reply_fd = -1
         self._loaded: set[str] = set()
@@ -179,38 +218,54 @@ class Sandbox:
 
         widen_pipe(self._request_fd)
         widen_pipe(self._reply_fd)
-        kit_parent = str(Path(__file__).resolve().parent.parent)
         config = {
             "request_fd": request_read, "reply_fd": reply_write, "submission": str(self.copy),
             "memory_mb": self.config.memory_mb, "cpu_seconds": self.config.cpu_seconds,
             "readable": self.config.readable, "denied": self.config.denied,
-            "sys_path": [p for p in sys.path if p and os.path.isabs(p)], "kit_parent": kit_parent,
+            "sys_path": worker_sys_path(), "kit_parent": KIT_PARENT,
         }
-        env = {
-            "PATH": os.defpath, "LANG": "C.UTF-8", "LC_ALL": "C.UTF-8", "HOME": str(self.copy),
-            "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
-        }
-        self._process = subprocess.Popen(
-            [sys.executable, "-I", "-S", "-B", "-c", _BOOT, json.dumps(config), kit_parent],
-            pass_fds=(request_read, reply_write), stdin=subprocess.DEVNULL,
-            stdout=self._stdout, stderr=self._stderr, cwd=self.copy, env=env,
-            start_new_session=True,
-        )
-        os.close(request_read)
-        os.close(reply_write)
+        try:
+            self._process = self._launch(config)
+        finally:
+            os.close(request_read)
+            os.close(reply_write)
         self._buffer = bytearray()
         self._poller = select.poll()
         self._poller.register(self._reply_fd, select.POLLIN)
         self._loaded.clear()
         self._pending_ready = True
 
+    def _launch(self, config: dict[str, Any]) -> WorkerProcess:
+        """A forked worker when a fork server was given and works, else a freshly spawned interpreter."""
+        if self.forkserver is not None:
+            from autograder.forkserver import ForkServerError
+
+            try:
+                return self.forkserver.launch(config, (config["request_fd"], config["reply_fd"],
+                                                       self._stdout.fileno(), self._stderr.fileno()))
+            except ForkServerError:
+                self.forkserver = None  # this submission goes on with spawned workers; the judge starts a new server
+        return subprocess.Popen(
+            [sys.executable, "-I", "-S", "-B", "-c", _BOOT, json.dumps(config), KIT_PARENT],
+            pass_fds=(config["request_fd"], config["reply_fd"]), stdin=subprocess.DEVNULL,
+            stdout=self._stdout, stderr=self._stderr, cwd=self.copy, env=worker_environment(str(self.copy)),
+            start_new_session=True,
+        )
+
+    def kill_worker(self) -> None:
+        """SIGKILL the worker's process group, without waiting (safe from a signal handler or another thread)."""
+        process = self._process
+        if process is None or getattr(process, "ended", lambda: False)():  # a reaped fork's pid may be reused
+            return
+        try:
+            os.killpg(process.pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+
     def _kill(self) -> None:
         if self._process is None:
             return
-        try:
-            os.killpg(self._process.pid, signal.SIGKILL)
-        except (ProcessLookupError, PermissionError):
-            pass
+        self.kill_worker()
         self._process.wait()
         for fd in (self._request_fd, self._reply_fd):
             try:
@@ -374,19 +429,22 @@ def _fault(reply: dict[str, Any]) -> Fault:
 
 
 def open_sandbox(course: Course, submission: Path, data_dir: Path | None = None,
-                 paths: CoursePaths | None = None) -> Sandbox:
-    """A started sandbox for one submission, with course.toml's limits and the kit's files off limits."""
+                 paths: CoursePaths | None = None, forkserver: ForkServer | None = None) -> Sandbox:
+    """A started sandbox for one submission, with course.toml's limits and the kit's files off limits.
+
+    With a `forkserver`, its workers are forked from it rather than started afresh (grade-all's judges).
+    """
     paths = paths or CoursePaths.of(course)
     if not submission.is_dir():
         raise SubmissionError(f"{submission} is not a folder")
-    kit = Path(__file__).resolve().parent.parent
+    kit = Path(KIT_PARENT)
     denied = {paths.solutions, paths.suites, course.path, kit / "solutions", kit / "tests", kit / "course.toml"}
     config = SandboxConfig(
         memory_mb=course.limits.memory_mb,
         readable=[str(data_dir)] if data_dir else [],
         denied=sorted(str(p) for p in denied),
     )
-    sandbox = Sandbox(submission, config)
+    sandbox = Sandbox(submission, config, forkserver)
     expected = {e.module for e in course.exercises}
     if not expected & set(sandbox.modules):
         sandbox.close()

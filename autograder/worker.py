@@ -24,16 +24,19 @@ from autograder import guard, protocol
 def _set_limits(memory_mb: int, cpu_seconds: int) -> None:
     import resource
 
-    # soft == hard, so student code cannot raise them again.
+    # (soft, hard). Student code cannot raise a soft limit past its hard one (and the audit hook refuses
+    # setrlimit anyway). CPU time: at the soft limit the kernel sends SIGXCPU, which the judge names
+    # cpu-limit; with soft == hard it would send SIGKILL straight away, which says nothing. The second
+    # more stops a student who catches SIGXCPU.
     limits = {
-        resource.RLIMIT_AS: memory_mb * 1024 * 1024,
-        resource.RLIMIT_CPU: cpu_seconds,
-        resource.RLIMIT_CORE: 0,
-        resource.RLIMIT_FSIZE: 64 * 1024 * 1024,
+        resource.RLIMIT_AS: (memory_mb * 1024 * 1024,) * 2,
+        resource.RLIMIT_CPU: (cpu_seconds, cpu_seconds + 1),
+        resource.RLIMIT_CORE: (0, 0),
+        resource.RLIMIT_FSIZE: (64 * 1024 * 1024,) * 2,
     }
     for which, value in limits.items():
         try:
-            resource.setrlimit(which, (value, value))
+            resource.setrlimit(which, value)
         except (ValueError, OSError):  # a limit already lower than ours stays
             pass
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import shutil
 import statistics
 import subprocess
@@ -68,19 +69,27 @@ def make_class(folder: Path, count: int) -> dict[str, int]:
     return kinds
 
 
-def grade_all(submissions: Path, out: Path, jobs: int, exercises: list[str]) -> tuple[float, list[float]]:
-    """Wall seconds of one cold grade-all run, and each submission's own seconds from its result file."""
+def grade_all(submissions: Path, out: Path, jobs: int, exercises: list[str]) -> tuple[float, float, list[float]]:
+    """Wall and CPU seconds of one cold grade-all run, and each submission's own seconds from its result file.
+
+    CPU counts every process of the run (grade-all, judges, fork servers, workers), all waited for.
+    """
     shutil.rmtree(out, ignore_errors=True)
     chosen = [arg for e in exercises for arg in ("-e", e)]
     command = [sys.executable, "-m", "autograder", "grade-all", str(submissions), "--out", str(out),
                "--jobs", str(jobs), "--force", *chosen]
-    started = time.perf_counter()
+    started, cpu_before = time.perf_counter(), children_cpu()
     done = subprocess.run(command, capture_output=True, text=True, cwd=ROOT)
-    wall = time.perf_counter() - started
+    wall, cpu = time.perf_counter() - started, children_cpu() - cpu_before
     if done.returncode != 0:
         raise SystemExit(f"grade-all failed ({done.returncode}): {done.stderr.strip()[-2000:]}")
     seconds = [json.loads(p.read_text())["batch"]["seconds"] for p in out.glob("*.json")]
-    return wall, seconds
+    return wall, cpu, seconds
+
+
+def children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
 
 
 def main() -> None:
@@ -105,9 +114,10 @@ def main() -> None:
               f"exercises: {', '.join(exercises) or 'all'}; {os.cpu_count()} cores; "
               f"MNIST data: {'yes' if has_data else 'no'}")
         for jobs in args.jobs:
-            wall, seconds = grade_all(submissions, out, jobs, exercises)
+            wall, cpu, seconds = grade_all(submissions, out, jobs, exercises)
             print(f"--jobs {jobs}: {args.count / wall:5.2f} submissions/s   wall {wall:6.1f} s   "
-                  f"median {statistics.median(seconds):.3f} s per submission (its own judge time)")
+                  f"median {statistics.median(seconds):.3f} s per submission (its own judge time)   "
+                  f"CPU {cpu / args.count:.3f} s per submission (all processes)")
     print("target: >= 3 submissions/s at --jobs 2 on 2 cores, full course")
     if args.nbgrader:
         nbgrader_figure(exercises)

@@ -59,6 +59,20 @@ def real_data() -> Path | None:
     return folder if folder and all((folder / f.name).is_file() for f in MNIST_FILES) else None
 
 
+def working_in(folder: Path) -> list[int]:
+    """Pids of live processes whose working folder is inside `folder` (fork servers and sandbox workers)."""
+    found = []
+    for entry in Path("/proc").glob("[0-9]*"):
+        try:
+            inside = Path(os.readlink(entry / "cwd")).is_relative_to(folder.resolve())
+            state = (entry / "stat").read_text().rsplit(")", 1)[1].split()[0]
+        except (OSError, IndexError):
+            continue
+        if inside and state != "Z":
+            found.append(int(entry.name))
+    return found
+
+
 @pytest.fixture(autouse=True)
 def english(monkeypatch):
     """Tests read English unless they choose Korean, whatever the developer's locale; --lang never leaks."""

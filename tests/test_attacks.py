@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import ROOT
+from conftest import ROOT, working_in
 
 GUARD_SECONDS = 300  # a hang guard for the whole grading run, not a performance bound
 GATES = ("perceptron", "AND", "NAND", "OR", "XOR")
@@ -176,4 +176,35 @@ def test_attack_wins_nothing(attack, attack_course, tmp_path):
     assert card["max_score"] > 0 and not card["internal_errors"]
     assert all(t["status"] != "passed" for t in card["tests"])
     assert processes_mentioning(str(scratch)) == []
+    assert not (ROOT / "PWNED").exists()
+
+
+def test_every_attack_in_one_class_wins_nothing_through_grade_all(attack_course, tmp_path):
+    """Graded together by grade-all -- judges that keep their suites and fork server from one submission to the
+    next -- does every attack score 0, do two honest submissions graded after them still get full marks, and is
+    no process left behind?"""
+    submissions = tmp_path / "submissions"
+    for name, source in ATTACKS.items():
+        (submissions / name).mkdir(parents=True)
+        (submissions / name / "gates.py").write_text(source)
+    for name in ("zz-honest-1", "zz-honest-2"):  # sorted last: graded by judges every attack went through
+        (submissions / name).mkdir()
+        (submissions / name / "gates.py").write_text((ROOT / "solutions" / "gates.py").read_text())
+    scratch = tmp_path / "tmp"
+    scratch.mkdir()
+    out = tmp_path / "results"
+    done = subprocess.run(
+        [sys.executable, "-m", "autograder", "--course", str(attack_course), "grade-all", str(submissions),
+         "--out", str(out), "-e", "gates", "--jobs", "2", "--timeout", "120"],
+        capture_output=True, text=True, env={**os.environ, "TMPDIR": str(scratch)}, timeout=GUARD_SECONDS,
+    )
+    assert done.returncode == 0, done.stderr
+    cards = {p.stem: json.loads(p.read_text()) for p in out.glob("*.json")}
+    assert set(cards) == {p.name for p in submissions.iterdir()}
+    for name in ATTACKS:
+        assert cards[name]["score"] == 0, (name, [(t["name"], t["status"]) for t in cards[name].get("tests", [])
+                                                  if t["score"]])
+    for name in ("zz-honest-1", "zz-honest-2"):
+        assert cards[name]["score"] == cards[name]["max_score"] > 0, name
+    assert processes_mentioning(str(scratch)) == [] and working_in(scratch) == []
     assert not (ROOT / "PWNED").exists()

@@ -17,7 +17,7 @@ import pytest
 
 from autograder.batch import Entry, discover, parse_shard, shard
 from autograder.exitcodes import ExitCode
-from conftest import CASES, ROOT, case_source
+from conftest import CASES, ROOT, case_source, working_in
 
 SOLUTION = (ROOT / "solutions" / "gates.py").read_text()
 STUB = (ROOT / "exercises" / "gates.py").read_text()
@@ -208,7 +208,9 @@ def test_sigkill_mid_run_then_resume_loses_and_duplicates_nothing(tmp_path):
     make_class(tmp_path / "submissions", students, suffix="\nimport time\ntime.sleep(0.3)\n")
     out = tmp_path / "results"
     marker = f"NNGRADE_TEST_{uuid.uuid4().hex}"
-    env = {**os.environ, marker: "1"}
+    temp = tmp_path / "tmp"  # the fork servers and workers work in here (their environment is not the judges')
+    temp.mkdir()
+    env = {**os.environ, marker: "1", "TMPDIR": str(temp)}
     command = [sys.executable, "-m", "autograder", "--course", str(ROOT / "course.toml"), "grade-all",
                str(tmp_path / "submissions"), "--out", str(out), "-e", "gates", "--jobs", "2"]
     process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
@@ -221,11 +223,11 @@ def test_sigkill_mid_run_then_resume_loses_and_duplicates_nothing(tmp_path):
     assert 4 <= len(survivors) < len(students), "the run was not interrupted in the middle"
     for data in survivors.values():
         assert json.loads(data)["batch"]["status"] == "graded"  # complete under its final name
-    for _ in range(200):  # the judges notice their parent is gone and leave, with their sandbox workers
-        if not judges_alive(marker):
+    for _ in range(200):  # the judges notice their parent is gone and leave, with fork servers and workers
+        if not judges_alive(marker) and not working_in(temp):
             break
         time.sleep(0.05)
-    assert judges_alive(marker) == []
+    assert judges_alive(marker) == [] and working_in(temp) == []
 
     done = grade_all(tmp_path / "submissions", out, "--jobs", "2")
     assert done.returncode == 0, done.stderr

@@ -10,7 +10,7 @@ import pytest
 
 from autograder.course import CoursePaths, load_course
 from autograder.runner import run
-from autograder.sandbox import Sandbox, SandboxConfig, StudentFault
+from autograder.sandbox import Sandbox, SandboxConfig, StudentFault, open_sandbox, start_forkserver
 from autograder.scoring import score
 from conftest import ROOT
 
@@ -27,21 +27,38 @@ def fast_course(tmp_path_factory):
     return load_course(folder / "course.toml").select(["gates"])
 
 
-def grade_gates(course, tmp_path: Path, source: str):
+@pytest.fixture(scope="module")
+def forkserver():
+    server = start_forkserver()
+    yield server
+    server.close()
+
+
+@pytest.fixture(params=["spawned", "forked"])
+def workers(request, forkserver):
+    """Where the workers come from: a new Python each (nngrade grade, check) or a fork server (grade-all's judges).
+
+    Every containment test runs with both: student code must not be able to tell them apart.
+    """
+    return forkserver if request.param == "forked" else None
+
+
+def grade_gates(course, tmp_path: Path, source: str, workers=None):
     (tmp_path / "gates.py").write_text(textwrap.dedent(source))
     paths = CoursePaths(exercises=tmp_path, solutions=ROOT / "solutions")
-    return score(run(course, tmp_path, include_hidden=True, paths=paths), course)
+    sandbox = open_sandbox(course, tmp_path, None, paths, forkserver=workers)
+    return score(run(course, tmp_path, include_hidden=True, paths=paths, sandbox=sandbox), course)
 
 
 def by_function(card, function):
     return [t for t in card.tests if t.function == function]
 
 
-def test_infinite_loop_times_out_and_the_rest_is_graded(fast_course, tmp_path):
+def test_infinite_loop_times_out_and_the_rest_is_graded(fast_course, tmp_path, workers):
     """Does an infinite loop in AND cost only the tests that call AND, each within the deadline?"""
     source = SOLUTION.replace('    """1 only for (1, 1)."""\n', '    """1 only for (1, 1)."""\n    while True:\n        pass\n')
     started = time.monotonic()
-    card = grade_gates(fast_course, tmp_path, source)
+    card = grade_gates(fast_course, tmp_path, source, workers)
     elapsed = time.monotonic() - started
     timeouts = [t for t in card.tests if t.status.value == "timeout"]
     assert timeouts and all(t.code == "timeout" for t in timeouts)
@@ -91,13 +108,13 @@ HOSTILE = {
 
 
 @pytest.mark.parametrize("attack", sorted(HOSTILE))
-def test_hostile_perceptron_wins_nothing(fast_course, tmp_path, attack):
+def test_hostile_perceptron_wins_nothing(fast_course, tmp_path, attack, workers):
     """Does a perceptron that attacks the grader score 0 on perceptron tasks while the honest gates still score?"""
     honest_gates = SOLUTION.split("def _gate")[1]
     source = HOSTILE[attack] + "\nimport numpy as np\n\ndef _gate" + honest_gates
     if attack == "import_solutions":
         source = HOSTILE[attack] + "\nimport numpy as np\n\ndef _gate" + honest_gates
-    card = grade_gates(fast_course, tmp_path, source)
+    card = grade_gates(fast_course, tmp_path, source, workers)
     assert not card.internal_errors
     perceptron_tests = [t for t in card.tests if t.task in ("perceptron", "perceptron-batch")]
     assert perceptron_tests and all(t.score == 0 for t in perceptron_tests), [
@@ -107,11 +124,11 @@ def test_hostile_perceptron_wins_nothing(fast_course, tmp_path, attack):
         assert xor and all(t.status.value != "passed" for t in xor)  # gates go through perceptron too
 
 
-def test_refusal_is_reported_as_such(tmp_path):
+def test_refusal_is_reported_as_such(tmp_path, workers):
     """Does reading the kit's solutions fail inside the worker with a 'not allowed' message?"""
     (tmp_path / "gates.py").write_text(HOSTILE["read_solutions"])
     config = SandboxConfig(denied=[str(ROOT / "solutions")])
-    with Sandbox(tmp_path, config) as sandbox:
+    with Sandbox(tmp_path, config, workers) as sandbox:
         with pytest.raises(StudentFault) as info:
             sandbox.call("gates", "perceptron", ([1, 1], [1, 1], 0))
     assert info.value.fault.kind == "sandbox-refused"
@@ -125,11 +142,11 @@ def test_refusal_is_reported_as_such(tmp_path):
     ("import ctypes\nctypes.CDLL(None)", "ctypes"),
     ("open('/tmp/nngrade-escape.txt', 'w').write('x')", "writing"),
 ])
-def test_worker_refuses_processes_sockets_signals_ctypes_and_outside_writes(tmp_path, snippet, event):
+def test_worker_refuses_processes_sockets_signals_ctypes_and_outside_writes(tmp_path, snippet, event, workers):
     """Are subprocesses, sockets, signals, ctypes and writes outside the submission refused?"""
     body = textwrap.indent(snippet, "    ")
     (tmp_path / "gates.py").write_text(f"def attack():\n{body}\n    return 1\n")
-    with Sandbox(tmp_path) as sandbox:
+    with Sandbox(tmp_path, None, workers) as sandbox:
         with pytest.raises(StudentFault) as info:
             sandbox.call("gates", "attack")
     assert info.value.fault.kind == "sandbox-refused", info.value.fault
@@ -137,10 +154,10 @@ def test_worker_refuses_processes_sockets_signals_ctypes_and_outside_writes(tmp_
     assert not Path("/tmp/nngrade-escape.txt").exists()
 
 
-def test_no_worker_process_is_left_behind(tmp_path):
+def test_no_worker_process_is_left_behind(tmp_path, workers):
     """After a sandbox closes, is its worker process gone, even after a timeout and a restart?"""
     (tmp_path / "gates.py").write_text("def spin():\n    while True:\n        pass\n\ndef ok():\n    return 1\n")
-    with Sandbox(tmp_path) as sandbox:
+    with Sandbox(tmp_path, None, workers) as sandbox:
         with pytest.raises(StudentFault):
             sandbox.call("gates", "spin", timeout=0.5)
         assert sandbox.call("gates", "ok").value == 1
@@ -149,23 +166,23 @@ def test_no_worker_process_is_left_behind(tmp_path):
         os.kill(pid, 0)
 
 
-def test_syntax_error_is_a_result_for_every_test(fast_course, tmp_path):
+def test_syntax_error_is_a_result_for_every_test(fast_course, tmp_path, workers):
     """Does a submission that does not import give each test an error naming the line, not a crash?"""
-    card = grade_gates(fast_course, tmp_path, "def perceptron(x, w, b)\n    return 1\n")
+    card = grade_gates(fast_course, tmp_path, "def perceptron(x, w, b)\n    return 1\n", workers)
     assert card.score == 0
     assert {t.code for t in card.tests} == {"syntax-error"}
     assert all("line 1" in t.message for t in card.tests)
 
 
-def test_student_print_output_is_captured_not_parsed(fast_course, tmp_path):
+def test_student_print_output_is_captured_not_parsed(fast_course, tmp_path, workers):
     """Does printing a fake result change nothing, while the print is kept for the report?"""
     fake = 'print(\'{"score": 10, "max_score": 10}\')\nprint("10 passed, 0 failed")\n'
-    card = grade_gates(fast_course, tmp_path, fake + "def perceptron(x, w, b):\n    raise NotImplementedError\n")
+    card = grade_gates(fast_course, tmp_path, fake + "def perceptron(x, w, b):\n    raise NotImplementedError\n", workers)
     assert card.score == 0
     assert '"score": 10' in card.student_output
 
 
-def test_a_readable_folder_reached_through_a_symlink_stays_readable(tmp_path):
+def test_a_readable_folder_reached_through_a_symlink_stays_readable(tmp_path, workers):
     """Can student code read the data folder when its path goes through a symlink (as CI's may)?"""
     real = tmp_path / "real"
     real.mkdir()
@@ -175,11 +192,11 @@ def test_a_readable_folder_reached_through_a_symlink_stays_readable(tmp_path):
     submission = tmp_path / "submission"
     submission.mkdir()
     (submission / "gates.py").write_text(f"def read():\n    return open({str(link / 'data.txt')!r}).read()\n")
-    with Sandbox(submission, SandboxConfig(readable=[str(link)])) as sandbox:
+    with Sandbox(submission, SandboxConfig(readable=[str(link)]), workers) as sandbox:
         assert sandbox.call("gates", "read").value == "42"
 
 
-def test_a_denied_folder_stays_denied_through_a_symlink(tmp_path):
+def test_a_denied_folder_stays_denied_through_a_symlink(tmp_path, workers):
     """Is a denied folder still refused when the student opens it through a symlink to it?"""
     secret = tmp_path / "solutions"
     secret.mkdir()
@@ -188,7 +205,7 @@ def test_a_denied_folder_stays_denied_through_a_symlink(tmp_path):
     submission.mkdir()
     (tmp_path / "alias").symlink_to(secret)
     (submission / "gates.py").write_text(f"def read():\n    return open({str(tmp_path / 'alias' / 'gates.py')!r}).read()\n")
-    with Sandbox(submission, SandboxConfig(readable=[str(tmp_path)], denied=[str(secret)])) as sandbox:
+    with Sandbox(submission, SandboxConfig(readable=[str(tmp_path)], denied=[str(secret)]), workers) as sandbox:
         with pytest.raises(StudentFault) as info:
             sandbox.call("gates", "read")
     assert info.value.fault.kind == "sandbox-refused"
@@ -199,11 +216,12 @@ def test_a_denied_folder_stays_denied_through_a_symlink(tmp_path):
     (b"def perceptron(x, w, b):\n    return '\xff\xfe'\n", "not-utf8", "line 2"),
     (b"# -*- coding: klingon -*-\ndef perceptron(x, w, b):\n    return 1\n", "not-utf8", "unknown encoding"),
 ])
-def test_files_that_are_not_python_text_are_named_as_such(fast_course, tmp_path, content, code, words):
+def test_files_that_are_not_python_text_are_named_as_such(fast_course, tmp_path, content, code, words, workers):
     """Do a binary gates.py and a non-UTF-8 one get a message that says what the file is, for every test?"""
     (tmp_path / "gates.py").write_bytes(content)
     paths = CoursePaths(exercises=tmp_path, solutions=ROOT / "solutions")
-    card = score(run(fast_course, tmp_path, include_hidden=True, paths=paths), fast_course)
+    sandbox = open_sandbox(fast_course, tmp_path, None, paths, forkserver=workers)
+    card = score(run(fast_course, tmp_path, include_hidden=True, paths=paths, sandbox=sandbox), fast_course)
     assert card.score == 0
     assert {t.code for t in card.tests} == {code}
     assert all(words in t.message for t in card.tests)

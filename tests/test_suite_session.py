@@ -1,0 +1,100 @@
+"""A grade-all judge collects the suites once (SuiteSession) and forks its workers: it grades exactly as afresh.
+
+Whatever one submission does must not change how the next one is graded: every submission of a mixed class,
+graded one after another by one session and one fork server, gets the very result a fresh `nngrade grade`
+gives it.
+"""
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+from autograder.course import CoursePaths
+from autograder.judge import GraderFailed, grade_folder
+from autograder.reporters import json_report
+from autograder.runner import InternalError, SuiteSession
+from autograder.sandbox import open_sandbox, start_forkserver
+from conftest import CASES, ROOT, case_folder, real_data
+
+HOSTILE = ("import builtins, numpy as np\n"
+           "np.allclose = lambda *a, **k: True\nbuiltins.print = None\n"
+           "def perceptron(x, w, b):\n    import sys\n    sys.exit(0)\n")
+
+
+def comparable(card) -> dict:
+    """The scorecard as its JSON report, without what differs from run to run (temporary paths)."""
+    text = json.dumps(json_report.to_dict(card), sort_keys=True)
+    return json.loads(re.sub(r"/tmp/[^\"' ,)]*", "<tmp>", text))
+
+
+def the_class(tmp_path: Path) -> list[Path]:
+    """Correct, stubs, one known-wrong case of each exercise, a hostile one, and correct again at the end."""
+    hostile = tmp_path / "hostile"
+    hostile.mkdir()
+    (hostile / "gates.py").write_text(HOSTILE)
+    wrong = [case_folder(next(c for c in sorted((CASES / e).iterdir()) if json.loads(
+        (c / "expected.json").read_text()).get("lose"))) for e in sorted(p.name for p in CASES.iterdir())]
+    return [ROOT / "solutions", ROOT / "exercises", *wrong, hostile, ROOT / "solutions"]
+
+
+def test_one_judge_grades_a_whole_class_exactly_as_fresh_runs_do(course, tmp_path):
+    """Graded one after another by one suite session and one fork server, does every submission of a mixed class
+    (correct, stubs, wrong, hostile, correct again) get exactly the result of grading it alone?"""
+    data = real_data()
+    server = start_forkserver()
+    try:
+        with SuiteSession(course, include_hidden=True, data_dir=data) as session:
+            for folder in the_class(tmp_path):
+                fresh = grade_folder(course, folder, include_hidden=True, data_dir=data)
+                kept = grade_folder(course, folder, include_hidden=True, data_dir=data, forkserver=server,
+                                    session=session)
+                assert comparable(kept) == comparable(fresh), folder
+                assert session.usable
+    finally:
+        server.close()
+
+
+def test_a_session_grades_a_part_of_its_course(course):
+    """Does a session made for the whole course grade a one-exercise submission (a loose softmax.py) just as a
+    run of that exercise alone does, hidden-test count included?"""
+    softmax = course.select(["softmax"])
+    with SuiteSession(course, include_hidden=False) as session:
+        fresh = grade_folder(softmax, ROOT / "solutions", include_hidden=False, data_dir=None)
+        kept = grade_folder(softmax, ROOT / "solutions", include_hidden=False, data_dir=None, session=session)
+    assert comparable(kept) == comparable(fresh)
+    assert {e.id for e in kept.exercises} == {"softmax"} and kept.hidden_not_run > 0
+
+
+def test_a_session_refuses_an_exercise_it_did_not_collect(course):
+    """Is a submission of an exercise outside the session's course a grader failure, not a silent empty grade?"""
+    with SuiteSession(course.select(["gates"]), include_hidden=True) as session:
+        with pytest.raises(GraderFailed, match="not all in the suite session"):
+            grade_folder(course.select(["softmax"]), ROOT / "solutions", include_hidden=True, data_dir=None,
+                         session=session)
+
+
+def test_suites_that_do_not_collect_stop_the_session_from_starting(course, tmp_path):
+    """Does a suite with a syntax error make start() raise InternalError naming the file, not hang?"""
+    suites = tmp_path / "suites"
+    suites.mkdir()
+    (suites / "test_gates.py").write_text("def test_broken(:\n")
+    paths = CoursePaths(exercises=ROOT / "exercises", solutions=ROOT / "solutions", suites=suites)
+    with pytest.raises(InternalError, match="test_gates"):
+        SuiteSession(course.select(["gates"]), include_hidden=True, paths=paths).start()
+
+
+def test_a_failure_inside_the_grader_ends_the_session_and_says_so(course):
+    """When a run fails inside the grader (here: its sandbox was closed under it), is that an InternalError, and
+    is the session then unusable, so the judge starts a new one for the next submission?"""
+    gates = course.select(["gates"])
+    with SuiteSession(gates, include_hidden=True) as session:
+        sandbox = open_sandbox(gates, ROOT / "solutions")
+        sandbox.close()
+        with pytest.raises(InternalError):
+            session.run(gates, sandbox)
+        assert not session.usable
+        with pytest.raises(InternalError, match="not running"):
+            session.run(gates, open_sandbox(gates, ROOT / "solutions"))
