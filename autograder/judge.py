@@ -77,6 +77,8 @@ class _Current:
     """The sandbox being graded now, so a dying judge can kill its worker."""
 
     sandbox: Sandbox | None = None
+    busy: bool = False
+    """A request is being graded (from the moment it is taken until its reply is written)."""
 
 
 _current = _Current()
@@ -171,12 +173,15 @@ def _die(*_: object) -> None:
 
 
 def _read_requests(requests: queue.Queue[dict[str, Any] | None]) -> None:
-    """Feed stdin's JSON lines into the queue; at EOF the parent is gone: die if busy, else let main return."""
+    """Feed stdin's JSON lines into the queue; at EOF the parent is done or gone: die if busy, else let main return.
+
+    An idle judge leaves through main, which closes (and waits for) its fork server first.
+    """
     for line in sys.stdin:
         requests.put(json.loads(line))
+    if _current.busy or not requests.empty():
+        _die()
     requests.put(None)
-    time.sleep(0.05)  # main() returns promptly when idle; only a judge in the middle of a grade gets here
-    _die()
 
 
 def main(argv: list[str]) -> None:
@@ -203,12 +208,14 @@ def main(argv: list[str]) -> None:
     replies.write(json.dumps({"ready": os.getpid()}) + "\n")
     replies.flush()
     while (request := requests.get()) is not None:
+        _current.busy = True
         reply = grade_request(config, course, request, forkserver, suites.current())
         try:
             replies.write(json.dumps(reply, ensure_ascii=True) + "\n")
             replies.flush()
         except (BrokenPipeError, OSError):
             _die()
+        _current.busy = False
     if forkserver is not None:
         forkserver.close()  # waited for, so its CPU time and its workers' count in this judge's
     os._exit(0)
