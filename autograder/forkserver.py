@@ -35,7 +35,6 @@ import time
 from typing import IO, Any, NoReturn
 
 _FRAME = struct.Struct(">I")
-MAX_FRAME = 1 << 20
 STARTUP_TIMEOUT = 60.0
 _BOOT = (
     "import sys, json; sys.path[:0] = [sys.argv[2], *json.loads(sys.argv[1])]; "
@@ -86,7 +85,7 @@ def serve(socket_fd: int) -> None:
                 config = json.loads(bytes(buffer[_FRAME.size:_FRAME.size + size]))
                 del buffer[:_FRAME.size + size]
                 descriptors, received = received[:4], received[4:]
-                pid = _fork_worker(config, descriptors, keep_closed=[socket_fd, wake_read, wake_write])
+                pid = _fork_worker(config, descriptors)
                 children.add(pid)
                 _send(channel, {"pid": pid})
     finally:
@@ -134,7 +133,7 @@ def _send(channel: socket.socket, message: dict[str, Any]) -> None:
         pass  # the judge is gone; the next receive ends the loop
 
 
-def _fork_worker(config: dict[str, Any], descriptors: list[int], keep_closed: list[int]) -> int:
+def _fork_worker(config: dict[str, Any], descriptors: list[int]) -> int:
     """Fork one worker: in the child, become exactly what `python -I -S -B -c <worker>` would have been."""
     request_fd, reply_fd, stdout_fd, stderr_fd = descriptors
     pid = os.fork()
@@ -150,8 +149,6 @@ def _fork_worker(config: dict[str, Any], descriptors: list[int], keep_closed: li
         # Nothing of the server may stay reachable from student code: not its socket (it could ask for
         # workers without limits), not its wakeup pipe. Only stdin, stdout, stderr and the two pipes stay open.
         signal.set_wakeup_fd(-1)
-        for fd in keep_closed + [stdout_fd, stderr_fd]:
-            os.close(fd)
         keep = {0, 1, 2, request_fd, reply_fd}
         for low, high in zip(sorted(keep), sorted(keep)[1:]):
             os.closerange(low + 1, high)
