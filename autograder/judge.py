@@ -193,13 +193,16 @@ def main(argv: list[str]) -> None:
     course = load_course(Path(config.course)).select(list(config.exercises))
     # Workers are forked from a server that imported numpy once (a new Python costs ~0.1 CPU-s a worker, a
     # fork ~0.03); it boots while this process imports pytest. If it cannot start, workers are spawned.
+    # Linux only: macOS's system libraries are not safe to fork after import (Python spawns there too).
     from autograder.forkserver import ForkServerError
     from autograder.sandbox import start_forkserver
 
-    try:
-        forkserver: ForkServer | None = start_forkserver()
-    except ForkServerError:
-        forkserver = None
+    forkserver: ForkServer | None = None
+    if sys.platform.startswith("linux"):
+        try:
+            forkserver = start_forkserver()
+        except ForkServerError:
+            forkserver = None
     suites = _SuiteSessions(course, config)
     suites.current()  # pytest imported and the suites collected once, before the judge says it is ready
 
