@@ -86,6 +86,8 @@ def run(course: Course, submission: Path, *, include_hidden: bool, data_dir: Pat
     paths = paths or CoursePaths.of(course)
     with sandbox or open_sandbox(course, submission, data_dir, paths) as sandbox:
         if session is not None:
+            if (session.include_hidden, session.data_dir, session.paths) != (include_hidden, data_dir, paths):
+                raise InternalError("the suite session was made for other settings (hidden tests, data, paths)")
             return session.run(course, sandbox)
         plugin = GradingPlugin(course, sandbox, include_hidden=include_hidden, solutions=paths.solutions,
                                data_dir=data_dir)

@@ -98,3 +98,12 @@ def test_a_failure_inside_the_grader_ends_the_session_and_says_so(course):
         assert not session.usable
         with pytest.raises(InternalError, match="not running"):
             session.run(gates, open_sandbox(gates, ROOT / "solutions"))
+
+
+def test_a_session_made_for_other_settings_is_refused(course):
+    """Is grading through a session made without hidden tests, when hidden tests are asked for, a grader failure
+    rather than a grade that silently leaves them out?"""
+    gates = course.select(["gates"])
+    with SuiteSession(gates, include_hidden=False) as session:
+        with pytest.raises(GraderFailed, match="other settings"):
+            grade_folder(gates, ROOT / "solutions", include_hidden=True, data_dir=None, session=session)
