@@ -20,7 +20,7 @@ import pytest
 
 from autograder.compare import Checker, Mismatch
 from autograder.course import Course, Task, Visibility
-from autograder.i18n import t
+from autograder.i18n import has, t
 from autograder.results import Status, TestResult
 from autograder.sandbox import Reply, Sandbox, StudentFault
 
@@ -111,6 +111,8 @@ def fault_result(fault_exc: StudentFault, exercise: str, task: str, name: str) -
         message = t("core.raised", where=where, error=fault.message)
     elif fault.kind in ("import-error", "syntax-error"):
         message = t(f"core.{fault.kind}", where=where, error=fault.message)
+    elif has(f"core.fault-{fault.kind}"):
+        message = t(f"core.fault-{fault.kind}", where=where, detail=fault.message)
     return TestResult(exercise, task, name, status, code, message, function=fault_exc.function,
                       trace=fault.trace)
 

@@ -114,7 +114,24 @@ def test_keys_built_at_run_time_exist():
     keys += [f"report.{label}" for label in ("checked", "input", "expected", "got")]
     keys += [f"cli.list-{column}" for column in ("exercise", "module", "task", "points", "visibility", "title",
                                                  "public", "hidden")]
+    # Every fault a worker or the sandbox can report has a message of its own (plugin.fault_result).
+    keys += [f"core.fault-{kind}" for kind in ("sandbox-refused", "memory-limit", "recursion-limit", "exit-called",
+                                               "cpu-limit", "worker-crashed", "protocol", "bad-return",
+                                               "binary-source", "not-utf8")]
     assert [key for key in keys if not i18n.has(key)] == []
+
+
+def test_a_runaway_recursion_is_explained_in_korean(grade, tmp_path):
+    """Does a perceptron that recurses forever get a Korean explanation under --lang ko, the worker's own words
+    kept as the detail?"""
+    source = (ROOT / "solutions" / "gates.py").read_text(encoding="utf-8")
+    (tmp_path / "gates.py").write_text(source + "\n\ndef perceptron(x, w, b):\n    return perceptron(x, w, b)\n",
+                                       encoding="utf-8")
+    i18n.set_language("ko")
+    card = grade(tmp_path, "gates", include_hidden=False)
+    recursed = [t for t in card.tests if t.code == "recursion-limit"]
+    assert recursed and all("재귀 호출이 너무 깊습니다" in t.message and "RecursionError" in t.message
+                            for t in recursed)
 
 
 def test_check_speaks_korean_with_lang_ko_and_english_by_default(cli):
