@@ -3,8 +3,11 @@
 Generates a class of submissions in a temporary folder -- a third the reference
 solutions, a third the solutions with one module swapped for a known-wrong
 variant from tests/cases/ (a buggy student), a third the untouched stubs (not
-implemented yet) -- and grades it from scratch with each --jobs value. Target:
-at least 3 submissions/s on 2 cores for the full course. Prints, asserts nothing.
+implemented yet) -- and grades it from scratch with each --jobs value: submissions per
+second, the median submission's own time, and the CPU seconds per submission of
+every process of the run (grade-all, judges, fork servers, workers), which moves
+less than wall time on a shared machine. Target: at least 3 submissions/s on 2
+cores for the full course. Prints, asserts nothing.
 
 The mnist exercise's real-data tests need the MNIST files (NNGRADE_DATA); without
 them grade-all refuses to grade the full course, so the script then grades the
