@@ -107,3 +107,22 @@ def test_a_session_made_for_other_settings_is_refused(course):
     with SuiteSession(gates, include_hidden=False) as session:
         with pytest.raises(GraderFailed, match="other settings"):
             grade_folder(gates, ROOT / "solutions", include_hidden=True, data_dir=None, session=session)
+
+
+def test_a_judge_starts_a_new_session_when_its_session_ended(course):
+    """After its suite session ended (a grader failure closes it), does a judge's next submission get a new,
+    working session rather than an error?"""
+    from autograder.judge import JudgeConfig, _SuiteSessions
+
+    gates = course.select(["gates"])
+    sessions = _SuiteSessions(gates, JudgeConfig(str(course.path), ("gates",), True, None))
+    first = sessions.current()
+    assert first is not None and first.usable
+    first.close()
+    second = sessions.current()
+    try:
+        assert second is not None and second is not first and second.usable
+        card = grade_folder(gates, ROOT / "solutions", include_hidden=True, data_dir=None, session=second)
+        assert card.score == card.max_score > 0
+    finally:
+        second.close()
