@@ -158,6 +158,8 @@ class GradingPlugin:
         self.collection_errors: list[str] = []
         self._item: pytest.Item | None = None
         """The test being run (set before its fixtures)."""
+        self._stripped = stripped_hidden_tests()
+        """Read once: a SuiteSession selects tests for every submission."""
 
     def begin(self, course: Course, sandbox: Sandbox) -> None:
         """Start grading another submission (a SuiteSession's next run): its course, its sandbox, no results."""
@@ -201,7 +203,7 @@ class GradingPlugin:
             else:
                 hidden += 1
         # In a student edition, hidden tasks have no tests here: they were cut out and counted.
-        cut = stripped_hidden_tests()
+        cut = self._stripped
         stripped = {t.key: cut[t.key] for t in course.tasks()
                     if t.visibility is Visibility.HIDDEN and t.key not in covered and cut.get(t.key)}
         untested = [t.key for t in course.tasks() if t.key not in covered and t.key not in stripped]

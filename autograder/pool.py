@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
+from autograder.course import kit_root
 from autograder.judge import JudgeConfig
 
 MAX_ATTEMPTS = 2
@@ -101,9 +102,8 @@ def _kill_group(process: subprocess.Popen[bytes], sig: int) -> None:
 
 def _environment() -> dict[str, str]:
     # The judges import the same autograder package as this process, installed or not.
-    kit_parent = str(Path(__file__).resolve().parent.parent)
     env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join([kit_parent, *filter(None, [env.get("PYTHONPATH")])])
+    env["PYTHONPATH"] = os.pathsep.join([str(kit_root()), *filter(None, [env.get("PYTHONPATH")])])
     # One judge per core already fills the machine: a multi-threaded BLAS in each judge (the suites' reference
     # and catalogued-mistake matrix products) would oversubscribe the cores, and OpenBLAS threads spin while
     # they wait -- measured at 2.5x slower grade-all on 2 cores.

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
-from autograder.course import Course, CoursePaths
+from autograder.course import Course, CoursePaths, kit_root
 
 if TYPE_CHECKING:
     from autograder.forkserver import ForkServer
@@ -40,7 +40,7 @@ _BOOT = (
 )
 
 
-KIT_PARENT = str(Path(__file__).resolve().parent.parent)
+KIT_PARENT = str(kit_root())
 
 
 def worker_environment(home: str) -> dict[str, str]:

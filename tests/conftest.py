@@ -59,18 +59,33 @@ def real_data() -> Path | None:
     return folder if folder and all((folder / f.name).is_file() for f in MNIST_FILES) else None
 
 
-def working_in(folder: Path) -> list[int]:
-    """Pids of live processes whose working folder is inside `folder` (fork servers and sandbox workers)."""
+def processes(holds: Callable[[Path], bool]) -> list[int]:
+    """Pids of the other processes whose /proc/<pid> folder `holds` is true of (unreadable ones skipped)."""
     found = []
     for entry in Path("/proc").glob("[0-9]*"):
+        if int(entry.name) == os.getpid():
+            continue
         try:
-            inside = Path(os.readlink(entry / "cwd")).is_relative_to(folder.resolve())
-            state = (entry / "stat").read_text().rsplit(")", 1)[1].split()[0]
+            if holds(entry):
+                found.append(int(entry.name))
         except (OSError, IndexError):
             continue
-        if inside and state != "Z":
-            found.append(int(entry.name))
     return found
+
+
+def alive(pid: int) -> bool:
+    """True while the process exists and is not a zombie waiting to be collected."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return False
+    return state not in ("Z", "X")
+
+
+def working_in(folder: Path) -> list[int]:
+    """Pids of live processes whose working folder is inside `folder` (fork servers and sandbox workers)."""
+    inside = folder.resolve()
+    return processes(lambda proc: Path(os.readlink(proc / "cwd")).is_relative_to(inside) and alive(int(proc.name)))
 
 
 @pytest.fixture(autouse=True)

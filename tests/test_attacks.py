@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import ROOT, working_in
+from conftest import ROOT, processes, working_in
 
 GUARD_SECONDS = 300  # a hang guard for the whole grading run, not a performance bound
 GATES = ("perceptron", "AND", "NAND", "OR", "XOR")
@@ -140,15 +140,7 @@ def attack_course(tmp_path_factory) -> Path:
 
 
 def processes_mentioning(marker: str) -> list[int]:
-    pids = []
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit() and int(entry.name) != os.getpid():
-            try:
-                if marker.encode() in (entry / "cmdline").read_bytes():
-                    pids.append(int(entry.name))
-            except OSError:
-                continue
-    return pids
+    return processes(lambda proc: marker.encode() in (proc / "cmdline").read_bytes())
 
 
 def test_there_are_at_least_twenty_attacks():

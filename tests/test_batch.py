@@ -17,7 +17,7 @@ import pytest
 
 from autograder.batch import Entry, discover, parse_shard, shard
 from autograder.exitcodes import ExitCode
-from conftest import CASES, ROOT, case_source, working_in
+from conftest import CASES, ROOT, case_source, processes, working_in
 
 SOLUTION = (ROOT / "solutions" / "gates.py").read_text()
 STUB = (ROOT / "exercises" / "gates.py").read_text()
@@ -190,14 +190,7 @@ def test_missing_submissions_folder_is_a_clear_error(tmp_path):
 
 def judges_alive(marker: str) -> list[int]:
     """Pids of processes whose environment carries `marker` (the judges of one test's grade-all)."""
-    alive = []
-    for environ in Path("/proc").glob("[0-9]*/environ"):
-        try:
-            if marker.encode() in environ.read_bytes():
-                alive.append(int(environ.parent.name))
-        except OSError:
-            continue
-    return alive
+    return processes(lambda proc: marker.encode() in (proc / "environ").read_bytes())
 
 
 def test_sigkill_mid_run_then_resume_loses_and_duplicates_nothing(tmp_path):

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from autograder.sandbox import Sandbox, SandboxConfig, StudentFault, start_forkserver
+from conftest import alive
 
 PROBE = '''
 import os, resource, signal, stat, sys, threading
@@ -71,15 +72,6 @@ def submission(tmp_path: Path) -> Path:
 def probe(tmp_path: Path, server=None) -> dict:
     with Sandbox(submission(tmp_path), SandboxConfig(memory_mb=900), server) as sandbox:
         return sandbox.call("gates", "probe", (str(sandbox.root),)).value
-
-
-def alive(pid: int) -> bool:
-    """True while the process exists and is not a zombie waiting to be collected."""
-    try:
-        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-    except (OSError, IndexError):
-        return False
-    return state not in ("Z", "X")
 
 
 def test_student_code_cannot_tell_a_forked_worker_from_a_spawned_one(tmp_path, forkserver):
