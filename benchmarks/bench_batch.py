@@ -32,9 +32,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from autograder.catalog import patched_source  # noqa: E402
+from autograder.grading.catalog import patched_source  # noqa: E402
 from autograder.course import load_course  # noqa: E402
-from autograder.mnist_data import MNIST_FILES, data_dir  # noqa: E402
+from autograder.data.mnist import MNIST_FILES, data_dir  # noqa: E402
 
 
 def wrong_variants() -> list[tuple[str, str]]:

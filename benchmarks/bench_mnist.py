@@ -26,7 +26,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from autograder.mnist_data import DataMissing, data_dir, require  # noqa: E402
+from autograder.data.mnist import DataMissing, data_dir, require  # noqa: E402
 
 KIT = ROOT / "autograder" / "weights" / "mnist_784_50_100_10.npz"
 

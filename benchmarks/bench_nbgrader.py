@@ -24,7 +24,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from autograder.course import load_course  # noqa: E402
-from autograder.nbgrader_export import export  # noqa: E402
+from autograder.notebooks.nbgrader_export import export  # noqa: E402
 
 ASSIGNMENT = "nngrade"
 

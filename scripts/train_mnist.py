@@ -100,7 +100,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     sys.path.insert(0, str(ROOT))
-    from autograder.mnist_data import data_dir, require
+    from autograder.data.mnist import data_dir, require
 
     folder = require(data_dir(args.data))
     (x_train, t_train), (x_test, t_test) = mnist.load_mnist(folder)

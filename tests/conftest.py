@@ -12,9 +12,9 @@ from typing import Callable
 import pytest
 
 from autograder.course import Course, load_course
-from autograder.mnist_data import MNIST_FILES
-from autograder.runner import run
-from autograder.scoring import Scorecard, score
+from autograder.data.mnist import MNIST_FILES
+from autograder.grading.runner import run
+from autograder.grading.scoring import Scorecard, score
 
 ROOT = Path(__file__).resolve().parent.parent
 CASES = Path(__file__).resolve().parent / "cases"
@@ -31,7 +31,7 @@ def case_source(case: Path, module: str) -> str:
     own = case / f"{module}.py"
     if own.is_file():
         return own.read_text(encoding="utf-8")
-    from autograder.catalog import patched_source
+    from autograder.grading.catalog import patched_source
 
     changes = (case / f"{module}.changes.py").read_text(encoding="utf-8")
     return patched_source((ROOT / "solutions" / f"{module}.py").read_text(encoding="utf-8"), changes)
@@ -95,7 +95,7 @@ def english(monkeypatch):
 
     monkeypatch.setenv(i18n.ENV, "en")
     monkeypatch.setattr(i18n, "_active", None)
-    cli_module = sys.modules.get("autograder.cli")
+    cli_module = sys.modules.get("autograder.cli.main")
     if cli_module is not None:  # help texts live on click's command objects: put the English back
         cli_module.localize_help("en")
 
@@ -105,7 +105,7 @@ def cli():
     """cli("check", "gates") runs `nngrade --course <the kit's course.toml> check gates` in-process."""
     from click.testing import CliRunner
 
-    from autograder.cli import main
+    from autograder.cli.main import main
 
     runner = CliRunner()
 

@@ -15,8 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from autograder.batch import Entry, discover, parse_shard, shard
-from autograder.exitcodes import ExitCode
+from autograder.batch.grade_all import Entry, discover, parse_shard, shard
+from autograder.errors import ExitCode
 from conftest import CASES, ROOT, case_source, processes, working_in
 
 SOLUTION = (ROOT / "solutions" / "gates.py").read_text()
@@ -33,7 +33,7 @@ def notebook(source: str) -> str:
 
 def has_notebooks() -> bool:
     try:
-        import autograder.notebook  # noqa: F401
+        import autograder.notebooks.notebook  # noqa: F401
     except ImportError:
         return False
     return True

@@ -11,9 +11,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from autograder import catalog
-from autograder.catalog import CatalogError, Misconception, patched_source
-from autograder.compare import Mismatch, expect_close
+from autograder.grading import catalog
+from autograder.grading.catalog import CatalogError, Misconception, patched_source
+from autograder.grading.compare import Mismatch, expect_close
 from conftest import ROOT, real_data
 
 ENTRIES = [m for ex in catalog.exercises() for m in catalog.load(ex).mistakes.values()]

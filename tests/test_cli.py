@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from autograder.cli import main
-from autograder.exitcodes import ExitCode
+from autograder.cli.main import main
+from autograder.errors import ExitCode
 from conftest import ROOT
 
 

@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from autograder.cli import main
-from autograder.exitcodes import ExitCode
-from autograder.mnist_data import MNIST_FILES
+from autograder.cli.main import main
+from autograder.errors import ExitCode
+from autograder.data.mnist import MNIST_FILES
 
 REAL = os.environ.get("NNGRADE_DATA")
 needs_real_data = pytest.mark.skipif(

@@ -7,7 +7,7 @@ import resource
 import subprocess
 import sys
 
-from autograder.exitcodes import ExitCode
+from autograder.errors import ExitCode
 from conftest import ROOT
 
 

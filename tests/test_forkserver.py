@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from autograder.sandbox import Sandbox, SandboxConfig, StudentFault, start_forkserver
+from autograder.sandbox.process import Sandbox, SandboxConfig, StudentFault, start_forkserver
 from conftest import alive
 
 PROBE = '''
@@ -29,8 +29,8 @@ def probe(root):
             continue
     judge_modules = sorted(m for m in sys.modules
                            if m.split(".")[0] in ("pytest", "_pytest", "pluggy", "click", "rich")
-                           or m.startswith(("autograder.course", "autograder.plugin", "autograder.suites",
-                                            "autograder.judge", "solutions", "test_", "_nngrade_reference")))
+                           or m.startswith(("autograder.course", "autograder.grading.plugin", "autograder.suites",
+                                            "autograder.batch.judge", "solutions", "test_", "_nngrade_reference")))
     return {
         "fds": sorted(fds.values()),  # their kinds; the numbers are whatever the judge's pipes got
         "cwd": mine(os.getcwd()),

@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 
 from autograder.course import CourseError, Visibility, parse_course
-from autograder.exitcodes import ExitCode
+from autograder.errors import ExitCode
 from autograder.reporters import csv_report, gradescope, junit, markdown
-from autograder.results import Status
+from autograder.grading.results import Status
 from conftest import CASES, ROOT, case_folder
 
 EXERCISES = ("gates", "softmax")
@@ -212,7 +212,7 @@ def _notebook(source: str) -> str:
 def test_a_notebook_is_graded_like_its_module(cli, tmp_path):
     """Does `nngrade grade gates.ipynb` give the score of the module it holds, and is a notebook that is not
     JSON refused with exit code 4 and a message?"""
-    pytest.importorskip("autograder.notebook")
+    pytest.importorskip("autograder.notebooks.notebook")
     notebook = tmp_path / "gates.ipynb"
     notebook.write_text(_notebook((ROOT / "solutions" / "gates.py").read_text()))
     result = cli("grade", str(notebook), "-e", "gates", "-f", "json")

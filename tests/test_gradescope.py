@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from autograder.cli import main
+from autograder.cli.main import main
 from conftest import CASES, ROOT, case_source
 
 EXERCISES = ("gates", "softmax")
@@ -59,7 +59,7 @@ def test_the_zip_holds_the_scripts_and_the_kit_but_never_the_tests(autograder_zi
         modes = {i.filename: i.external_attr >> 16 for i in archive.infolist()}
         requirements = archive.read("requirements.txt").decode()
         setup = archive.read("setup.sh").decode()
-    assert {"setup.sh", "run_autograder", "requirements.txt", "kit/course.toml", "kit/autograder/cli.py",
+    assert {"setup.sh", "run_autograder", "requirements.txt", "kit/course.toml", "kit/autograder/cli/main.py",
             "kit/autograder/suites/test_gates.py", "kit/solutions/gates.py"} <= set(names)
     assert modes["setup.sh"] & stat.S_IXUSR and modes["run_autograder"] & stat.S_IXUSR
     assert not [n for n in names if n.startswith(("tests/", "kit/tests/")) or "__pycache__" in n or n.endswith(".pyc")]

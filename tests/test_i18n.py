@@ -6,7 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from autograder import catalog, i18n
+from autograder import i18n
+
+from autograder.grading import catalog
 from conftest import ROOT
 
 SOURCES = sorted((ROOT / "autograder").rglob("*.py"))
@@ -107,7 +109,7 @@ def test_a_translated_ladder_needs_the_same_rungs(tmp_path):
 
 def test_keys_built_at_run_time_exist():
     """Keys made from a value (a status, a column) are invisible to the literal scan: check them here."""
-    from autograder.results import Status
+    from autograder.grading.results import Status
 
     keys = [f"report.hidden-status-{status.value}" for status in Status]
     keys += [f"cli.status-{column}" for column in ("exercise", "best", "last", "last-run", "attempts", "still-open")]
@@ -151,7 +153,7 @@ def test_the_locale_chooses_the_language(cli, monkeypatch):
 
 def test_a_catalogued_mistake_is_explained_in_korean(grade, course, tmp_path, monkeypatch):
     """Does a submission making a catalogued mistake get the catalog's Korean title and hint under --lang ko?"""
-    from autograder.catalog import patched_source
+    from autograder.grading.catalog import patched_source
 
     mistake = catalog.load("activations")["leaky-relu-alpha"]
     source = (ROOT / "solutions" / "activations.py").read_text(encoding="utf-8")
@@ -167,7 +169,7 @@ def test_every_help_text_has_its_translation_and_english_matches_the_code():
     """Does messages/help.toml hold every command's and option's help, its en equal to the code's text?"""
     import inspect
 
-    from autograder.cli import _ENGLISH_HELP, help_texts, localize_help, main
+    from autograder.cli.main import _ENGLISH_HELP, help_texts, localize_help, main
 
     localize_help("en")
     texts = {key: inspect.cleandoc(_ENGLISH_HELP.get(key) or getattr(holder, attribute))

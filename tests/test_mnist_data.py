@@ -1,4 +1,4 @@
-"""Tests for autograder.mnist_data: finding, verifying and downloading MNIST.
+"""Tests for autograder.data.mnist: finding, verifying and downloading MNIST.
 
 Nothing here touches the network: downloads come from real HTTP servers on
 127.0.0.1 serving small generated IDX files, described by fake MnistFile entries.
@@ -21,7 +21,7 @@ from typing import Callable, Iterator
 
 import pytest
 
-from autograder.mnist_data import (
+from autograder.data.mnist import (
     MNIST_FILES,
     DataMissing,
     DataUnavailable,

@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from autograder.mnist_data import MNIST_FILES
+from autograder.data.mnist import MNIST_FILES
 from conftest import ROOT
 
 KIT = ROOT / "autograder" / "weights" / "mnist_784_50_100_10.npz"

@@ -27,11 +27,11 @@ from click.testing import CliRunner  # noqa: E402
 from nbgrader.api import Gradebook  # noqa: E402
 from nbgrader.nbgraderformat import MetadataValidator  # noqa: E402
 
-from autograder.cli import main  # noqa: E402
-from autograder.nbgrader_export import (STEPS, ExportError, answer_source, build_notebook,  # noqa: E402
+from autograder.cli.main import main  # noqa: E402
+from autograder.notebooks.nbgrader_export import (STEPS, ExportError, answer_source, build_notebook,  # noqa: E402
                                         export, intro_markdown, nbgrader_metadata, solution_bodies,
                                         sources, task_cell_source, validated)
-from autograder.notebook import notebook_submission  # noqa: E402
+from autograder.notebooks.notebook import notebook_submission  # noqa: E402
 from conftest import CASES, ROOT, case_folder, real_data  # noqa: E402
 
 EXERCISES = ("gates", "activations")

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from autograder import notebook
+from autograder.notebooks import notebook
 from autograder.course import CourseError
-from autograder.notebook import (Cell, CheckFailed, GraderError, NotebookError, check_task, code_cells, exercise_of,
+from autograder.notebooks.notebook import (Cell, CheckFailed, GraderError, NotebookError, check_task, code_cells, exercise_of,
                                  feedback_text, grade_task, module_source, notebook_submission, read_notebook,
                                  single_task, without_ipython)
 from conftest import CASES, ROOT, case_folder, case_source
@@ -77,7 +77,7 @@ def test_code_cells_leave_out_markdown_and_test_cells():
         {"cell_type": "code", "metadata": {"nbgrader": {"grade": True, "solution": False, "grade_id": "t",
                                                         "points": 1}},
          "source": "assert f() == 1", "outputs": [], "execution_count": None},
-        "from autograder.notebook import check_task\ncheck_task('gates', 'xor')",
+        "from autograder.notebooks.notebook import check_task\ncheck_task('gates', 'xor')",
         "g = 2",
     )
     assert [(c.label, c.source) for c in code_cells(nb)] == [("cell 2", "def f():\n    return 1\n"),

@@ -5,13 +5,13 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
-from autograder.cli import main
+from autograder.cli.main import main
 from autograder.course import load_course
 from conftest import CASES, ROOT, case_folder
 
 pytest.importorskip("matplotlib", reason="`nngrade plot` needs the plot extra (matplotlib)")
 
-from autograder.plot import REFERENCE, draw, student_curves  # noqa: E402
+from autograder.student.plot import REFERENCE, draw, student_curves  # noqa: E402
 
 COURSE = load_course(ROOT / "course.toml").select(["activations"])
 X = np.linspace(-5, 5, 101)

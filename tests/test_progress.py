@@ -6,10 +6,10 @@ import multiprocessing
 from datetime import datetime, timezone
 from pathlib import Path
 
-from autograder import progress
+from autograder.student import progress
 from autograder.course import load_course
-from autograder.results import RunResult, Status, TestResult
-from autograder.scoring import score
+from autograder.grading.results import RunResult, Status, TestResult
+from autograder.grading.scoring import score
 from conftest import ROOT
 
 COURSE = load_course(ROOT / "course.toml").select(["gates"])
@@ -73,7 +73,7 @@ def test_check_then_status_and_hint_from_the_command_line(tmp_path, monkeypatch)
     """After `nngrade check gates` in a folder, do `status` and `hint` show that folder's progress and ladder?"""
     from click.testing import CliRunner
 
-    from autograder.cli import main
+    from autograder.cli.main import main
 
     monkeypatch.chdir(tmp_path)
     invoke = lambda *args: CliRunner().invoke(main, ["--course", str(ROOT / "course.toml"), *args])  # noqa: E731

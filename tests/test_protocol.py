@@ -6,7 +6,7 @@ import io
 import numpy as np
 import pytest
 
-from autograder.protocol import MAX_MESSAGE_BYTES, CodecError, encode_message, read_message
+from autograder.sandbox.protocol import MAX_MESSAGE_BYTES, CodecError, encode_message, read_message
 
 
 def roundtrip(value, max_bytes=MAX_MESSAGE_BYTES):
@@ -79,7 +79,7 @@ def test_large_and_small_arrays_interleaved_cross_intact():
 def test_arrays_read_from_a_pipe_are_writable_and_exact():
     import os
 
-    from autograder.protocol import fd_reader, widen_pipe, write_message
+    from autograder.sandbox.protocol import fd_reader, widen_pipe, write_message
 
     read_fd, write_fd = os.pipe()
     widen_pipe(read_fd)

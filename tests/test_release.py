@@ -12,10 +12,10 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from autograder.cli import main
+from autograder.cli.main import main
 from autograder.course import Visibility
-from autograder.exitcodes import ExitCode
-from autograder.release import count_tests, strip_hidden
+from autograder.errors import ExitCode
+from autograder.editions.release import count_tests, strip_hidden
 from conftest import ROOT
 
 
@@ -50,7 +50,7 @@ def function_bodies(source: str) -> list[str]:
 def test_the_edition_has_what_a_student_needs_and_nothing_more(edition):
     """Are exercises, the autograder, course.toml, a README and the workflow there, and solutions, the kit's
     tests, scripts and bytecode absent?"""
-    for name in ("exercises/gates.py", "autograder/cli.py", "autograder/suites/test_gates.py", "course.toml",
+    for name in ("exercises/gates.py", "autograder/cli/main.py", "autograder/suites/test_gates.py", "course.toml",
                  "README.md", "pyproject.toml", ".github/workflows/nngrade.yml"):
         assert (edition / name).is_file(), name
     for name in ("solutions", "tests", "scripts", "benchmarks"):
@@ -191,7 +191,7 @@ def test_the_edition_keeps_every_catalogued_mistake_but_withholds_revealing_code
     """Does the edition's catalog keep every code, title and hint, blanking only wrong code that shares solution lines?"""
     from autograder.tomlcompat import tomllib
 
-    from autograder.release import WITHHELD
+    from autograder.editions.release import WITHHELD
 
     withheld = 0
     for kit in sorted((ROOT / "autograder" / "mistakes").glob("*.toml")):

@@ -5,11 +5,11 @@ import io
 
 from rich.console import Console
 
-from autograder.compare import Feedback
+from autograder.grading.compare import Feedback
 from autograder.course import load_course
 from autograder.reporters import console, json_report
-from autograder.results import RunResult, Status, TestResult
-from autograder.scoring import score
+from autograder.grading.results import RunResult, Status, TestResult
+from autograder.grading.scoring import score
 from conftest import ROOT
 
 COURSE = load_course(ROOT / "course.toml").select(["gates"])

@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 
 from autograder.course import CoursePaths, load_course
-from autograder.runner import InternalError, run
+from autograder.grading.runner import InternalError, run
 from conftest import ROOT
 
 GATES_BLOCK_END = '[[exercises]]\nid = "activations"'

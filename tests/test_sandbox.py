@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 
 from autograder.course import CoursePaths, load_course
-from autograder.runner import run
-from autograder.sandbox import Sandbox, SandboxConfig, StudentFault, open_sandbox, start_forkserver
-from autograder.scoring import score
+from autograder.grading.runner import run
+from autograder.sandbox.process import Sandbox, SandboxConfig, StudentFault, open_sandbox, start_forkserver
+from autograder.grading.scoring import score
 from conftest import ROOT
 
 SOLUTION = (ROOT / "solutions" / "gates.py").read_text()

@@ -13,10 +13,10 @@ from pathlib import Path
 import pytest
 
 from autograder.course import CoursePaths
-from autograder.judge import GraderFailed, grade_folder
+from autograder.batch.judge import GraderFailed, grade_folder
 from autograder.reporters import json_report
-from autograder.runner import InternalError, SuiteSession
-from autograder.sandbox import open_sandbox, start_forkserver
+from autograder.grading.runner import InternalError, SuiteSession
+from autograder.sandbox.process import open_sandbox, start_forkserver
 from conftest import CASES, ROOT, case_folder, real_data
 
 HOSTILE = ("import builtins, numpy as np\n"
@@ -112,7 +112,7 @@ def test_a_session_made_for_other_settings_is_refused(course):
 def test_a_judge_starts_a_new_session_when_its_session_ended(course):
     """After its suite session ended (a grader failure closes it), does a judge's next submission get a new,
     working session rather than an error?"""
-    from autograder.judge import JudgeConfig, _SuiteSessions
+    from autograder.batch.judge import JudgeConfig, _SuiteSessions
 
     gates = course.select(["gates"])
     sessions = _SuiteSessions(gates, JudgeConfig(str(course.path), ("gates",), True, None))

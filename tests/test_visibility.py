@@ -3,11 +3,11 @@ from __future__ import annotations
 
 import pytest
 
-from autograder.compare import Feedback
+from autograder.grading.compare import Feedback
 from autograder.course import load_course
-from autograder.results import RunResult, Status, TestResult
-from autograder.scoring import score
-from autograder.visibility import for_students
+from autograder.grading.results import RunResult, Status, TestResult
+from autograder.grading.scoring import score
+from autograder.grading.visibility import for_students
 from conftest import ROOT
 
 COURSE = load_course(ROOT / "course.toml").select(["gates"])

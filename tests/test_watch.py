@@ -7,9 +7,9 @@ import time
 from pathlib import Path
 
 from autograder.course import load_course
-from autograder.runner import run
-from autograder.scoring import score
-from autograder.watch import exercises_touched, watch
+from autograder.grading.runner import run
+from autograder.grading.scoring import score
+from autograder.student.watch import exercises_touched, watch
 from conftest import ROOT
 
 COURSE = load_course(ROOT / "course.toml")

@@ -10,8 +10,8 @@ from rich.table import Table
 from rich.text import Text
 
 from autograder.i18n import t
-from autograder.results import Status
-from autograder.scoring import ExerciseScore, Scorecard, TestScore
+from autograder.grading.results import Status
+from autograder.grading.scoring import ExerciseScore, Scorecard, TestScore
 
 BAR_WIDTH = 16
 MAX_PANELS = 12

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any, Iterable, Sequence
 
 from autograder.reporters.text import clean
-from autograder.scoring import Scorecard
+from autograder.grading.scoring import Scorecard
 
 FIXED = ("total", "max_score", "percent", "status", "message")
 

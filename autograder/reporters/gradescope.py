@@ -2,7 +2,7 @@
 
 Public tests are `visible`; hidden tasks' tests get course.toml's
 `[feedback] gradescope_hidden` (default `after_published`), and their output is
-cut to `[feedback] hidden` (full, summary or score-only; `autograder.visibility`).
+cut to `[feedback] hidden` (full, summary or score-only; `autograder.grading.visibility`).
 Test output is Markdown (`output_format: "md"`), the feedback in a code block so
 numbers line up.
 """
@@ -17,9 +17,9 @@ from autograder.course import Visibility
 from autograder.i18n import t
 from autograder.reporters import markdown
 from autograder.reporters.text import feedback, scrub, title_of
-from autograder.results import Status
-from autograder.scoring import Scorecard, TestScore
-from autograder.visibility import for_students
+from autograder.grading.results import Status
+from autograder.grading.scoring import Scorecard, TestScore
+from autograder.grading.visibility import for_students
 
 VISIBILITIES = ("hidden", "after_due_date", "after_published", "visible")
 

@@ -6,7 +6,7 @@ from dataclasses import asdict
 from typing import Any
 
 from autograder import __version__
-from autograder.scoring import Scorecard
+from autograder.grading.scoring import Scorecard
 
 SCHEMA_VERSION = 1
 

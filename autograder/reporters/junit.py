@@ -10,8 +10,8 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 
 from autograder.reporters.text import clean, feedback, points, summary_line
-from autograder.results import Status
-from autograder.scoring import Scorecard, TestScore
+from autograder.grading.results import Status
+from autograder.grading.scoring import Scorecard, TestScore
 
 _FAILURES = {Status.FAILED, Status.NOT_IMPLEMENTED, Status.MISSING}
 _ERRORS = {Status.ERROR, Status.TIMEOUT}

@@ -8,8 +8,8 @@ from __future__ import annotations
 from autograder.course import Visibility
 from autograder.i18n import t
 from autograder.reporters.text import clean, points, summary_line
-from autograder.results import Status
-from autograder.scoring import Scorecard
+from autograder.grading.results import Status
+from autograder.grading.scoring import Scorecard
 
 
 def _cell(text: str) -> str:

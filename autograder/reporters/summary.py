@@ -5,7 +5,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from autograder.batch import Outcome, Summary
+from autograder.batch.grade_all import Outcome, Summary
 from autograder.i18n import t
 
 BAR_WIDTH = 30

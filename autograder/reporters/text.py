@@ -7,8 +7,8 @@ from enum import Enum
 from typing import Any, TypeVar
 
 from autograder.i18n import t
-from autograder.results import Status
-from autograder.scoring import Scorecard, TestScore
+from autograder.grading.results import Status
+from autograder.grading.scoring import Scorecard, TestScore
 
 T = TypeVar("T")
 
@@ -20,7 +20,7 @@ def points(value: float) -> str:
 def feedback(test: TestScore) -> str:
     """What a student reads about one test: nothing when passed, else the message and every detail it has.
 
-    (Hidden tests are cut to course.toml's `[feedback] hidden` level before, by `autograder.visibility`.)
+    (Hidden tests are cut to course.toml's `[feedback] hidden` level before, by `autograder.grading.visibility`.)
     """
     if test.status is Status.PASSED:
         return ""

@@ -22,10 +22,10 @@ from typing import Any, Callable, Sequence
 import numpy as np
 import pytest
 
-from autograder import catalog
-from autograder.compare import Checker, Feedback, Mismatch, Mistake, Step, expect_shape, show
+from autograder.grading import catalog
+from autograder.grading.compare import Checker, Feedback, Mismatch, Mistake, Step, expect_shape, show
 from autograder.i18n import t
-from autograder.sandbox import StudentFault
+from autograder.sandbox.process import StudentFault
 
 CATALOG = catalog.load("backprop")
 

@@ -13,10 +13,10 @@ from typing import Iterator
 import numpy as np
 import pytest
 
-from autograder import catalog
-from autograder.compare import Feedback, Mismatch, Mistake, Step, show
+from autograder.grading import catalog
+from autograder.grading.compare import Feedback, Mismatch, Mistake, Step, show
 from autograder.i18n import t
-from autograder.sandbox import StudentFault
+from autograder.sandbox.process import StudentFault
 
 CATALOG = catalog.load("forward")
 

@@ -10,8 +10,8 @@ from typing import Any, Callable, Mapping
 import numpy as np
 import pytest
 
-from autograder import catalog
-from autograder.compare import Mistake
+from autograder.grading import catalog
+from autograder.grading.compare import Mistake
 from autograder.i18n import t
 
 INPUTS = [(0, 0), (1, 0), (0, 1), (1, 1)]

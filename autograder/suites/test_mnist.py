@@ -22,11 +22,11 @@ from typing import Any, Callable, Sequence
 import numpy as np
 import pytest
 
-from autograder import catalog
-from autograder.compare import Feedback, Mismatch, Mistake, Step, show
+from autograder.grading import catalog
+from autograder.grading.compare import Feedback, Mismatch, Mistake, Step, show
 from autograder.i18n import t
-from autograder.mnist_data import ENV_VAR, DataMissing, require
-from autograder.sandbox import StudentFault
+from autograder.data.mnist import ENV_VAR, DataMissing, require
+from autograder.sandbox.process import StudentFault
 
 CATALOG = catalog.load("mnist")
 WEIGHTS = Path(__file__).resolve().parent.parent / "weights"

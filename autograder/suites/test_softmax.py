@@ -13,8 +13,8 @@ from typing import Sequence
 import numpy as np
 import pytest
 
-from autograder import catalog
-from autograder.compare import Mistake
+from autograder.grading import catalog
+from autograder.grading.compare import Mistake
 from autograder.i18n import t
 
 CATALOG = catalog.load("softmax")

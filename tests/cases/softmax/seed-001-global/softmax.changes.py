@@ -1,5 +1,5 @@
 # This golden case is solutions/softmax.py with the function(s) below in place of the reference's
-# (tests build the module with autograder.catalog.patched_source); expected.json says what it costs.
+# (tests build the module with autograder.grading.catalog.patched_source); expected.json says what it costs.
 import numpy as np
 
 

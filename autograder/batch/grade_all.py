@@ -1,0 +1,302 @@
+"""grade-all: a folder of submissions graded in parallel, one result file each, resumable.
+
+Every entry of SUBMISSIONS/ is one submission: a folder (its modules at the top,
+in exercises/, or in the one folder a zip unpacked into), a notebook `.ipynb`,
+or a loose `.py` file (only when one exercise is chosen with -e). Names starting
+with `.` or `_` are skipped.
+
+Each submission's result is `OUT/<entry name>.json`: the JSON scorecard plus a
+`batch` block (content hash, grader fingerprint, status, message), written
+atomically the moment it is graded. A re-run keeps a result whose hash and
+fingerprint still match and whose status is final (graded, invalid, timeout),
+and grades the rest: an interrupted run (Ctrl-C, SIGKILL) resumes with nothing
+lost, duplicated or half-written. Internal errors are retried on the next run.
+"""
+from __future__ import annotations
+
+import datetime
+import hashlib
+import json
+import re
+import statistics
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Iterable
+
+from autograder import __version__
+from autograder.atomic import write_text
+from autograder.course import Course, CoursePaths
+from autograder.errors import ExitCode
+from autograder.batch.judge import JudgeConfig
+from autograder.batch.pool import Job, Pool, PoolBroken
+from autograder.reporters import csv_report
+from autograder.reporters.text import scrub
+
+FINAL = ("graded", "invalid", "timeout")
+"""Statuses a re-run keeps; internal errors are graded again."""
+STATUSES = (*FINAL, "internal-error")
+
+
+class BatchError(Exception):
+    """The run cannot go on (output unwritable, data missing, judges cannot start); carries its exit code."""
+
+    def __init__(self, message: str, code: ExitCode) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One submission in SUBMISSIONS/."""
+
+    name: str
+    """The entry's file name (alice, bob.ipynb, carol.py): unique, and the result file's stem."""
+    path: Path
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What happened to one submission, this run or an earlier one."""
+
+    name: str
+    status: str
+    """graded, invalid, timeout or internal-error."""
+    row: csv_report.Row
+    message: str = ""
+    seconds: float = 0.0
+    cached: bool = False
+    """True when an earlier run's result was kept."""
+
+
+@dataclass(frozen=True)
+class Options:
+    """Everything one grade-all run needs."""
+
+    submissions: Path
+    out: Path
+    course: Course
+    """The course as selected with -e."""
+    exercises: tuple[str, ...] = ()
+    jobs: int = 1
+    shard: tuple[int, int] = (1, 1)
+    csv: Path | None = None
+    deadline: float = 600.0
+    """Seconds one submission may take in all before its judge is stopped."""
+    force: bool = False
+    """Grade everything again, whatever the earlier results say."""
+    include_hidden: bool = True
+    data_dir: Path | None = None
+
+
+# --- finding the submissions -----------------------------------------------
+
+def discover(folder: Path, exclude: Iterable[Path] = ()) -> list[Entry]:
+    """The submissions in `folder`, sorted by name; `exclude` (the results folder, say) is left out."""
+    if not folder.is_dir():
+        raise BatchError(f"{folder} is not a folder: pass the folder that holds one entry per submission.",
+                         ExitCode.SUBMISSION_INVALID)
+    skip = {p.resolve() for p in exclude}
+    entries = []
+    for path in sorted(folder.iterdir()):
+        if path.name[:1] in (".", "_") or path.resolve() in skip:
+            continue
+        if path.is_dir() or (path.is_file() and path.suffix in (".py", ".ipynb")):
+            entries.append(Entry(path.name, path))
+    return entries
+
+
+def parse_shard(text: str) -> tuple[int, int]:
+    """'K/N' -> (K, N) with 1 <= K <= N; ValueError otherwise."""
+    match = re.fullmatch(r"\s*(\d+)\s*/\s*(\d+)\s*", text)
+    if not match or not 1 <= int(match[1]) <= int(match[2]):
+        raise ValueError(f"{text!r} is not K/N with 1 <= K <= N (e.g. 2/4)")
+    return int(match[1]), int(match[2])
+
+
+def shard(entries: list[Entry], k: int, n: int) -> list[Entry]:
+    """Shard K of N: every N-th submission in name order, starting at the K-th (the same on every machine)."""
+    return sorted(entries, key=lambda e: e.name)[k - 1::n]
+
+
+def fingerprint(course: Course, include_hidden: bool) -> str:
+    """sha256 of everything besides the submission that decides a grade: the kit, course.toml, solutions."""
+    digest = hashlib.sha256(f"{__version__}\0{include_hidden}\0".encode())
+    digest.update("\0".join(e.id for e in course.exercises).encode())
+    package = Path(__file__).resolve().parent.parent
+    files = [course.path, *sorted(p for p in package.rglob("*") if p.is_file() and "__pycache__" not in p.parts
+                                  and p.suffix in (".py", ".json", ".npz", ".toml"))]
+    files += sorted(CoursePaths.of(course).solutions.glob("*.py"))
+    for file in files:
+        digest.update(f"{file.name}\0".encode())
+        digest.update(file.read_bytes())
+    return digest.hexdigest()
+
+
+# --- results ----------------------------------------------------------------
+
+_TEMP = re.compile(r"^\.(?P<name>.+)\.[A-Za-z0-9_]+\.tmp$")  # atomic.write_text's temporary files
+
+
+def remove_stale_temp(folder: Path, names: set[str]) -> None:
+    """Remove temporary files a killed run left for these result names (never another run's others)."""
+    if not folder.is_dir():
+        return
+    for path in folder.iterdir():
+        match = _TEMP.match(path.name)
+        if match and match["name"] in names:
+            path.unlink(missing_ok=True)
+
+
+def _read(path: Path) -> dict[str, Any] | None:
+    try:
+        record = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return record if isinstance(record, dict) and isinstance(record.get("batch"), dict) else None
+
+
+def _outcome(name: str, record: dict[str, Any], *, cached: bool) -> Outcome:
+    batch = record["batch"]
+    status, message = batch["status"], batch.get("message", "")
+    return Outcome(name, status, csv_report.Row.of_record(name, record, status, message), message,
+                   float(batch.get("seconds", 0.0)), cached)
+
+
+def _record(entry: Entry, reply: dict[str, Any], content: str, grader: str) -> dict[str, Any]:
+    record = dict(reply.get("record") or {"schema": 1, "nngrade": __version__, "submission": entry.name})
+    record["batch"] = {
+        "submission": entry.name, "path": str(entry.path), "status": reply["status"],
+        "message": reply.get("message", ""), "notes": reply.get("notes", []), "hash": content, "grader": grader,
+        "seconds": reply.get("seconds", 0.0),
+        "graded_at": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+    }
+    return scrub(record)
+
+
+# --- the run ----------------------------------------------------------------
+
+@dataclass
+class Plan:
+    """What a run will do: the submissions to grade and the results it keeps."""
+
+    entries: list[Entry]
+    """This shard's submissions."""
+    to_grade: list[Entry] = field(default_factory=list)
+    kept: list[Outcome] = field(default_factory=list)
+    hashes: dict[str, str] = field(default_factory=dict)
+    grader: str = ""
+
+
+def plan(options: Options) -> Plan:
+    """Find this shard's submissions and decide which earlier results still hold."""
+    from autograder.grading.submission import content_hash
+
+    out = options.out.resolve()
+    entries = shard(discover(options.submissions, [out, *([options.csv] if options.csv else [])]), *options.shard)
+    result = Plan(entries, grader=fingerprint(options.course, options.include_hidden))
+    for entry in entries:
+        try:
+            result.hashes[entry.name] = content_hash(entry.path)
+        except OSError as exc:  # graded anyway: the judge says why it cannot be read
+            result.hashes[entry.name] = f"unreadable: {exc.strerror}"
+        record = None if options.force else _read(out / f"{entry.name}.json")
+        batch = record["batch"] if record else {}
+        if record and batch.get("hash") == result.hashes[entry.name] and batch.get("grader") == result.grader \
+                and batch.get("status") in FINAL:
+            result.kept.append(_outcome(entry.name, record, cached=True))
+        else:
+            result.to_grade.append(entry)
+    return result
+
+
+def run(options: Options, the_plan: Plan, on_done: Callable[[Outcome], None] = lambda o: None,
+        refresh: Callable[[], None] = lambda: None) -> list[Outcome]:
+    """Grade what the plan says, writing each result as it comes; returns every outcome of the shard, by name."""
+    out = options.out
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise BatchError(f"Cannot create the results folder {out}: {exc.strerror or exc}.",
+                         ExitCode.OUTPUT_FAILED) from None
+    remove_stale_temp(out, {f"{e.name}.json" for e in the_plan.entries})
+    outcomes = {o.name: o for o in the_plan.kept}
+    entries = {e.name: e for e in the_plan.entries}
+    config = JudgeConfig(str(options.course.path), options.exercises, options.include_hidden,
+                         str(options.data_dir) if options.data_dir else None)
+    jobs = [Job(e.name, e.path) for e in the_plan.to_grade]
+    with Pool(config, min(options.jobs, max(1, len(jobs))), options.deadline) as pool:
+        try:
+            for reply in pool.grade(jobs, refresh):
+                entry = entries[reply["name"]]
+                if reply["status"] == "workspace-error":
+                    raise BatchError(f"Cannot grade {entry.name}: {reply.get('message')}. The results already "
+                                     "written are complete; fix the temporary folder, then run the same command "
+                                     "again to resume.", ExitCode.WORKSPACE)
+                if reply.get("not_run"):
+                    raise BatchError(
+                        f"{reply['not_run']} test(s) could not run for {entry.name}: {reply.get('message')}. "
+                        "Nothing was written for it; the results already written are complete. Fix the data, "
+                        "then run the same command again to resume.", ExitCode.DATA_MISSING)
+                record = _record(entry, reply, the_plan.hashes[entry.name], the_plan.grader)
+                target = out / f"{entry.name}.json"
+                try:
+                    write_text(target, json.dumps(record, indent=2, ensure_ascii=False) + "\n")
+                except OSError as exc:
+                    raise BatchError(
+                        f"Cannot write {target}: {exc.strerror or exc}. The results written before are complete "
+                        "and untouched; make room or fix the folder, then run the same command again to resume.",
+                        ExitCode.OUTPUT_FAILED) from None
+                outcomes[entry.name] = _outcome(entry.name, record, cached=False)
+                on_done(outcomes[entry.name])
+        except PoolBroken as exc:
+            raise BatchError(f"The grader itself failed (not any student's fault): {exc}", ExitCode.INTERNAL) from None
+    return [outcomes[name] for name in sorted(outcomes)]
+
+
+def write_csv(options: Options, outcomes: list[Outcome]) -> None:
+    """The shard's CSV; shard 1 alone writes the header, so `cat` of the shards' files (in order) is the class's."""
+    if options.csv is None:
+        return
+    remove_stale_temp(options.csv.parent, {options.csv.name})
+    text = csv_report.write([o.row for o in outcomes], [e.id for e in options.course.exercises],
+                            with_header=options.shard[0] == 1)
+    try:
+        write_text(options.csv, text)
+    except OSError as exc:
+        raise BatchError(f"Cannot write the CSV {options.csv}: {exc.strerror or exc}. The result files are "
+                         "complete; run the same command again to write it.", ExitCode.OUTPUT_FAILED) from None
+
+
+# --- the summary -------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Summary:
+    """Figures over a shard's outcomes."""
+
+    count: int
+    graded_now: int
+    kept: int
+    by_status: dict[str, int]
+    mean: float | None
+    median: float | None
+    low: float | None
+    high: float | None
+    histogram: tuple[int, ...]
+    """Graded submissions per tenth of the percentage: 0-10, 10-20, ..., 90-100 (100 in the last)."""
+    problems: tuple[Outcome, ...]
+    """The submissions not graded, and why."""
+
+
+def summarize(outcomes: list[Outcome]) -> Summary:
+    percents = [o.row.percent for o in outcomes if o.status == "graded" and o.row.percent is not None]
+    histogram = [0] * 10
+    for p in percents:
+        histogram[min(9, int(p // 10))] += 1
+    return Summary(
+        count=len(outcomes), graded_now=sum(not o.cached for o in outcomes), kept=sum(o.cached for o in outcomes),
+        by_status={s: sum(o.status == s for o in outcomes) for s in STATUSES},
+        mean=statistics.fmean(percents) if percents else None,
+        median=statistics.median(percents) if percents else None,
+        low=min(percents, default=None), high=max(percents, default=None), histogram=tuple(histogram),
+        problems=tuple(o for o in outcomes if o.status != "graded"),
+    )

@@ -1,0 +1,228 @@
+"""Grade one submission in this process (the judge), and the long-lived judge process grade-all runs.
+
+`grade_folder` is what `nngrade grade` and every grade-all judge call: open the
+sandbox (the worker boots while pytest is imported), run the suites, score.
+Student code still runs only in the sandbox worker, one fresh worker per
+submission.
+
+`python -m autograder.batch.judge CONFIG` is one process of grade-all's pool. It
+imports pytest, numpy and the suites once, then grades the submissions it is
+sent, one at a time: requests are JSON lines on stdin, replies JSON lines on the
+stdout it had at start (fd 1 is pointed at stderr, so nothing else can write
+into the replies). When stdin closes -- the parent finished, or was killed with
+SIGKILL -- the judge kills its current sandbox worker and leaves at once, so an
+interrupted grade-all leaves no process behind.
+"""
+from __future__ import annotations
+
+import json
+import os
+import queue
+import shutil
+import signal
+import sys
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from autograder.course import Course, load_course
+from autograder.sandbox.process import SubmissionError, WorkspaceError
+
+if TYPE_CHECKING:
+    from autograder.sandbox.forkserver import ForkServer
+    from autograder.grading.runner import SuiteSession
+    from autograder.sandbox.process import Sandbox
+    from autograder.grading.scoring import Scorecard
+
+
+class GraderFailed(Exception):
+    """The grader itself failed on a submission (our fault, never the student's)."""
+
+
+def grade_folder(course: Course, folder: Path, *, include_hidden: bool, data_dir: Path | None,
+                 submission: str | None = None, forkserver: ForkServer | None = None,
+                 session: SuiteSession | None = None) -> Scorecard:
+    """Run and score one folder of modules; raises SubmissionError or GraderFailed.
+
+    A grade-all judge passes what it keeps between submissions: `forkserver` forks the sandbox workers
+    (instead of starting a new Python each), `session` holds the suites already collected.
+    """
+    from autograder.reporters.text import scrub_card
+    from autograder.sandbox.process import open_sandbox
+
+    # Start the worker first: it boots while the judge imports pytest and collects the suites.
+    sandbox = open_sandbox(course, folder, data_dir, forkserver=forkserver)
+    _current.sandbox = sandbox
+    try:
+        from autograder.grading.runner import InternalError, run
+        from autograder.grading.scoring import score
+
+        try:
+            result = run(course, folder, include_hidden=include_hidden, data_dir=data_dir, sandbox=sandbox,
+                         session=session)
+        except InternalError as exc:
+            raise GraderFailed(str(exc)) from None
+    finally:
+        _current.sandbox = None
+        sandbox.close()  # run() closes it too; closing twice is harmless, leaking a worker is not
+    card = score(result, course, submission=submission if submission is not None else str(folder))
+    # Student-made text (exception messages, prints) may hold lone surrogates or terminal escapes:
+    # made safe here, once, for every reporter and file.
+    return scrub_card(card)
+
+
+class _Current:
+    """The sandbox being graded now, so a dying judge can kill its worker."""
+
+    sandbox: Sandbox | None = None
+    busy: bool = False
+    """A request is being graded (from the moment it is taken until its reply is written)."""
+
+
+_current = _Current()
+
+
+@dataclass(frozen=True)
+class JudgeConfig:
+    """What every submission of one grade-all run is graded with."""
+
+    course: str
+    """Path of course.toml."""
+    exercises: tuple[str, ...]
+    """Exercise ids chosen with -e (empty: all)."""
+    include_hidden: bool
+    data_dir: str | None
+
+    def to_json(self) -> str:
+        return json.dumps({"course": self.course, "exercises": list(self.exercises),
+                           "include_hidden": self.include_hidden, "data_dir": self.data_dir})
+
+    @staticmethod
+    def from_json(text: str) -> JudgeConfig:
+        raw = json.loads(text)
+        return JudgeConfig(raw["course"], tuple(raw["exercises"]), bool(raw["include_hidden"]), raw["data_dir"])
+
+
+def grade_request(config: JudgeConfig, course: Course, request: dict[str, Any],
+                  forkserver: ForkServer | None = None, session: SuiteSession | None = None) -> dict[str, Any]:
+    """Grade one submission; the reply says graded (with the JSON scorecard), invalid or internal-error."""
+    from autograder.reporters import json_report
+    from autograder.grading.submission import prepare
+
+    started = time.monotonic()
+    path = Path(request["path"])
+    data_dir = Path(config.data_dir) if config.data_dir else None
+    reply: dict[str, Any] = {"id": request["id"]}
+    try:
+        with prepare(path, course, by_name=False) as prepared:
+            card = grade_folder(prepared.course, prepared.folder, include_hidden=config.include_hidden,
+                                data_dir=data_dir, submission=request["name"], forkserver=forkserver,
+                                session=session)
+            reply.update(status="internal-error" if card.internal_errors else "graded",
+                         record=json_report.to_dict(card), notes=list(prepared.notes), not_run=card.not_run,
+                         message="; ".join(card.internal_errors)[:2000])
+            if card.not_run:
+                reply["message"] = next(t.message for t in card.tests if t.status.value == "not-run")
+    except SubmissionError as exc:
+        reply.update(status="invalid", message=f"{exc}")
+    except WorkspaceError as exc:  # the machine's fault (disk full): the run stops, the submission is not judged
+        reply.update(status="workspace-error", message=f"the grader {exc}")
+    except GraderFailed as exc:
+        reply.update(status="internal-error", message=f"the grader itself failed: {exc}")
+    except OSError as exc:  # the submission vanished or became unreadable while being graded
+        reply.update(status="invalid", message=f"cannot be read ({exc.strerror or exc})")
+    except Exception as exc:  # our bug: report it for this submission, keep grading the others
+        reply.update(status="internal-error", message=f"the grader itself failed: {type(exc).__name__}: {exc}")
+    reply["seconds"] = round(time.monotonic() - started, 3)
+    return reply
+
+
+class _SuiteSessions:
+    """The judge's suite session (the suites collected once), started anew after a grader failure ended it."""
+
+    def __init__(self, course: Course, config: JudgeConfig) -> None:
+        self.course, self.config = course, config
+        self.session: SuiteSession | None = None
+
+    def current(self) -> SuiteSession | None:
+        """A running session; None if the suites cannot be collected (each submission then says why)."""
+        from autograder.grading.runner import InternalError, SuiteSession
+
+        if self.session is None or not self.session.usable:
+            try:
+                data_dir = Path(self.config.data_dir) if self.config.data_dir else None
+                self.session = SuiteSession(self.course, include_hidden=self.config.include_hidden,
+                                            data_dir=data_dir).start()
+            except InternalError:
+                self.session = None
+        return self.session
+
+
+def _die(*_: object) -> None:
+    """Leave now, taking the current sandbox worker (its own process group) with us."""
+    sandbox = _current.sandbox
+    if sandbox is not None:
+        try:
+            sandbox.kill_worker()  # no waiting: this may run in the stdin thread while main reads the fork server
+        except Exception:
+            pass
+        shutil.rmtree(sandbox.root, ignore_errors=True)
+    os._exit(1)  # the fork server sees its socket close and kills whatever it still runs
+
+
+def _read_requests(requests: queue.Queue[dict[str, Any] | None]) -> None:
+    """Feed stdin's JSON lines into the queue; at EOF the parent is done or gone: die if busy, else let main return.
+
+    An idle judge leaves through main, which closes (and waits for) its fork server first.
+    """
+    for line in sys.stdin:
+        requests.put(json.loads(line))
+    if _current.busy or not requests.empty():
+        _die()
+    requests.put(None)
+
+
+def main(argv: list[str]) -> None:
+    replies = os.fdopen(os.dup(1), "w", encoding="utf-8")
+    os.dup2(2, 1)  # a stray print anywhere in the judge goes to stderr, never into the replies
+    signal.signal(signal.SIGTERM, _die)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
+    config = JudgeConfig.from_json(argv[0])
+    course = load_course(Path(config.course)).select(list(config.exercises))
+    # Workers are forked from a server that imported numpy once (a new Python costs ~0.1 CPU-s a worker, a
+    # fork ~0.03); it boots while this process imports pytest. If it cannot start, workers are spawned.
+    # Linux only: macOS's system libraries are not safe to fork after import (Python spawns there too).
+    from autograder.sandbox.forkserver import ForkServerError
+    from autograder.sandbox.process import start_forkserver
+
+    forkserver: ForkServer | None = None
+    if sys.platform.startswith("linux"):
+        try:
+            forkserver = start_forkserver()
+        except ForkServerError:
+            forkserver = None
+    suites = _SuiteSessions(course, config)
+    suites.current()  # pytest imported and the suites collected once, before the judge says it is ready
+
+    requests: queue.Queue[dict[str, Any] | None] = queue.Queue()
+    threading.Thread(target=_read_requests, args=(requests,), daemon=True).start()
+    replies.write(json.dumps({"ready": os.getpid()}) + "\n")
+    replies.flush()
+    while (request := requests.get()) is not None:
+        _current.busy = True
+        reply = grade_request(config, course, request, forkserver, suites.current())
+        try:
+            replies.write(json.dumps(reply, ensure_ascii=True) + "\n")
+            replies.flush()
+        except (BrokenPipeError, OSError):
+            _die()
+        _current.busy = False
+    if forkserver is not None:
+        forkserver.close()  # waited for, so its CPU time and its workers' count in this judge's
+    os._exit(0)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

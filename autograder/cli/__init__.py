@@ -1,0 +1,1 @@
+"""The click commands: parse, delegate to the layers below, map errors to exit codes."""

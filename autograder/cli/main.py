@@ -1,0 +1,349 @@
+"""The `nngrade` command: a thin click group that parses, calls typed functions and maps errors to exit codes."""
+from __future__ import annotations
+
+import contextlib
+import os
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Iterator, NoReturn
+
+import click
+
+from autograder.course import Course, CourseError, CoursePaths, find_course, load_course
+from autograder.errors import ExitCode
+from autograder.i18n import DEFAULT as DEFAULT_LANGUAGE
+from autograder.i18n import LANGUAGES, has, language, set_language, t
+
+if TYPE_CHECKING:
+    from autograder.grading.scoring import Scorecard
+    from autograder.grading.submission import Prepared
+
+FORMATS = ("console", "json", "gradescope", "junit", "csv")
+
+
+class NngradeError(click.ClickException):
+    """A user-facing error: one paragraph on stderr and its own exit code, never a traceback."""
+
+    def __init__(self, message: str, code: ExitCode) -> None:
+        super().__init__(message)
+        self.exit_code = int(code)
+
+
+def fail(message: str, code: ExitCode) -> NoReturn:
+    raise NngradeError(message, code)
+
+
+def _course(ctx: click.Context, exercises: tuple[str, ...] = ()) -> Course:
+    try:
+        course = load_course(find_course(ctx.obj["course"]))
+        return course.select(list(exercises))
+    except CourseError as exc:
+        fail(f"{exc}", ExitCode.COURSE_INVALID)
+
+
+def _data_dir() -> Path | None:
+    from autograder.data.datadir import data_dir
+
+    folder = data_dir()
+    return folder if folder.is_dir() else None
+
+
+def _grade(course: Course, submission: Path, *, include_hidden: bool, name: str | None = None) -> Scorecard:
+    """Run and score one folder of modules; grader and submission faults become NngradeErrors."""
+    from autograder.batch.judge import GraderFailed, grade_folder
+    from autograder.sandbox.process import SubmissionError, WorkspaceError
+
+    try:
+        card = grade_folder(course, submission, include_hidden=include_hidden, data_dir=_data_dir(), submission=name)
+    except SubmissionError as exc:
+        fail(t("cli.cannot-grade", detail=exc), ExitCode.SUBMISSION_INVALID)
+    except WorkspaceError as exc:
+        fail(t("cli.workspace-failed", detail=exc), ExitCode.WORKSPACE)
+    except GraderFailed as exc:
+        fail(t("cli.grader-failed", detail=exc), ExitCode.INTERNAL)
+    if card.internal_errors:
+        # Shown in the report too; the exit code makes sure CI never trusts such a score.
+        click.echo(t("cli.internal-errors", count=len(card.internal_errors)), err=True)
+    return card
+
+
+@contextlib.contextmanager
+def prepared(submission: Path, course: Course) -> Iterator[Prepared]:
+    """The submission as a folder of modules (a .py file or notebooks converted); bad input -> NngradeError."""
+    from autograder.sandbox.process import SubmissionError, WorkspaceError
+    from autograder.grading.submission import prepare
+
+    try:
+        with prepare(submission, course) as ready:
+            for note in ready.notes:
+                click.echo(f"nngrade: note: {note}", err=True)
+            yield ready
+    except SubmissionError as exc:
+        fail(t("cli.cannot-grade", detail=exc), ExitCode.SUBMISSION_INVALID)
+    except WorkspaceError as exc:
+        fail(t("cli.workspace-failed", detail=exc), ExitCode.WORKSPACE)
+
+
+def write_output(path: Path, text: str) -> None:
+    """Write a result file atomically; a failure is exit code 6 and earlier results stay as they were."""
+    from autograder.atomic import write_text
+
+    try:
+        write_text(path, text)
+    except OSError as exc:
+        fail(t("cli.cannot-write", path=path, detail=exc.strerror or exc),
+             ExitCode.OUTPUT_FAILED)
+
+
+def _console():  # type: ignore[no-untyped-def]
+    from rich.console import Console
+
+    return Console(highlight=False)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--course", "course_path", type=click.Path(path_type=Path, dir_okay=False),
+              envvar="NNGRADE_COURSE", help="course.toml to use (default: the nearest one above the working folder).")
+@click.version_option(package_name="nngrade", prog_name="nngrade")
+@click.pass_context
+def main(ctx: click.Context, course_path: Path | None) -> None:
+    """Auto-graded exercises for neural-network fundamentals.
+
+    Students: edit exercises/*.py, then run `nngrade check`.
+    Instructors and CI: `nngrade grade PATH --format json|gradescope|junit|csv`,
+    `nngrade grade-all SUBMISSIONS/`, `nngrade gradescope build`, `nngrade release DIR`.
+    """
+    ctx.obj = {"course": course_path}
+    localize_help(language())  # before a subcommand's --help is read
+
+
+from autograder.cli.data import data_group  # noqa: E402  (registered after main exists)
+
+main.add_command(data_group)
+
+from autograder.cli.nbgrader import nbgrader_group  # noqa: E402
+
+main.add_command(nbgrader_group)
+
+from autograder.cli.student import hint, plot_command, status, watch_command  # noqa: E402
+
+for _command in (hint, status, watch_command, plot_command):
+    main.add_command(_command)
+
+
+def _remember(card: Scorecard) -> None:
+    """Append this check to .nngrade/ history for `nngrade status`; a failure here never fails the check."""
+    from autograder.student import progress
+
+    try:
+        progress.record(Path.cwd(), card)
+    except OSError as exc:
+        click.echo(t("cli.progress-not-recorded", folder=progress.STATE_DIR, detail=exc.strerror or exc), err=True)
+
+
+@main.command("list")
+@click.pass_context
+def list_exercises(ctx: click.Context) -> None:
+    """Show the exercises, their tasks and points (from course.toml)."""
+    from rich.table import Table
+
+    course = _course(ctx)
+    table = Table(title=course.name, title_justify="left")
+    for column in ("exercise", "module", "task", "points", "visibility", "title"):
+        table.add_column(t(f"cli.list-{column}"), justify="right" if column == "points" else "left",
+                         no_wrap=column != "title")
+    for exercise in course.exercises:
+        for i, task in enumerate(exercise.tasks):
+            table.add_row(exercise.id if i == 0 else "", f"{exercise.module}.py" if i == 0 else "",
+                          task.id, f"{task.points:g}", t(f"cli.list-{task.visibility.value}"), task.localized_title())
+        table.add_section()
+    total = sum(e.max_points for e in course.exercises)
+    table.caption = t("cli.list-caption", count=len(course.exercises), points=f"{total:g}")
+    _console().print(table)
+
+
+@main.command()
+@click.argument("exercises", nargs=-1)
+@click.option("--solutions", is_flag=True, help="Grade the reference solutions instead of exercises/.")
+@click.option("--path", "path", type=click.Path(path_type=Path, file_okay=False),
+              help="Grade this folder instead of exercises/.")
+@click.option("-v", "--verbose", is_flag=True, help="Show every failing check and what your code printed.")
+@click.pass_context
+def check(ctx: click.Context, exercises: tuple[str, ...], solutions: bool, path: Path | None, verbose: bool) -> None:
+    """Grade your work with the public tests and explain every failure.
+
+    EXERCISES limits the run to some exercises (e.g. `nngrade check gates`).
+    Hidden tests run only at grading time; the report says how many there are.
+    """
+    from autograder.reporters import console
+
+    course = _course(ctx, exercises)
+    paths = CoursePaths.of(course)
+    folder = path or (paths.solutions if solutions else paths.exercises)
+    card = _grade(course, folder, include_hidden=False)
+    console.render(card, _console(), verbose=verbose)
+    if not solutions and path is None:
+        _remember(card)
+    if card.internal_errors:
+        sys.exit(ExitCode.INTERNAL)
+
+
+@main.command()
+@click.argument("submission", type=click.Path(path_type=Path))
+@click.option("-e", "--exercise", "exercises", multiple=True, help="Grade only this exercise (repeatable).")
+@click.option("-f", "--format", "fmt", type=click.Choice(FORMATS), default="console", show_default=True,
+              help="Output format.")
+@click.option("-o", "--output", type=click.Path(path_type=Path, dir_okay=False),
+              help="Write the result to this file (atomically) instead of stdout.")
+@click.option("--fail-under", type=click.FloatRange(0, 100), metavar="PCT",
+              help="Exit with 1 when the score is below PCT percent (for CI gates).")
+@click.option("--public-only", is_flag=True, help="Run only the public tests, as `nngrade check` does.")
+@click.option("--summary", "summary", type=click.Path(path_type=Path, dir_okay=False),
+              help='Also append a Markdown summary to this file (e.g. "$GITHUB_STEP_SUMMARY").')
+@click.pass_context
+def grade(ctx: click.Context, submission: Path, exercises: tuple[str, ...], fmt: str, output: Path | None,
+          fail_under: float | None, public_only: bool, summary: Path | None) -> None:
+    """Grade SUBMISSION with every test, hidden ones included.
+
+    SUBMISSION is a folder of modules named like exercises/ (or a repository with
+    them in exercises/), one .py file (graded as the exercise it is named after),
+    or a notebook .ipynb (or a folder of them).
+
+    Exit code 0 whenever grading happened, whatever the score.
+    """
+    course = _course(ctx, exercises)
+    with prepared(submission, course) as ready:
+        card = _grade(ready.course, ready.folder, include_hidden=not public_only, name=str(submission))
+    if card.not_run:
+        # A grade must never silently leave out tests: absent data is an error, not points won or lost.
+        reason = next(t.message for t in card.tests if t.status.value == "not-run")
+        fail(t("cli.data-missing", count=card.not_run, reason=reason), ExitCode.DATA_MISSING)
+    if fmt == "console" and output is None:
+        from autograder.reporters import console
+
+        console.render(card, _console())
+    else:
+        text = render(card, ready.course, fmt)
+        if output is None:
+            click.echo(text, nl=False)
+        else:
+            write_output(output, text)
+    if summary is not None:
+        from autograder.reporters import markdown
+
+        try:
+            with open(summary, "a", encoding="utf-8") as handle:
+                handle.write(markdown.render(card, title=f"nngrade: {card.course}"))
+        except OSError as exc:
+            fail(t("cli.cannot-write-summary", path=summary, detail=exc.strerror or exc), ExitCode.OUTPUT_FAILED)
+    if card.internal_errors:
+        sys.exit(ExitCode.INTERNAL)
+    if fail_under is not None and card.percent < fail_under:
+        click.echo(t("cli.below-threshold", percent=f"{card.percent:.1f}", threshold=f"{fail_under:g}"), err=True)
+        sys.exit(ExitCode.BELOW_THRESHOLD)
+
+
+def render(card: Scorecard, course: Course, fmt: str) -> str:
+    """The scorecard as text in one of FORMATS (console: plain, 100 columns, for files)."""
+    if fmt == "json":
+        from autograder.reporters import json_report
+
+        return json_report.render(card)
+    if fmt == "gradescope":
+        from autograder.reporters import gradescope
+
+        return gradescope.render(card, hidden_visibility=course.gradescope_hidden,
+                                 hidden_feedback=course.hidden_feedback)
+    if fmt == "junit":
+        from autograder.reporters import junit
+
+        return junit.render(card)
+    if fmt == "csv":
+        from autograder.reporters import csv_report
+
+        return csv_report.render(card)
+    import io
+
+    from rich.console import Console
+
+    from autograder.reporters import console
+
+    buffer = io.StringIO()
+    console.render(card, Console(file=buffer, width=100, no_color=True))
+    return buffer.getvalue()
+
+
+from autograder.cli.ci import gradescope_group, grade_all, release  # noqa: E402  (they use the helpers above)
+
+main.add_command(grade_all)
+main.add_command(gradescope_group)
+main.add_command(release)
+
+
+def _choose_language(ctx: click.Context, param: click.Parameter, value: str | None) -> None:
+    if value is not None:
+        set_language(value)
+        localize_help(value)
+
+
+def help_texts(command: click.Command, path: tuple[str, ...] = ()) -> Iterator[tuple[str, Any, str]]:
+    """(key in messages/help.toml, command or option, attribute) for every help text of the CLI."""
+    key = "-".join(path) or "nngrade"
+    yield key, command, "help"
+    for param in command.params:
+        if isinstance(param, click.Option) and param.name:
+            # --lang is the same option on every command: one text
+            yield ("lang" if param.name == "lang" else f"{key}--{param.name.replace('_', '-')}"), param, "help"
+    if isinstance(command, click.Group):
+        for name, sub in sorted(command.commands.items()):
+            yield from help_texts(sub, (*path, name))
+
+
+_ENGLISH_HELP: dict[str, str] = {}
+
+
+def localize_help(lang: str) -> None:
+    """Put `lang`'s help texts on every command and option; the code's own texts are the English ones."""
+    for key, holder, attribute in help_texts(main):
+        text = getattr(holder, attribute)
+        if not text:
+            continue
+        english = _ENGLISH_HELP.setdefault(key, text)
+        setattr(holder, attribute, english if lang == DEFAULT_LANGUAGE or not has(f"help.{key}")
+                else t(f"help.{key}", lang))
+
+
+def _with_lang_option(command: click.Command) -> None:
+    """Give `command` (and every subcommand) --lang, so `nngrade check --lang ko` works like `nngrade --lang ko check`."""
+    command.params.append(click.Option(
+        ["--lang"], type=click.Choice(LANGUAGES), expose_value=False, is_eager=True, callback=_choose_language,
+        help="Language of messages, hints and headings (default: NNGRADE_LANG, else the locale: ko for ko_KR.*)."))
+    if isinstance(command, click.Group):
+        for sub in command.commands.values():
+            _with_lang_option(sub)
+
+
+_with_lang_option(main)
+
+
+def entry() -> None:
+    """Console-script entry: run, flush, and leave without the interpreter's teardown.
+
+    Tearing down numpy, pytest and rich costs ~80 ms of a ~0.9 s check; by the time
+    main() returns the sandbox is closed, temporary files are removed and results
+    are written, so there is nothing left to clean up.
+    """
+    try:
+        localize_help(language())  # `nngrade --help` is answered before any callback runs
+        main(prog_name="nngrade")
+        code = 0
+    except SystemExit as exc:
+        code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+        if exc.code is not None and not isinstance(exc.code, int):
+            click.echo(str(exc.code), err=True)
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):
+            pass
+    os._exit(code)

@@ -1,0 +1,1 @@
+"""The MNIST data: where it lives, download, cache, verification."""

@@ -1,0 +1,1 @@
+"""What the kit publishes: the student edition and the Gradescope autograder zip."""

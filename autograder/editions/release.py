@@ -1,0 +1,341 @@
+"""`nngrade release DIR`: the student edition of the kit.
+
+The edition holds exercises/, course.toml (unchanged: hidden tasks stay listed
+with their points, so the grading scheme is public and `nngrade list` matches
+the grade), the autograder package with every hidden test cut out of the
+suites, a README for students and a GitHub Actions workflow. It never holds
+solutions/, the kit's own tests, scripts or benchmarks.
+
+Hidden tests live beside public ones in the suites; a test is hidden when its
+`@pytest.mark.task(...)` names a hidden task. They are removed from the source
+with the module's syntax tree, with the helpers only they used, and counted
+first: `autograder/suites/hidden.json` records how many each hidden task had,
+so `nngrade check` in the edition still says how many hidden tests will run at
+grading time, and the plugin does not ask for tests of those tasks.
+"""
+from __future__ import annotations
+
+import ast
+import contextlib
+import io
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Iterable
+
+from autograder.course import Course, CoursePaths, Visibility, kit_root
+from autograder.tomlcompat import tomllib
+
+MANIFEST = "hidden.json"
+"""In autograder/suites/ of an edition: hidden tests per task key, stripped from the suites."""
+TEMPLATES = Path(__file__).resolve().parent.parent / "templates" / "release"
+LEFT_OUT = ("__pycache__",)
+
+
+class ReleaseError(Exception):
+    """The edition cannot be written (target not empty, a hidden test would remain, a solution would leak)."""
+
+
+# --- counting and stripping hidden tests ---------------------------------------
+
+class _Counter:
+    """A pytest plugin that counts collected test items per (exercise, task)."""
+
+    def __init__(self) -> None:
+        self.counts: Counter[str] = Counter()
+        self.errors: list[str] = []
+
+    def pytest_configure(self, config: Any) -> None:
+        config.addinivalue_line("markers", "task(id): the course.toml task this test grades")
+
+    def pytest_collection_modifyitems(self, items: list[Any]) -> None:
+        for item in items:
+            marker = item.get_closest_marker("task")
+            task = str(marker.args[0]) if marker is not None and marker.args else "?"
+            self.counts[f"{item.path.stem.removeprefix('test_')}.{task}"] += 1
+        items.clear()  # count, never run
+
+    def pytest_collectreport(self, report: Any) -> None:
+        if report.failed:
+            self.errors.append(f"{report.nodeid}: {report.longreprtext.strip().splitlines()[-1:]}")
+
+
+def count_tests(suite_files: list[Path]) -> dict[str, int]:
+    """Test items per 'exercise.task' in these suite files (collected by pytest, parameters expanded)."""
+    import pytest
+
+    counter = _Counter()
+    args = [*map(str, suite_files), "--collect-only", "-q", "--noconftest", "-c", os.devnull,
+            "--rootdir", str(suite_files[0].parent) if suite_files else ".", "-p", "no:cacheprovider",
+            "--import-mode=importlib"]
+    previous = os.environ.get("PYTEST_DISABLE_PLUGIN_AUTOLOAD")
+    os.environ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"  # third-party plugins must not count or write anything
+    try:
+        with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
+            pytest.main(args, plugins=[counter])
+    finally:
+        if previous is None:
+            os.environ.pop("PYTEST_DISABLE_PLUGIN_AUTOLOAD", None)
+        else:
+            os.environ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = previous
+    if counter.errors:
+        raise ReleaseError(f"the suites could not be collected: {'; '.join(counter.errors)}")
+    return dict(counter.counts)
+
+
+def _task_of(decorator: ast.expr) -> str | None:
+    """'id' for a `@pytest.mark.task("id")` decorator, else None."""
+    if (isinstance(decorator, ast.Call) and isinstance(decorator.func, ast.Attribute)
+            and decorator.func.attr == "task" and decorator.args and isinstance(decorator.args[0], ast.Constant)):
+        return str(decorator.args[0].value)
+    return None
+
+
+def _defined(node: ast.stmt) -> str | None:
+    """The one name a top-level statement defines (def, class, NAME = ...), else None."""
+    if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+        return node.name
+    if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
+        return node.targets[0].id
+    if isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name):
+        return node.target.id
+    return None
+
+
+def _uses(node: ast.stmt) -> set[str]:
+    """Names a statement reads, plus its functions' parameter names (pytest finds fixtures by them)."""
+    names = {n.id for n in ast.walk(node) if isinstance(n, ast.Name) and not isinstance(n.ctx, ast.Store)}
+    for n in ast.walk(node):
+        if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            names |= {a.arg for a in (*n.args.posonlyargs, *n.args.args, *n.args.kwonlyargs)}
+    name = _defined(node)
+    if name is not None:
+        names.discard(name)  # a recursive helper does not keep itself
+    return names
+
+
+def strip_hidden(source: str, hidden_tasks: Iterable[str]) -> tuple[str, int]:
+    """The suite source without the tests of `hidden_tasks` and the helpers only they used; (source, tests cut)."""
+    hidden = set(hidden_tasks)
+    tree = ast.parse(source)
+    body = tree.body
+    cut = {id(n) for n in body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))
+           and any(_task_of(d) in hidden for d in n.decorator_list)}
+    tests_cut = len(cut)
+    uses = {id(n): _uses(n) for n in body}
+    used_at_first = Counter(name for n in body for name in uses[id(n)])
+    while True:  # helpers the cut tests used and nothing else uses any more
+        kept_uses = Counter(name for n in body if id(n) not in cut for name in uses[id(n)])
+        orphans = {id(n) for n in body if id(n) not in cut and (name := _defined(n)) is not None
+                   and not name.startswith("test") and used_at_first[name] and not kept_uses[name]}
+        if not orphans:
+            break
+        cut |= orphans
+    lines = source.splitlines(keepends=True)
+    drop: set[int] = set()  # 0-based line numbers
+    previous_end = 0
+    for node in body:
+        start = min([node.lineno, *(d.lineno for d in getattr(node, "decorator_list", []))])
+        if id(node) in cut:
+            first = start - 1
+            # Comments just above belong to the node (blank lines between them too).
+            while first - 1 >= previous_end and (not lines[first - 1].strip() or lines[first - 1].startswith("#")):
+                first -= 1
+            while first < start - 1 and not lines[first].strip():
+                first += 1  # keep the blank lines that separated it from what came before
+            drop.update(range(first, node.end_lineno or node.lineno))
+        previous_end = node.end_lineno or node.lineno
+    text = "".join(line for i, line in enumerate(lines) if i not in drop)
+    text = re.sub(r"\n{4,}", "\n\n\n", text).rstrip("\n") + "\n"
+    return text, tests_cut
+
+
+# --- the edition -----------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Edition:
+    """What `build` wrote."""
+
+    folder: Path
+    files: tuple[str, ...]
+    hidden_tests: dict[str, int]
+    """Hidden tests cut, per 'exercise.task'."""
+    public_tests: int
+
+
+def _template(name: str, **values: str) -> str:
+    text = (TEMPLATES / name).read_text(encoding="utf-8")
+    for key, value in values.items():
+        text = text.replace(f"@{key}@", value)
+    return text
+
+
+def _points(value: float) -> str:
+    return f"{value:g}"
+
+
+def _readme(course: Course, hidden: dict[str, int]) -> str:
+    rows = ["| exercise | module | public points | hidden points | what it asks |", "|---|---|---:|---:|---|"]
+    for exercise in course.exercises:
+        public = sum(t.points for t in exercise.tasks if t.visibility is Visibility.PUBLIC)
+        secret = sum(t.points for t in exercise.tasks if t.visibility is Visibility.HIDDEN)
+        rows.append(f"| {exercise.id} | `exercises/{exercise.module}.py` | {_points(public)} | {_points(secret)} "
+                    f"| {exercise.title} |")
+    total = sum(t.points for t in course.tasks())
+    hidden_points = sum(t.points for t in course.tasks() if t.visibility is Visibility.HIDDEN)
+    return _template("README.md", COURSE=course.name, EXERCISES=("\n".join(rows)), TOTAL=_points(total),
+                     HIDDEN_POINTS=_points(hidden_points), HIDDEN_TESTS=str(sum(hidden.values())))
+
+
+def _copy_tree(source: Path, target: Path) -> None:
+    shutil.copytree(source, target, ignore=shutil.ignore_patterns(*LEFT_OUT, "*.pyc"), symlinks=False)
+
+
+def _write(root: Path, name: str, text: str) -> None:
+    path = root / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+
+
+def _assemble(course: Course, root: Path) -> tuple[dict[str, int], int]:
+    """Write the edition's files into `root`; returns (hidden tests per task, public tests)."""
+    paths = CoursePaths.of(course)
+    package = Path(__file__).resolve().parent.parent
+    hidden_tasks = {t.key for t in course.tasks() if t.visibility is Visibility.HIDDEN}
+    suite_files = [paths.suites / f"test_{e.id}.py" for e in course.exercises]
+    counts = count_tests(suite_files)
+    hidden = {key: n for key, n in sorted(counts.items()) if key in hidden_tasks}
+    public = sum(n for key, n in counts.items() if key not in hidden_tasks)
+
+    _copy_tree(package, root / "autograder")
+    suites = root / "autograder" / "suites"
+    for suite in sorted(paths.suites.glob("test_*.py")):
+        exercise = suite.stem.removeprefix("test_")
+        ids = {key.split(".", 1)[1] for key in hidden_tasks if key.split(".", 1)[0] == exercise}
+        text, _ = strip_hidden(suite.read_text(encoding="utf-8"), ids)
+        (suites / suite.name).write_text(text, encoding="utf-8")
+    (suites / MANIFEST).write_text(json.dumps(
+        {"format": 1, "about": "hidden tests cut from these suites by `nngrade release`; they run at grading time",
+         "tests": hidden}, indent=2) + "\n", encoding="utf-8")
+    for name in ("pyproject.toml",):
+        if (kit_root() / name).is_file():
+            shutil.copyfile(kit_root() / name, root / name)
+    shutil.copyfile(course.path, root / "course.toml")
+    (root / "exercises").mkdir()
+    for stub in sorted(paths.exercises.iterdir()):
+        if stub.is_file() and not stub.name.startswith("."):
+            shutil.copyfile(stub, root / "exercises" / stub.name)
+    _write(root, "README.md", _readme(course, hidden))
+    _write(root, ".github/workflows/nngrade.yml", _template("nngrade.yml"))
+    _write(root, ".gitignore", _template("gitignore"))
+    return hidden, public
+
+
+def verify(root: Path, hidden: dict[str, int], public: int) -> None:
+    """Collect the edition's suites with the edition's own package: no hidden test left, every public one there."""
+    code = ("import json, sys; from pathlib import Path; from autograder.editions.release import count_tests; "
+            "print(json.dumps(count_tests(sorted(Path(sys.argv[1]).glob('test_*.py')))))")
+    env = {**os.environ, "PYTHONPATH": str(root), "PYTHONDONTWRITEBYTECODE": "1"}
+    done = subprocess.run([sys.executable, "-c", code, str(root / "autograder" / "suites")], capture_output=True,
+                          text=True, env=env, cwd=root, timeout=300)
+    if done.returncode != 0:
+        raise ReleaseError(f"the edition's suites do not load: {done.stderr.strip()[-1000:]}")
+    counts: dict[str, int] = json.loads(done.stdout.strip().splitlines()[-1])
+    left = sorted(key for key in counts if key in hidden)
+    if left:
+        raise ReleaseError(f"hidden tests would remain in the edition: {', '.join(left)}")
+    if sum(counts.values()) != public:
+        raise ReleaseError(f"the edition has {sum(counts.values())} public tests, the kit {public}: "
+                           "cutting the hidden tests removed something public tests need")
+
+
+def _secret_lines(root: Path, course: Course, *, suites_public: bool = True) -> set[str]:
+    """Lines of the reference solutions that are not in the stubs (nor, if `suites_public`, in the public suites)."""
+    paths = CoursePaths.of(course)
+    known: set[str] = set()
+    suites = (root / "autograder" / "suites").glob("test_*.py") if suites_public else ()
+    for public in (*paths.exercises.glob("*.py"), *suites):
+        known |= {line.strip() for line in public.read_text(encoding="utf-8").splitlines()}
+    return {line.strip() for solution in paths.solutions.glob("*.py")
+            for line in solution.read_text(encoding="utf-8").splitlines()
+            if len(line.strip()) >= 16 and not line.strip().startswith(("#", '"', "'"))} - known
+
+
+WITHHELD = "def {function}(*args, **kwargs):\n    raise NotImplementedError  # withheld: it shares lines with the solution\n"
+
+
+def withhold_revealing_mistakes(root: Path, course: Course) -> int:
+    """Blank the catalogued wrong implementations that share a line with a solution; returns how many.
+
+    A wrong implementation is often the solution with one change, so shipping it would ship the solution.
+    The edition keeps the entry (its code, title and hint) but not the code: its public tests then name
+    that mistake only where the suite derives the value itself; grading with the full kit names it always.
+    """
+    secret = _secret_lines(root, course, suites_public=False)  # a public suite's formula is no licence to repeat it
+    withheld = 0
+    for path in sorted((root / "autograder" / "mistakes").glob("*.toml")):
+        text = path.read_text(encoding="utf-8")
+        for entry in tomllib.loads(text).get("mistake", []):
+            wrong = entry.get("wrong", "")
+            if not {line.strip() for line in wrong.splitlines()} & secret:
+                continue
+            raw = f"'''\n{wrong}'''"
+            if text.count(raw) == 1:  # literal strings hold the source verbatim; anything else is caught by leaks()
+                text = text.replace(raw, f"'''\n{WITHHELD.format(function=entry['function'])}'''")
+                withheld += 1
+        path.write_text(text, encoding="utf-8")
+    return withheld
+
+
+def leaks(root: Path, course: Course) -> list[str]:
+    """Lines of the reference solutions (not in the stubs, nor in the public suites) found in the edition."""
+    secret = _secret_lines(root, course)
+    found = []
+    for path in sorted(root.rglob("*")):
+        if path.is_file() and path.suffix in (".py", ".md", ".toml", ".yml", ".json", ".txt", ""):
+            lines = {line.strip() for line in path.read_text(encoding="utf-8", errors="replace").splitlines()}
+            found += [f"{path.relative_to(root)}: {line}" for line in sorted(lines & secret)]
+    return found
+
+
+def build(course: Course, target: Path, *, force: bool = False) -> Edition:
+    """Write the student edition into `target` (a new or empty folder; `force` replaces a non-empty one).
+
+    The edition is assembled in a temporary sibling folder, checked, then renamed into place,
+    so `target` is never half-written.
+    """
+    if target.exists() and not target.is_dir():
+        raise ReleaseError(f"{target} is a file, not a folder")
+    if target.is_dir() and any(target.iterdir()) and not force:
+        raise ReleaseError(f"{target} is not empty: choose a new folder, or pass --force to replace it")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(staging, 0o777 & ~umask)  # mkdtemp makes it private; the edition is meant to be shared
+    try:
+        hidden, public = _assemble(course, staging)
+        withhold_revealing_mistakes(staging, course)
+        verify(staging, hidden, public)
+        leaked = leaks(staging, course)
+        if leaked:
+            raise ReleaseError("solution text would be released: " + "; ".join(leaked[:5]))
+        files = tuple(sorted(str(p.relative_to(staging)) for p in staging.rglob("*") if p.is_file()))
+        if target.exists():
+            old = Path(tempfile.mkdtemp(prefix=f".{target.name}.old.", dir=target.parent))
+            os.replace(target, old / "edition")
+            os.replace(staging, target)
+            shutil.rmtree(old, ignore_errors=True)
+        else:
+            os.replace(staging, target)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    return Edition(target, files, hidden, public)

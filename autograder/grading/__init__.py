@@ -1,0 +1,1 @@
+"""Suites run against a sandbox, compared, scored: compare, catalog, plugin, runner, results, scoring."""

@@ -1,0 +1,316 @@
+"""The pytest plugin the runner registers: fixtures for the suites, and reports -> TestResult.
+
+Every suite test carries `@pytest.mark.task("<task id>")`; its exercise is the
+suite file's name (`test_<exercise>.py`). A test whose task is not in
+course.toml, or a task with no test, fails collection: course.toml is the
+single registry and the suites must agree with it.
+"""
+from __future__ import annotations
+
+import importlib.util
+import json
+import tempfile
+import zlib
+from pathlib import Path
+from types import ModuleType
+from typing import Any, Generator
+
+import numpy as np
+import pytest
+
+from autograder.grading.compare import Checker, Mismatch
+from autograder.course import Course, Task, Visibility
+from autograder.i18n import has, t
+from autograder.grading.results import Status, TestResult
+from autograder.sandbox.process import Reply, Sandbox, StudentFault
+
+
+STRIPPED_MANIFEST = Path(__file__).resolve().parent.parent / "suites" / "hidden.json"
+"""Written by `nngrade release` in a student edition: hidden tests cut from the suites, per task key."""
+
+
+def stripped_hidden_tests(manifest: Path = STRIPPED_MANIFEST) -> dict[str, int]:
+    """Hidden tests per 'exercise.task' that a student edition cut out; empty in the instructor's kit."""
+    try:
+        tests = json.loads(manifest.read_text(encoding="utf-8")).get("tests", {})
+    except (OSError, ValueError, AttributeError):
+        return {}
+    return {str(k): int(v) for k, v in tests.items() if isinstance(v, int)} if isinstance(tests, dict) else {}
+
+
+class SuiteError(Exception):
+    """The suites disagree with course.toml (our bug or the instructor's, never the student's)."""
+
+
+class StudentModule:
+    """The `student` fixture: `student.sigmoid(x)` runs the student's function in the worker."""
+
+    def __init__(self, sandbox: Sandbox, module: str, timeout: float) -> None:
+        self._sandbox = sandbox
+        self._module = module
+        self._timeout = timeout
+        self.warnings: tuple[tuple[str, str], ...] = ()
+        """Warnings raised by the most recent call."""
+
+    def call(self, function: str, *args: Any, **kwargs: Any) -> Reply:
+        reply = self._sandbox.call(self._module, function, args, kwargs, timeout=self._timeout)
+        self.warnings = reply.warnings
+        return reply
+
+    def __getattr__(self, function: str) -> Any:
+        if function.startswith("_"):
+            raise AttributeError(function)
+        return lambda *args, **kwargs: self.call(function, *args, **kwargs).value
+
+
+def exercise_of(item: pytest.Item) -> str:
+    return item.path.stem.removeprefix("test_")
+
+
+def task_of(item: pytest.Item, course: Course) -> Task:
+    marker = item.get_closest_marker("task")
+    exercise = exercise_of(item)
+    if marker is None or not marker.args:
+        raise SuiteError(f"{item.nodeid}: has no @pytest.mark.task(...)")
+    task = course.task(exercise, str(marker.args[0]))
+    if task is None:
+        raise SuiteError(f"{item.nodeid}: task {marker.args[0]!r} is not a task of {exercise!r} in {course.path}")
+    return task
+
+
+_NUMPY_ALIASES = ("'int'", "'float'", "'bool'", "'object'", "'long'")
+
+
+def fault_result(fault_exc: StudentFault, exercise: str, task: str, name: str) -> TestResult:
+    """A student-side fault as a test result (status, code, one-line message in the student's language)."""
+    fault = fault_exc.fault
+    where = f"{fault_exc.module}.{fault_exc.function}()"
+    if fault.kind == "worker-start-failed":
+        return TestResult(exercise, task, name, Status.ERROR, "internal-error", fault.message, internal=True)
+    code, status = fault.kind, Status.ERROR
+    message = f"{where}: {fault.message}"
+    if fault.kind == "not-implemented":
+        status, message = Status.NOT_IMPLEMENTED, t("core.not-implemented", where=where)
+    elif fault.kind == "missing-module":
+        status, message = Status.MISSING, t("core.missing-module", module=fault_exc.module)
+    elif fault.kind == "missing-function":
+        status, message = Status.MISSING, t("core.missing-function", module=fault_exc.module,
+                                            function=fault_exc.function)
+    elif fault.kind == "timeout":
+        status, message = Status.TIMEOUT, t("core.timeout", where=where, detail=fault.message)
+    elif fault.kind == "import-timeout":
+        status, message = Status.TIMEOUT, t("core.import-timeout", where=where, detail=fault.message)
+    elif fault.kind in ("exception", "import-error") and "numpy' has no attribute" in fault.message and any(
+        alias in fault.message for alias in _NUMPY_ALIASES
+    ):
+        code = "numpy-alias-removed"
+        alias = next(a for a in _NUMPY_ALIASES if a in fault.message).strip("'")
+        message = t("core.numpy-alias-removed", where=where, alias=alias,
+                    replacement=alias if alias != "long" else "int")
+    elif fault.kind == "exception":
+        message = t("core.raised", where=where, error=fault.message)
+    elif fault.kind in ("import-error", "syntax-error"):
+        message = t(f"core.{fault.kind}", where=where, error=fault.message)
+    elif has(f"core.fault-{fault.kind}"):
+        message = t(f"core.fault-{fault.kind}", where=where, detail=fault.message)
+    return TestResult(exercise, task, name, status, code, message, function=fault_exc.function,
+                      trace=fault.trace)
+
+
+_REFERENCES: dict[Path, tuple[tuple[int, int], ModuleType]] = {}
+
+
+def reference_module(path: Path) -> ModuleType:
+    """A reference solution imported in the judge, once per process while the file is unchanged.
+
+    A grade-all judge grades many submissions: importing (and compiling) six solutions for each cost ~6 ms.
+    """
+    try:
+        stat = path.stat()
+    except OSError:
+        raise SuiteError(f"the reference solution {path} is missing") from None
+    version = (stat.st_mtime_ns, stat.st_size)
+    cached = _REFERENCES.get(path)
+    if cached is not None and cached[0] == version:
+        return cached[1]
+    spec = importlib.util.spec_from_file_location(f"_nngrade_reference_{path.stem}", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    _REFERENCES[path] = (version, module)
+    return module
+
+
+class GradingPlugin:
+    """Provides the suites' fixtures and turns pytest reports into TestResults."""
+
+    def __init__(self, course: Course, sandbox: Sandbox | None, *, include_hidden: bool,
+                 solutions: Path, data_dir: Path | None, select_at_collection: bool = True) -> None:
+        self.course = course
+        self.sandbox = sandbox
+        self.include_hidden = include_hidden
+        self.solutions = solutions
+        self._data_dir = data_dir
+        self.select_at_collection = select_at_collection
+        """False for a SuiteSession: every test stays collected, each run picks its own (`select`)."""
+        self.results: list[TestResult] = []
+        self.hidden_not_run = 0
+        self.collection_errors: list[str] = []
+        self._item: pytest.Item | None = None
+        """The test being run (set before its fixtures)."""
+        self._stripped = stripped_hidden_tests()
+        """Read once: a SuiteSession selects tests for every submission."""
+
+    def begin(self, course: Course, sandbox: Sandbox) -> None:
+        """Start grading another submission (a SuiteSession's next run): its course, its sandbox, no results."""
+        self.course, self.sandbox = course, sandbox
+        self.results, self.hidden_not_run, self._item = [], 0, None
+
+    # --- collection ---------------------------------------------------------
+    def pytest_configure(self, config: pytest.Config) -> None:
+        config.addinivalue_line("markers", "task(id): the course.toml task this test grades")
+        # Results come from the exception objects, not pytest's text; a native traceback is the cheapest.
+        config.option.tbstyle = "native"
+
+    def pytest_collection_modifyitems(self, config: pytest.Config, items: list[pytest.Item]) -> None:
+        try:
+            keep, self.hidden_not_run = self.select(items, self.course)
+        except SuiteError as exc:  # reported by the runner as an internal error, not a pytest crash
+            self.collection_errors.append(str(exc))
+            items.clear()
+            return
+        if not self.select_at_collection:
+            return
+        deselected = [i for i in items if i not in keep]
+        if deselected:
+            config.hook.pytest_deselected(items=deselected)
+        items[:] = keep
+
+    def select(self, items: list[pytest.Item], course: Course) -> tuple[list[pytest.Item], int]:
+        """The tests of `items` to run for `course`, and how many hidden ones are not run; SuiteError if a task
+        of the course has no test."""
+        keep: list[pytest.Item] = []
+        hidden = 0
+        covered: set[str] = set()
+        selected = {e.id for e in course.exercises}
+        for item in items:
+            if exercise_of(item) not in selected:
+                continue
+            task = task_of(item, course)
+            covered.add(task.key)
+            if self.include_hidden or task.visibility is Visibility.PUBLIC:
+                keep.append(item)
+            else:
+                hidden += 1
+        # In a student edition, hidden tasks have no tests here: they were cut out and counted.
+        cut = self._stripped
+        stripped = {t.key: cut[t.key] for t in course.tasks()
+                    if t.visibility is Visibility.HIDDEN and t.key not in covered and cut.get(t.key)}
+        untested = [t.key for t in course.tasks() if t.key not in covered and t.key not in stripped]
+        if untested:
+            raise SuiteError(f"task(s) with no test in the suites: {', '.join(untested)}")
+        return keep, hidden + sum(stripped.values())
+
+    def pytest_collectreport(self, report: pytest.CollectReport) -> None:
+        if report.failed:
+            self.collection_errors.append(f"{report.nodeid}: {report.longreprtext.strip().splitlines()[-1:]}")
+
+    # --- results ------------------------------------------------------------
+    @pytest.hookimpl(hookwrapper=True)
+    def pytest_runtest_makereport(self, item: pytest.Item, call: pytest.CallInfo[None]) -> Generator[None, Any, None]:
+        outcome = yield
+        report = outcome.get_result()
+        if report.when == "call" or (report.when == "setup" and report.outcome != "passed"):
+            self.results.append(self._result(item, call, report))
+
+    def _result(self, item: pytest.Item, call: pytest.CallInfo[None], report: pytest.TestReport) -> TestResult:
+        task = task_of(item, self.course)
+        exercise, name = task.exercise, item.name
+        if report.passed:
+            return TestResult(exercise, task.id, name, Status.PASSED, None, "")
+        if report.skipped:
+            reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else str(report.longrepr)
+            return TestResult(exercise, task.id, name, Status.NOT_RUN, "not-run",
+                              str(reason).removeprefix("Skipped: "))
+        error = call.excinfo.value if call.excinfo is not None else None
+        if isinstance(error, StudentFault):
+            return fault_result(error, exercise, task.id, name)
+        if isinstance(error, Mismatch):
+            fb = error.feedback
+            return TestResult(exercise, task.id, name, Status.FAILED, fb.code, fb.message, feedback=fb)
+        if isinstance(error, AssertionError):
+            return TestResult(exercise, task.id, name, Status.FAILED, "check-failed",
+                              str(error) or t("core.check-failed"))
+        detail = report.longreprtext.strip().splitlines()
+        return TestResult(exercise, task.id, name, Status.ERROR, "internal-error",
+                          t("core.grader-failed", detail=detail[-1] if detail else repr(error)),
+                          internal=True)
+
+    # --- fixtures for the suites -------------------------------------------
+    # The fixtures read the running test from `_item` rather than asking for pytest's `request`: pytest makes
+    # a new fixture definition each time `request` is asked for (its signature inspected each time), which
+    # cost ~25 ms of every submission's grading.
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_runtest_setup(self, item: pytest.Item) -> None:
+        self._item = item
+
+    @pytest.fixture
+    def task(self) -> Task:
+        assert self._item is not None
+        return task_of(self._item, self.course)
+
+    @pytest.fixture
+    def student(self, task: Task) -> StudentModule:
+        exercise = self.course.exercise(task.exercise)
+        assert exercise is not None and self.sandbox is not None
+        return StudentModule(self.sandbox, exercise.module, task.limits.timeout)
+
+    @pytest.fixture
+    def expect(self, task: Task) -> Checker:
+        return Checker(rtol=task.limits.rtol, atol=task.limits.atol)
+
+    @pytest.fixture
+    def rng(self) -> np.random.Generator:
+        """A generator seeded from the test's id: the same submission always gets the same inputs."""
+        assert self._item is not None
+        return np.random.default_rng(zlib.crc32(self._item.nodeid.encode()))
+
+    @pytest.fixture
+    def reference(self, task: Task) -> ModuleType:
+        """The reference solution, imported in the judge (hidden tests only)."""
+        exercise = self.course.exercise(task.exercise)
+        assert exercise is not None
+        return reference_module(self.solutions / f"{exercise.module}.py")
+
+    @pytest.fixture
+    def data_dir(self) -> Path:
+        """The MNIST folder; tests needing it are reported not-run when it is absent."""
+        if self._data_dir is None:
+            pytest.skip(t("core.data-not-available"))
+        return self._data_dir
+
+    @pytest.fixture
+    def scratch(self) -> Path:
+        """A fresh folder for files the judge writes and the student's code reads (IDX files, weights)."""
+        assert self.sandbox is not None
+        return Path(tempfile.mkdtemp(dir=self.sandbox.scratch))
+
+
+class PlainFailureReports:
+    """A plain report for the failures the grader explains itself (a student fault, a Mismatch).
+
+    pytest would format a full traceback for each (~2 ms a test, a quarter of grading a stub) that nobody
+    reads: the result comes from the exception itself. Anything else gets pytest's own report. A plugin of
+    its own because GradingPlugin already wraps this hook to collect results.
+    """
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_runtest_makereport(self, item: pytest.Item, call: pytest.CallInfo[None]) -> pytest.TestReport | None:
+        error = call.excinfo.value if call.excinfo is not None else None
+        if not isinstance(error, (StudentFault, Mismatch)):
+            return None
+        when = call.when
+        if when == "collect":
+            return None
+        return pytest.TestReport(item.nodeid, item.location, {}, "failed", f"{type(error).__name__}: {error}",
+                                 when, duration=call.duration)

@@ -1,0 +1,1 @@
+"""Notebooks as submissions, and nbgrader's export steps."""

@@ -1,0 +1,454 @@
+"""Judge side of the sandbox: starts the worker, sends calls, enforces deadlines, restarts.
+
+Student code never runs in the judge. A call either returns plain data or
+raises `StudentFault`, whose `kind` becomes the test's status and feedback code.
+A dead or stuck worker is killed and restarted on the next call, so only the
+tests that touched it fail.
+"""
+from __future__ import annotations
+
+import json
+import os
+import select
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol
+
+from autograder.course import Course, CoursePaths, kit_root
+
+if TYPE_CHECKING:
+    from autograder.sandbox.forkserver import ForkServer
+
+# autograder.sandbox.protocol (and with it numpy) is imported on first use, not here: the CLI
+# starts the worker before the judge pays for numpy and pytest, so their imports overlap.
+
+MAX_SOURCE_BYTES = 2 * 1024 * 1024
+CAPTURE_LIMIT = 4000
+STARTUP_TIMEOUT = 60.0
+LARGE_FRAME = 1 << 20
+"""Reply frames above this size (big arrays) are read straight into the buffer that becomes the array."""
+# -S skips site.py (faster start); the judge's sys.path is handed over instead, kit first.
+_BOOT = (
+    "import sys, json; sys.path[:0] = [sys.argv[2], *json.loads(sys.argv[1])['sys_path']]; "
+    "from autograder.sandbox.worker import main; main(sys.argv[1])"
+)
+
+
+KIT_PARENT = str(kit_root())
+
+
+def worker_environment(home: str) -> dict[str, str]:
+    """The whole environment of a worker: nothing of the judge's, one BLAS thread (one worker per judge)."""
+    return {
+        "PATH": os.defpath, "LANG": "C.UTF-8", "LC_ALL": "C.UTF-8", "HOME": home,
+        "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
+    }
+
+
+def worker_sys_path() -> list[str]:
+    """The judge's import path, absolute entries only, handed to the worker (which runs with -I -S)."""
+    return [p for p in sys.path if p and os.path.isabs(p)]
+
+
+def start_forkserver() -> ForkServer:
+    """A started fork server whose forks are workers like spawned ones (same environment, same import path)."""
+    from autograder.sandbox.forkserver import ForkServer
+
+    server = ForkServer(worker_environment("/"), worker_sys_path(), KIT_PARENT)
+    server.start()
+    return server
+
+
+class WorkerProcess(Protocol):
+    """A running worker: a spawned `subprocess.Popen`, or a `forkserver.ForkedWorker`."""
+
+    pid: int
+
+    def wait(self, timeout: float | None = None) -> int | None: ...
+
+
+@dataclass(frozen=True)
+class Fault:
+    """Why a call into student code produced no value."""
+
+    kind: str
+    """Stable kebab-case code: not-implemented, exception, timeout, worker-crashed, ..."""
+    message: str
+    """One line a student can read."""
+    exc_type: str = ""
+    """The student's exception class name, if any."""
+    trace: str = ""
+    """Traceback through the student's own files only."""
+    exc_types: tuple[str, ...] = ()
+    """Names of the exception's classes, most derived first (for `isinstance`-like checks)."""
+
+    def raised(self, name: str) -> bool:
+        """True when the student's exception is a `name` or a subclass of it."""
+        return name in self.exc_types or name == self.exc_type
+
+
+class StudentFault(Exception):
+    """A call into student code failed; carries the Fault and what was called."""
+
+    def __init__(self, fault: Fault, module: str, function: str) -> None:
+        super().__init__(fault.message)
+        self.fault = fault
+        self.module = module
+        self.function = function
+
+
+class SubmissionError(Exception):
+    """The submission folder cannot be graded at all (missing, unreadable, no modules)."""
+
+
+class WorkspaceError(Exception):
+    """The grader cannot set up its temporary workspace (disk full, temp folder not writable)."""
+
+
+@dataclass(frozen=True)
+class Reply:
+    """A successful call: the value and the warnings it raised."""
+
+    value: Any
+    warnings: tuple[tuple[str, str], ...] = ()
+
+
+@dataclass
+class SandboxConfig:
+    """Limits and file-system rules for one submission's worker."""
+
+    memory_mb: int = 1024
+    cpu_seconds: int = 120
+    readable: list[str] = field(default_factory=list)
+    """Extra folders student code may read (the data directory)."""
+    denied: list[str] = field(default_factory=list)
+    """Folders and files student code may never read (solutions, suites, course.toml)."""
+
+
+def copy_submission(source: Path, destination: Path) -> list[str]:
+    """Copy the top-level .py files of a submission; returns the module names copied."""
+    if not source.is_dir():
+        raise SubmissionError(f"{source} is not a folder")
+    names: list[str] = []
+    for path in sorted(source.glob("*.py")):
+        if path.is_symlink() or not path.is_file():
+            continue  # a link could point at the solutions
+        if path.stat().st_size > MAX_SOURCE_BYTES:
+            continue
+        try:
+            source_bytes = path.read_bytes()
+        except OSError as exc:
+            raise SubmissionError(f"{path} cannot be read ({exc.strerror or exc})") from None
+        try:
+            (destination / path.name).write_bytes(source_bytes)
+        except OSError as exc:
+            raise WorkspaceError(f"cannot copy {path.name} into the grading workspace {destination.parent}: "
+                                 f"{exc.strerror or exc}") from None
+        names.append(path.stem)
+    return names
+
+
+def _describe_exit(code: int | None) -> tuple[str, str]:
+    if code is not None and code < 0:
+        sig = -code
+        name = signal.Signals(sig).name if sig in signal.Signals._value2member_map_ else str(sig)
+        if sig == signal.SIGXCPU:
+            return "cpu-limit", "the code used up its CPU-time limit and was stopped"
+        return "worker-crashed", f"the Python process running the code was killed by {name}"
+    return "worker-crashed", f"the Python process running the code exited (status {code}) in the middle of a call"
+
+
+class Sandbox:
+    """One submission's worker process, restarted as needed."""
+
+    def __init__(self, submission: Path, config: SandboxConfig | None = None,
+                 forkserver: ForkServer | None = None) -> None:
+        try:
+            self.root = Path(tempfile.mkdtemp(prefix="nngrade-"))
+        except OSError as exc:
+            raise WorkspaceError(f"cannot create a grading workspace in {tempfile.gettempdir()}: "
+                                 f"{exc.strerror or exc}; set TMPDIR to a writable folder with free space") from None
+        self.copy = self.root / "submission"
+        self.scratch = self.root / "scratch"
+        """Where the judge writes files for student code to read (the worker may read, not write, here)."""
+        config = config or SandboxConfig()
+        self.config = replace(config, readable=[*config.readable, str(self.scratch)])
+        try:
+            self.copy.mkdir()
+            self.scratch.mkdir()
+            self.modules = copy_submission(submission, self.copy)
+            self._stdout = open(self.root / "stdout.txt", "w+b")
+            self._stderr = open(self.root / "stderr.txt", "w+b")
+        except (SubmissionError, WorkspaceError):
+            shutil.rmtree(self.root, ignore_errors=True)
+            raise
+        except OSError as exc:
+            shutil.rmtree(self.root, ignore_errors=True)
+            raise WorkspaceError(f"cannot prepare the grading workspace {self.root}: {exc.strerror or exc}") from None
+        self.forkserver = forkserver
+        """Where workers are forked from (grade-all's judges); None: each worker is a new interpreter."""
+        self._process: WorkerProcess | None = None
+        self._request_fd = -1
+        self._reply_fd = -1
+        self._loaded: set[str] = set()
+        self._load_faults: dict[str, Fault] = {}
+        self._next_id = 1
+        self.restarts = 0
+
+    # --- lifecycle ----------------------------------------------------------
+    def __enter__(self) -> Sandbox:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def start(self) -> None:
+        """Start the worker now (it imports numpy while the judge collects tests)."""
+        if self._process is not None:
+            return
+        request_read, self._request_fd = os.pipe()
+        self._reply_fd, reply_write = os.pipe()
+        from autograder.sandbox.protocol import widen_pipe
+
+        widen_pipe(self._request_fd)
+        widen_pipe(self._reply_fd)
+        config = {
+            "request_fd": request_read, "reply_fd": reply_write, "submission": str(self.copy),
+            "memory_mb": self.config.memory_mb, "cpu_seconds": self.config.cpu_seconds,
+            "readable": self.config.readable, "denied": self.config.denied,
+            "sys_path": worker_sys_path(), "kit_parent": KIT_PARENT,
+        }
+        try:
+            self._process = self._launch(config)
+        finally:
+            os.close(request_read)
+            os.close(reply_write)
+        self._buffer = bytearray()
+        self._poller = select.poll()
+        self._poller.register(self._reply_fd, select.POLLIN)
+        self._loaded.clear()
+        self._pending_ready = True
+
+    def _launch(self, config: dict[str, Any]) -> WorkerProcess:
+        """A forked worker when a fork server was given and works, else a freshly spawned interpreter."""
+        if self.forkserver is not None:
+            from autograder.sandbox.forkserver import ForkServerError
+
+            try:
+                return self.forkserver.launch(config, (config["request_fd"], config["reply_fd"],
+                                                       self._stdout.fileno(), self._stderr.fileno()))
+            except ForkServerError:
+                self.forkserver = None  # this submission goes on with spawned workers; the judge starts a new server
+        return subprocess.Popen(
+            [sys.executable, "-I", "-S", "-B", "-c", _BOOT, json.dumps(config), KIT_PARENT],
+            pass_fds=(config["request_fd"], config["reply_fd"]), stdin=subprocess.DEVNULL,
+            stdout=self._stdout, stderr=self._stderr, cwd=self.copy, env=worker_environment(str(self.copy)),
+            start_new_session=True,
+        )
+
+    def kill_worker(self) -> None:
+        """SIGKILL the worker's process group, without waiting (safe from a signal handler or another thread)."""
+        process = self._process
+        if process is None or getattr(process, "ended", lambda: False)():  # a reaped fork's pid may be reused
+            return
+        try:
+            os.killpg(process.pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+
+    def _kill(self) -> None:
+        if self._process is None:
+            return
+        self.kill_worker()
+        self._process.wait()
+        for fd in (self._request_fd, self._reply_fd):
+            try:
+                os.close(fd)
+            except OSError:
+                pass
+        self._process = None
+
+    def close(self) -> None:
+        self._kill()
+        self._stdout.close()
+        self._stderr.close()
+        shutil.rmtree(self.root, ignore_errors=True)
+
+    # --- I/O with deadlines -------------------------------------------------
+    def _read_exact_until(self, deadline: float) -> Any:
+        """A read_exact for the reply pipe that raises TimeoutError at `deadline`.
+
+        Reads whatever the pipe holds into a buffer, so a reply usually costs one poll and one read.
+        """
+        fd, poller = self._reply_fd, self._poller
+
+        def wait() -> None:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0 or not poller.poll(remaining * 1000):
+                raise TimeoutError
+
+        def read_exact(n: int) -> bytes | bytearray:
+            if n > LARGE_FRAME and len(self._buffer) < n:
+                # A big array: read it straight into its own buffer, which becomes the array (no copies).
+                result = bytearray(n)
+                view, done = memoryview(result), len(self._buffer)
+                view[:done] = self._buffer
+                self._buffer = bytearray()
+                while done < n:
+                    wait()
+                    got = os.readv(fd, [view[done:]])
+                    if not got:
+                        raise EOFError
+                    done += got
+                return result
+            while len(self._buffer) < n:
+                wait()
+                chunk = os.read(fd, 1 << 20)
+                if not chunk:
+                    raise EOFError
+                self._buffer += chunk
+            data = bytes(self._buffer[:n])
+            del self._buffer[:n]
+            return data
+
+        return read_exact
+
+    def _exchange(self, request: dict[str, Any], timeout: float) -> dict[str, Any]:
+        """Send one request and wait for its reply; faults for timeouts and deaths."""
+        from autograder.sandbox import protocol
+
+        self.start()
+        assert self._process is not None
+        if self._pending_ready:
+            self._pending_ready = False
+            ready = self._receive(STARTUP_TIMEOUT, expect_id=0)
+            if not ready.get("ok"):
+                return self._start_failed(ready)
+        request_id = self._next_id
+        self._next_id += 1
+        try:
+            protocol.write_message(self._request_fd, {**request, "id": request_id})
+        except (BrokenPipeError, OSError):
+            return self._died()
+        return self._receive(timeout, expect_id=request_id)
+
+    def _receive(self, timeout: float, expect_id: int) -> dict[str, Any]:
+        from autograder.sandbox import protocol
+
+        try:
+            reply = protocol.read_message(self._read_exact_until(time.monotonic() + timeout))
+        except TimeoutError:
+            self._kill()
+            self.restarts += 1
+            return {"ok": False, "fault": {
+                "kind": "timeout", "message": f"did not return within {timeout:g} s (infinite loop?)"}}
+        except (EOFError, OSError):
+            return self._died()
+        except protocol.CodecError as exc:
+            self._kill()
+            self.restarts += 1
+            return {"ok": False, "fault": {"kind": "protocol", "message": f"garbled reply from the worker: {exc}"}}
+        if reply.get("id") != expect_id:
+            self._kill()
+            self.restarts += 1
+            return {"ok": False, "fault": {"kind": "protocol", "message": "the worker answered out of turn"}}
+        return reply
+
+    def _start_failed(self, reply: dict[str, Any]) -> dict[str, Any]:
+        """The worker died before any student code ran: our environment's fault, never the student's."""
+        self._stderr.flush()
+        self._stderr.seek(0)
+        tail = self._stderr.read()[-1500:].decode("utf-8", "replace").strip()
+        detail = (reply.get("fault") or {}).get("message", "")
+        return {"ok": False, "fault": {"kind": "worker-start-failed",
+                                       "message": f"the sandbox worker could not start ({detail}): {tail}"}}
+
+    def _died(self) -> dict[str, Any]:
+        if self._process is None:
+            return {"ok": False, "fault": {"kind": "worker-crashed", "message": "the worker is gone"}}
+        try:
+            code = self._process.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            code = None
+        kind, message = _describe_exit(code)
+        self._kill()
+        self.restarts += 1
+        return {"ok": False, "fault": {"kind": kind, "message": message}}
+
+    # --- the API the suites use ---------------------------------------------
+    def call(self, module: str, function: str, args: tuple[Any, ...] = (), kwargs: dict[str, Any] | None = None,
+             timeout: float = 5.0) -> Reply:
+        """Call `module.function(*args, **kwargs)` in the worker; raises StudentFault."""
+        if module in self._load_faults:
+            raise StudentFault(self._load_faults[module], module, function)
+        if module not in self._loaded:
+            reply = self._exchange({"op": "load", "module": module}, timeout)
+            if not reply.get("ok"):
+                fault = _fault(reply)
+                if fault.kind == "timeout":
+                    fault = Fault("import-timeout", f"importing {module}.py did not finish within {timeout:g} s")
+                self._load_faults[module] = fault
+                raise StudentFault(fault, module, function)
+            self._loaded.add(module)
+        reply = self._exchange(
+            {"op": "call", "module": module, "function": function, "args": tuple(args), "kwargs": kwargs or {}},
+            timeout,
+        )
+        if not reply.get("ok"):
+            raise StudentFault(_fault(reply), module, function)
+        warnings = tuple((str(c), str(m)) for c, m in reply.get("warnings", []))
+        return Reply(reply.get("value"), warnings)
+
+    def captured_output(self) -> str:
+        """What student code printed (stdout then stderr), truncated."""
+        parts = []
+        for stream in (self._stdout, self._stderr):
+            stream.flush()
+            stream.seek(0)
+            data = stream.read(CAPTURE_LIMIT + 1)
+            text = data[:CAPTURE_LIMIT].decode("utf-8", "replace")
+            if len(data) > CAPTURE_LIMIT:
+                text += "\n... (output truncated)"
+            parts.append(text)
+        return "".join(parts).strip()
+
+
+def _fault(reply: dict[str, Any]) -> Fault:
+    raw = reply.get("fault") or {}
+    return Fault(
+        kind=str(raw.get("kind", "protocol")), message=str(raw.get("message", "")),
+        exc_type=str(raw.get("type", "")), trace=str(raw.get("trace", "")),
+        exc_types=tuple(str(t) for t in raw.get("types", []) if isinstance(t, str)),
+    )
+
+
+def open_sandbox(course: Course, submission: Path, data_dir: Path | None = None,
+                 paths: CoursePaths | None = None, forkserver: ForkServer | None = None) -> Sandbox:
+    """A started sandbox for one submission, with course.toml's limits and the kit's files off limits.
+
+    With a `forkserver`, its workers are forked from it rather than started afresh (grade-all's judges).
+    """
+    paths = paths or CoursePaths.of(course)
+    if not submission.is_dir():
+        raise SubmissionError(f"{submission} is not a folder")
+    kit = Path(KIT_PARENT)
+    denied = {paths.solutions, paths.suites, course.path, kit / "solutions", kit / "tests", kit / "course.toml"}
+    config = SandboxConfig(
+        memory_mb=course.limits.memory_mb,
+        readable=[str(data_dir)] if data_dir else [],
+        denied=sorted(str(p) for p in denied),
+    )
+    sandbox = Sandbox(submission, config, forkserver)
+    expected = {e.module for e in course.exercises}
+    if not expected & set(sandbox.modules):
+        sandbox.close()
+        names = ", ".join(sorted(m + ".py" for m in expected))
+        raise SubmissionError(f"{submission} holds none of the course's modules ({names})")
+    sandbox.start()  # the worker boots (imports numpy) while the judge imports pytest and collects
+    return sandbox

@@ -1,0 +1,221 @@
+"""The worker: the only process that runs student code.
+
+Started by the judge (`autograder.sandbox.process`) as `python -I -c ... autograder.sandbox.worker`,
+it sets its own resource limits, installs the audit hook, then answers
+requests on a dedicated pipe: `load` a student module, `call` a function.
+It imports nothing but numpy and the protocol, so it starts fast.
+"""
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+import sys
+import traceback
+import types
+import warnings
+from typing import Any
+
+import numpy as np
+
+from autograder.sandbox import guard
+
+from autograder.sandbox import protocol
+
+
+def _set_limits(memory_mb: int, cpu_seconds: int) -> None:
+    import resource
+
+    # (soft, hard). Student code cannot raise a soft limit past its hard one (and the audit hook refuses
+    # setrlimit anyway). CPU time: at the soft limit the kernel sends SIGXCPU, which the judge names
+    # cpu-limit; with soft == hard it would send SIGKILL straight away, which says nothing. The second
+    # more stops a student who catches SIGXCPU.
+    limits = {
+        resource.RLIMIT_AS: (memory_mb * 1024 * 1024,) * 2,
+        resource.RLIMIT_CPU: (cpu_seconds, cpu_seconds + 1),
+        resource.RLIMIT_CORE: (0, 0),
+        resource.RLIMIT_FSIZE: (64 * 1024 * 1024,) * 2,
+    }
+    for which, value in limits.items():
+        try:
+            resource.setrlimit(which, value)
+        except (ValueError, OSError):  # a limit already lower than ours stays
+            pass
+
+
+class Worker:
+    """Loads student modules from the submission copy and answers calls."""
+
+    def __init__(self, submission: str) -> None:
+        self.submission = submission
+        self.modules: dict[str, types.ModuleType] = {}
+
+    # --- faults -----------------------------------------------------------
+    def _student_trace(self, exc: BaseException) -> str:
+        """The traceback restricted to frames in the student's own files."""
+        frames = [
+            f for f in traceback.extract_tb(exc.__traceback__)
+            if f.filename.startswith(self.submission + os.sep)
+        ]
+        lines = [
+            f'  {os.path.relpath(f.filename, self.submission)}, line {f.lineno}, in {f.name}'
+            + (f"\n    {f.line}" if f.line else "")
+            for f in frames
+        ]
+        return "\n".join(lines)
+
+    def fault(self, kind: str, exc: BaseException | None = None, message: str = "") -> dict[str, Any]:
+        if exc is not None:
+            try:
+                text = str(exc)
+            except BaseException:  # a student exception whose __str__ raises
+                text = "<unprintable>"
+            message = message or (f"{type(exc).__name__}: {text}" if text else type(exc).__name__)
+        return {
+            "kind": kind,
+            "type": type(exc).__name__ if exc is not None else "",
+            # the whole hierarchy, so a student's `class IdxError(ValueError)` still counts as a ValueError
+            "types": [c.__name__ for c in type(exc).__mro__] if exc is not None else [],
+            "message": message[:2000],
+            "trace": self._student_trace(exc)[:4000] if exc is not None else "",
+        }
+
+    def classify(self, exc: BaseException) -> str:
+        if isinstance(exc, NotImplementedError):
+            return "not-implemented"
+        if isinstance(exc, guard.SandboxRefusal):
+            return "sandbox-refused"
+        if isinstance(exc, MemoryError):
+            return "memory-limit"
+        if isinstance(exc, RecursionError):
+            return "recursion-limit"
+        if isinstance(exc, (SystemExit, KeyboardInterrupt, GeneratorExit)):
+            return "exit-called"
+        return "exception"
+
+    # --- requests -----------------------------------------------------------
+    def load(self, name: str) -> dict[str, Any] | None:
+        """Import a student module once; None when loaded, else a fault."""
+        if name in self.modules:
+            return None
+        path = os.path.join(self.submission, name + ".py")
+        if not os.path.isfile(path):
+            return self.fault("missing-module", message=f"{name}.py was not found in the submission")
+        unreadable = self._unreadable_source(name, path)
+        if unreadable is not None:
+            return unreadable
+        try:
+            spec = importlib.util.spec_from_file_location(name, path)
+            assert spec is not None and spec.loader is not None
+            module = importlib.util.module_from_spec(spec)
+            sys.modules[name] = module
+            spec.loader.exec_module(module)
+        except SyntaxError as exc:
+            sys.modules.pop(name, None)
+            where = f"line {exc.lineno}" + (f", column {exc.offset}" if exc.offset else "")
+            return self.fault("syntax-error", exc, f"{name}.py, {where}: {exc.msg}")
+        except BaseException as exc:  # the student's import ran code that failed
+            sys.modules.pop(name, None)
+            kind = self.classify(exc)
+            return self.fault("import-error" if kind == "exception" else kind, exc)
+        self.modules[name] = module
+        return None
+
+    def _unreadable_source(self, name: str, path: str) -> dict[str, Any] | None:
+        """A fault for a file that is not Python source text at all (binary, wrong encoding)."""
+        import io
+        import tokenize
+
+        with open(path, "rb") as handle:
+            data = handle.read()
+        if b"\0" in data:
+            return self.fault("binary-source", message=f"{name}.py is a binary file (it contains NUL bytes), "
+                                                      "not Python source: save your code as plain text")
+        try:
+            encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
+            data.decode(encoding)
+        except (SyntaxError, LookupError) as exc:
+            return self.fault("not-utf8", message=f"{name}.py declares an unknown encoding: {exc}")
+        except UnicodeDecodeError as exc:
+            line = data[:exc.start].count(b"\n") + 1
+            return self.fault("not-utf8", message=(
+                f"{name}.py is not valid {encoding} text: byte 0x{data[exc.start]:02x} on line {line} "
+                "cannot be decoded; save the file as UTF-8"))
+        return None
+
+    def call(self, request: dict[str, Any]) -> dict[str, Any]:
+        module_name, function = request["module"], request["function"]
+        problem = self.load(module_name)
+        if problem is not None:
+            return {"ok": False, "fault": problem}
+        target = getattr(self.modules[module_name], function, None)
+        if not callable(target):
+            return {"ok": False, "fault": self.fault(
+                "missing-function", message=f"{module_name}.py defines no function {function}()")}
+        # numpy's default error handling, whatever the student's import set: overflow warns.
+        np.seterr(over="warn", divide="warn", invalid="warn", under="ignore")
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            try:
+                value = target(*request.get("args", ()), **request.get("kwargs", {}))
+            except BaseException as exc:
+                return {"ok": False, "fault": self.fault(self.classify(exc), exc)}
+        seen = [
+            [w.category.__name__, str(w.message)[:500]]
+            for w in caught[:20]
+            if isinstance(w.category, type) and issubclass(w.category, Warning)
+        ]
+        return {"ok": True, "value": value, "warnings": seen}
+
+    def handle(self, request: dict[str, Any]) -> dict[str, Any]:
+        op = request.get("op")
+        if op == "load":
+            problem = self.load(request["module"])
+            return {"ok": problem is None, "fault": problem}
+        if op == "call":
+            return self.call(request)
+        return {"ok": False, "fault": {"kind": "protocol", "type": "", "message": f"unknown op {op!r}", "trace": ""}}
+
+
+def _respond(fd: int, request_id: int, reply: dict[str, Any]) -> None:
+    reply["id"] = request_id
+    try:
+        parts = protocol.encode_parts(reply)
+    except (protocol.CodecError, RecursionError, MemoryError) as exc:
+        parts = protocol.encode_parts({
+            "id": request_id, "ok": False,
+            "fault": {"kind": "bad-return", "type": type(exc).__name__, "message": str(exc), "trace": ""},
+        })
+    for part in parts:
+        protocol.write_all(fd, part)
+
+
+def main(config_json: str) -> None:
+    config = json.loads(config_json)
+    request_fd, reply_fd = config["request_fd"], config["reply_fd"]
+    _set_limits(config["memory_mb"], config["cpu_seconds"])
+    submission = os.path.realpath(config["submission"])
+    # The kit is needed only to start; student imports must not find its solutions.
+    sys.path[:] = [submission] + [p for p in config["sys_path"] if p and os.path.realpath(p) != config["kit_parent"]]
+    readable = [sys.prefix, sys.base_prefix, sys.exec_prefix, *sys.path[1:], *config["readable"]]
+    guard.install(submission, readable, config["denied"])
+    worker = Worker(submission)
+    read_exact = protocol.fd_reader(request_fd)
+    _respond(reply_fd, 0, {"ok": True, "pid": os.getpid()})
+    while True:
+        try:
+            request = protocol.read_message(read_exact)
+        except EOFError:
+            return
+        reply = worker.handle(request)
+        # Student prints go to files the judge reads; flush so nothing is lost on a crash later.
+        for stream in (sys.stdout, sys.stderr):
+            try:
+                stream.flush()
+            except BaseException:
+                pass
+        _respond(reply_fd, int(request.get("id", 0)), reply)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1])

@@ -1,0 +1,1 @@
+"""The student's day: progress and hints, watch, plots."""
