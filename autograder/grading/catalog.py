@@ -67,6 +67,10 @@ class Misconception:
     def hint_text(self, lang: str | None = None) -> str:
         return str(pick(self.hint, lang))
 
+    def found(self, value: Any) -> Mistake:
+        """This mistake, matched on a test's input where it returns `value`."""
+        return Mistake(self.code, value, exercise=self.exercise, titles=self.title, hints=self.hint)
+
     def implementation(self, namespace: Mapping[str, Any] | None = None) -> Callable[..., Any]:
         """The wrong function itself, its module namespace numpy plus `namespace`."""
         scope: dict[str, Any] = {"np": np, "numpy": np, **(namespace or {})}
@@ -162,8 +166,7 @@ class Catalog:
 
     def mistake(self, code: str, value: Any) -> Mistake:
         """Mistake `code` whose output on the test's input is `value` (for values the suite derives itself)."""
-        self[code]  # noqa: B018 - an unknown code is a kit bug: fail where it is written
-        return Mistake(code, value, exercise=self.exercise)
+        return self[code].found(value)
 
     def on(self, function: str, *args: Any, namespace: Mapping[str, Any] | None = None,
            part: int | None = None, codes: tuple[str, ...] | None = None) -> LazyMistakes:
@@ -188,7 +191,7 @@ class Catalog:
                         value = value[part]
             except Exception:  # noqa: BLE001 - a mistake that does not apply to this input matches nothing
                 continue
-            found.append(Mistake(item.code, value, exercise=self.exercise))
+            found.append(item.found(value))
         return tuple(found)
 
 

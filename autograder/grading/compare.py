@@ -6,12 +6,12 @@ tolerance, worst index, shape/dtype problems, NaN/inf) that reporters render.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any, Iterable
+from dataclasses import dataclass, field
+from typing import Any, Iterable, Mapping
 
 import numpy as np
 
-from autograder.i18n import t
+from autograder.i18n import pick, t
 
 
 @dataclass(frozen=True)
@@ -23,23 +23,21 @@ class Mistake:
     value: Any
     """The mistaken implementation's output on the test's input."""
     hint: str | None = None
-    """How to fix it; None takes the catalog's hint, in the student's language, when it is shown."""
+    """How to fix it, in one language; None takes `hints` in the student's language, when it is shown."""
     exercise: str | None = None
     """The exercise whose catalog (autograder/mistakes/<exercise>.toml) holds `code`."""
+    titles: Mapping[str, str] | None = field(default=None, compare=False, hash=False)
+    """The catalog's title in every language ({"en": ..., "ko": ...}); None shows the code."""
+    hints: Mapping[str, str] | None = field(default=None, compare=False, hash=False)
+    """The catalog's hint in every language; texts are picked when shown, so one process serves both."""
 
     def hint_text(self) -> str | None:
-        if self.hint is not None or self.exercise is None:
+        if self.hint is not None or self.hints is None:
             return self.hint
-        from autograder.grading.catalog import load  # the catalog builds Mistakes: import it only when one is shown
-
-        return load(self.exercise)[self.code].hint_text()
+        return str(pick(self.hints))
 
     def title_text(self) -> str:
-        if self.exercise is None:
-            return self.code
-        from autograder.grading.catalog import load
-
-        return load(self.exercise)[self.code].title_text()
+        return self.code if self.titles is None else str(pick(self.titles))
 
 
 @dataclass(frozen=True)
