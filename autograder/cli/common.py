@@ -79,10 +79,9 @@ def course(ctx: click.Context, exercises: tuple[str, ...] | list[str] = ()) -> C
 
 def data_dir() -> Path | None:
     """The MNIST folder, if there is one (grading without it reports the tests that need it as not run)."""
-    from autograder.data.datadir import data_dir as configured
+    from autograder.data.datadir import existing_data_dir
 
-    folder = configured()
-    return folder if folder.is_dir() else None
+    return existing_data_dir()
 
 
 def grade_folder(course: Course, folder: Path, *, include_hidden: bool, submission: str | None = None) -> Scorecard:
