@@ -1,4 +1,8 @@
-"""The `nngrade` command: a thin click group that parses, calls typed functions and maps errors to exit codes."""
+"""The `nngrade` command: the click group, its own commands (list, check, grade) and the others registered.
+
+Thin commands: they parse and call typed functions; what they share (the course, grading, the error -> exit
+code table, output files) is `autograder.cli.common`, which the other command modules import instead of this one.
+"""
 from __future__ import annotations
 
 import os
