@@ -4,7 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from enum import Enum
 from pathlib import Path
-from typing import Any
+from typing import Any, Sequence
 
 from autograder.i18n import DEFAULT as DEFAULT_LANGUAGE
 from autograder.i18n import LANGUAGES, language
@@ -323,6 +323,17 @@ def find_course(explicit: Path | None, start: Path | None = None) -> Path:
         if candidate.is_file():
             return candidate
     return kit_root() / "course.toml"
+
+
+def course_from(explicit: Path | None, exercises: Sequence[str] = ()) -> Course:
+    """The course every command and notebook grades with: --course (or the nearest course.toml), restricted to
+    `exercises` (all when empty); raises CourseError naming the file and the problem."""
+    return load_course(find_course(explicit)).select(list(exercises))
+
+
+def format_points(value: float) -> str:
+    """2, 0.5, 1.33: points as people write them (every report, README and notebook shows them so)."""
+    return f"{value:g}" if value == int(value) else f"{value:.2f}"
 
 
 def kit_root() -> Path:

@@ -18,7 +18,7 @@ class ExitCode(IntEnum):
     DATA_MISSING = 5
     """Data the grading needs (MNIST) is absent or corrupt."""
     OUTPUT_FAILED = 6
-    """The results could not be written."""
+    """The results could not be written (or the progress kept in .nngrade/ read or written)."""
     WORKSPACE = 7
     """The grader cannot set up its temporary workspace (disk full, temp folder not writable)."""
     EXTRA_MISSING = 8

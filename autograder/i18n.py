@@ -8,10 +8,12 @@ sees both and a test can prove none is missing:
     en = "{what}: values differ from the expected ones"
     ko = "{what}: 값이 기대한 값과 다릅니다"
 
-The language is a process setting (`set_language`), chosen once by the CLI from
-`--lang`, NNGRADE_LANG or the locale, and passed to judge processes through
-NNGRADE_LANG. Text is looked up when it is shown, never at import time, so one
-process can grade in both languages.
+The current language is this module's own state: the CLI sets it from `--lang`
+(`set_language`); until something does, it is NNGRADE_LANG's, else the locale's.
+Setting it never touches the environment: whoever starts another process (the
+grade-all judges) tells that process the language explicitly. Text is looked
+up when it is shown, never at import time, so one process can grade in both
+languages, and functions that produce text take a `lang` argument.
 """
 from __future__ import annotations
 
@@ -48,15 +50,15 @@ def detect_language(environ: Mapping[str, str] | None = None) -> str:
 
 
 def set_language(lang: str) -> None:
-    """Use `lang` for every message from now on, in this process and in the judges it starts."""
+    """Use `lang` for every message of this process from now on (the environment is left alone)."""
     if lang not in LANGUAGES:
         raise ValueError(f"unknown language {lang!r}: choose one of {', '.join(LANGUAGES)}")
     global _active
     _active = lang
-    os.environ[ENV] = lang
 
 
 def language() -> str:
+    """The current language: the one set with `set_language`, else NNGRADE_LANG's, else the locale's."""
     if _active:
         return _active
     # Looked up for every message: remember the answer for the environment it was read from.

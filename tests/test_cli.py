@@ -119,3 +119,18 @@ def test_python_dash_m_autograder_is_the_same_command():
                           timeout=60)
     assert done.returncode == 0, done.stderr
     assert "gates" in done.stdout and "activations" in done.stdout
+
+
+def test_commands_share_common_and_no_private_names():
+    """Do the command modules import cli.common, never cli.main (no cycle), and does no module of the package
+    import another's private (_underscored) name?"""
+    import ast
+
+    for path in sorted((ROOT / "autograder").rglob("*.py")):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("autograder"):
+                private = [a.name for a in node.names if a.name.startswith("_") and not a.name.endswith("__")]
+                assert not private, f"{path.relative_to(ROOT)} imports {private} from {node.module}"
+                if path.parent.name == "cli" and path.name != "main.py":
+                    assert node.module != "autograder.cli.main", f"{path.name} imports the click group's module"

@@ -186,3 +186,48 @@ def test_help_speaks_the_chosen_language(cli):
     assert korean.exit_code == 0 and "공개 테스트" in korean.output
     english = cli("check", "--lang", "en", "--help")
     assert "Grade your work with the public tests" in english.output and "공개 테스트" not in english.output
+
+
+def test_choosing_a_language_leaves_the_environment_alone(monkeypatch):
+    """Does set_language change this process's language only, not os.environ (the CLI tells its judges)?"""
+    import os
+
+    monkeypatch.setenv(i18n.ENV, "en")
+    i18n.set_language("ko")
+    assert i18n.language() == "ko" and os.environ[i18n.ENV] == "en"
+
+
+def test_score_speaks_the_language_it_is_given(course):
+    """Does scoring put the task titles and course hints of the language passed to it, whatever is current?"""
+    from autograder.grading.results import RunResult, Status, TestResult
+    from autograder.grading.scoring import score
+
+    gates = course.select(["gates"])
+    task = gates.exercises[0].tasks[0]
+    run = RunResult((TestResult("gates", task.id, "t", Status.FAILED, None, "x"),), 0)
+    korean, english = score(run, gates, lang="ko"), score(run, gates, lang="en")
+    assert i18n.language() == "en"
+    assert korean.exercises[0].tasks[0].title == task.localized_title("ko") != task.title
+    assert english.exercises[0].tasks[0].title == task.title
+    assert korean.tests[0].hint == task.localized_hints("ko")[0] != english.tests[0].hint
+
+
+def test_grade_all_judges_are_told_the_language(tmp_path):
+    """Do the judges of `nngrade --lang ko grade-all` write Korean results, though --lang no longer sets
+    NNGRADE_LANG for the whole process?"""
+    import json
+    import os
+    import subprocess
+    import sys
+
+    submissions = tmp_path / "subs"
+    (submissions / "alice").mkdir(parents=True)
+    (submissions / "alice" / "gates.py").write_text("def perceptron(x, w, b):\n    return 0\n", encoding="utf-8")
+    env = {**os.environ, i18n.ENV: "en", "PYTHONPATH": str(ROOT)}
+    done = subprocess.run([sys.executable, "-m", "autograder", "--course", str(ROOT / "course.toml"), "--lang", "ko",
+                           "grade-all", str(submissions), "-e", "gates", "-j", "1", "--public-only",
+                           "--out", str(tmp_path / "out")], env=env, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    result = json.loads((tmp_path / "out" / "alice.json").read_text(encoding="utf-8"))
+    text = json.dumps(result, ensure_ascii=False)
+    assert "퍼셉트론" in text, text[:500]

@@ -266,12 +266,16 @@ def test_feedback_text_carries_message_code_and_hint(course):
 
 
 def test_hidden_feedback_levels(course):
-    """Does a hidden task's text follow [feedback] hidden: full panels, a summary line, or the score only?"""
+    """Does a hidden task's text follow [feedback] hidden as every report does (grading.visibility): full panels,
+    the message and code only, or only which checks failed?"""
     card = grade_task(course, "gates", "gate-inputs", case_folder(CASES / "gates" / "xor_is_or"))
     full, summary, score_only = (feedback_text(card, level) for level in ("full", "summary", "score-only"))
     assert "expected:" in full and "hint:" in full
-    assert "expected:" not in summary and "✗" in summary and "[truth-table]" in summary
-    assert score_only == "gates · gate-inputs: 3 of 4 checks passed, 0.75/1 points"
+    assert "expected:" not in summary and "✗" in summary and "[truth-table]" in summary and "hint:" not in summary
+    headline, *rest = score_only.split("\n")
+    assert headline == "gates · gate-inputs: 3 of 4 checks passed, 0.75/1 points"
+    assert "hidden test failed" in score_only
+    assert not any(part in score_only for part in ("[truth-table]", "expected:", "hint:"))
 
 
 # --- check_task, with the kernel's cells given -------------------------------------------

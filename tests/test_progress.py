@@ -85,3 +85,28 @@ def test_check_then_status_and_hint_from_the_command_line(tmp_path, monkeypatch)
     assert "Hint 1 of 3 for gates.perceptron" in first.output and ladder[0] in first.output
     assert "Hint 2 of 3" in second.output and ladder[1] in second.output
     assert invoke("hint", "gates", "nope").exit_code == 2
+
+
+def test_hint_and_status_exit_codes_say_what_went_wrong(tmp_path, monkeypatch):
+    """Do `hint` and `status` end with the exit code of their problem (never 1, which means "below
+    --fail-under"): 3 for a broken course.toml, 6 with a message when .nngrade/ cannot be used?"""
+    from click.testing import CliRunner
+
+    from autograder.cli.main import main
+    from autograder.errors import ExitCode
+
+    monkeypatch.chdir(tmp_path)
+    broken = tmp_path / "broken.toml"
+    broken.write_text("format = 2\n", encoding="utf-8")
+    (tmp_path / ".nngrade").write_text("a file where the folder should be", encoding="utf-8")
+
+    def invoke(course: Path, *args: str):  # type: ignore[no-untyped-def]
+        return CliRunner().invoke(main, ["--course", str(course), *args])
+
+    for args in (["status"], ["hint", "gates", "perceptron"], ["hint", "gates", "--reset"]):
+        bad_course = invoke(broken, *args)
+        assert bad_course.exit_code == ExitCode.COURSE_INVALID and "format" in bad_course.output, args
+        unusable = invoke(ROOT / "course.toml", *args)
+        assert unusable.exit_code == ExitCode.OUTPUT_FAILED, (args, unusable.output)
+        assert ".nngrade/" in unusable.output and "Traceback" not in unusable.output
+        assert unusable.exception is None or isinstance(unusable.exception, SystemExit)

@@ -12,8 +12,10 @@ from typing import Any
 
 import click
 
+from autograder.cli import common
+from autograder.cli.common import fail, fail_with
 from autograder.errors import ExitCode
-from autograder.i18n import t
+from autograder.i18n import language, t
 
 
 def _cores() -> int:
@@ -64,18 +66,17 @@ def grade_all(ctx: click.Context, submissions: Path, exercises: tuple[str, ...],
     from rich.console import Console
 
     from autograder.batch import grade_all as batch
-    from autograder.cli.main import _course, _data_dir, fail
     from autograder.reporters import summary as summary_report
 
-    course = _course(ctx, exercises)
+    course = common.course(ctx, exercises)
     options = batch.Options(
         submissions=submissions, out=out, course=course, exercises=exercises, jobs=jobs or _cores(), shard=shard,
-        csv=csv_path, deadline=timeout, force=force, include_hidden=not public_only, data_dir=_data_dir(),
+        csv=csv_path, deadline=timeout, force=force, include_hidden=not public_only, data_dir=common.data_dir(),
     )
     try:
         plan = batch.plan(options)
     except batch.BatchError as exc:
-        fail(str(exc), exc.code)
+        fail_with(exc)
     if not plan.entries and shard == (1, 1):
         fail(t("ci.no-submissions", folder=submissions), ExitCode.SUBMISSION_INVALID)
     errors = Console(stderr=True, highlight=False)
@@ -84,11 +85,12 @@ def grade_all(ctx: click.Context, submissions: Path, exercises: tuple[str, ...],
                              total=len(plan.to_grade))
     previous = signal.signal(signal.SIGTERM, _interrupt)
     try:
-        with progress:
+        # The judges are other processes: they are told the language this command speaks.
+        with progress, common.language_for_subprocesses(language()):
             outcomes = batch.run(options, plan, on_done=lambda o: progress.advance(task), refresh=progress.refresh)
         batch.write_csv(options, outcomes)
     except batch.BatchError as exc:
-        fail(str(exc), exc.code)
+        fail_with(exc)
     except KeyboardInterrupt:
         done = progress.tasks[0].completed
         fail(t("ci.interrupted", count=f"{done:g}"), ExitCode.INTERRUPTED)
@@ -136,14 +138,13 @@ def gradescope_build(ctx: click.Context, output: Path, exercises: tuple[str, ...
                      no_data: bool) -> None:
     """Write OUTPUT (autograder.zip): setup.sh, run_autograder, pinned requirements and the kit with its solutions."""
     from autograder.editions import gradescope
-    from autograder.cli.main import _course, fail
 
-    course = _course(ctx, exercises)
+    course = common.course(ctx, exercises)
     pins = requirements.read_text(encoding="utf-8").splitlines() if requirements else None
     try:
         names = gradescope.build(course, output, exercises=exercises, requirements=pins, fetch_data=not no_data)
     except OSError as exc:
-        fail(t("ci.cannot-write", path=output, detail=exc.strerror or exc), ExitCode.OUTPUT_FAILED)
+        fail_with(exc, t("ci.cannot-write", path=output, detail=exc.strerror or exc))
     kit = sum(n.startswith("kit/") for n in names)
     click.echo(t("ci.zip-written", path=output, kit=kit, exercises=", ".join(e.id for e in course.exercises)))
 
@@ -161,36 +162,32 @@ def gradescope_run(ctx: click.Context, root: Path, exercises: tuple[str, ...]) -
     Gradescope tells the instructor instead of recording a grade.
     """
     from autograder.editions import gradescope
-    from autograder.cli.main import _course, _data_dir, fail, write_output
-    from autograder.batch.judge import GraderFailed, grade_folder
-    from autograder.reporters import gradescope as report
-    from autograder.sandbox.process import SubmissionError, WorkspaceError
     from autograder.grading.submission import prepare
+    from autograder.reporters import gradescope as report
+    from autograder.sandbox.process import SubmissionError
 
-    course = _course(ctx, exercises)
+    course = common.course(ctx, exercises)
     target = gradescope.results_path(root)
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        fail(t("ci.cannot-create", path=target.parent, detail=exc.strerror or exc), ExitCode.OUTPUT_FAILED)
-    try:
-        with prepare(root / "submission", course) as ready:
-            card = grade_folder(ready.course, ready.folder, include_hidden=True, data_dir=_data_dir(),
-                                submission="submission")
-    except SubmissionError as exc:
-        modules = ", ".join(e.module + ".py" for e in course.exercises)
-        write_output(target, gradescope.dump(report.failure(t("ci.upload-what", detail=exc, modules=modules))))
-        click.echo(t("ci.submission-invalid", detail=exc), err=True)
-        return
-    except WorkspaceError as exc:
-        fail(t("cli.workspace-failed", detail=exc), ExitCode.WORKSPACE)
-    except GraderFailed as exc:
-        fail(t("cli.grader-failed", detail=exc), ExitCode.INTERNAL)
+        fail_with(exc, t("ci.cannot-create", path=target.parent, detail=exc.strerror or exc))
+    with common.grading_errors():  # workspace and grader faults: exit codes, so Gradescope tells the instructor
+        try:
+            with prepare(root / "submission", course) as ready:
+                card = common.grade_folder(ready.course, ready.folder, include_hidden=True, submission="submission")
+        except SubmissionError as exc:
+            # The student's upload, not the grader: Gradescope records zero points and says what to upload.
+            modules = ", ".join(e.module + ".py" for e in course.exercises)
+            common.write_output(target, gradescope.dump(report.failure(t("ci.upload-what", detail=exc,
+                                                                         modules=modules))))
+            click.echo(t("ci.submission-invalid", detail=exc), err=True)
+            return
     if card.not_run:
         reason = next(t.message for t in card.tests if t.status.value == "not-run")
         fail(t("ci.data-missing", count=card.not_run, reason=reason), ExitCode.DATA_MISSING)
-    write_output(target, report.render(card, hidden_visibility=course.gradescope_hidden,
-                                       hidden_feedback=course.hidden_feedback))
+    common.write_output(target, report.render(card, hidden_visibility=course.gradescope_hidden,
+                                              hidden_feedback=course.hidden_feedback))
     click.echo(t("ci.points-written", score=f"{card.score:g}", max_score=f"{card.max_score:g}", path=target), err=True)
     if card.internal_errors:
         sys.exit(ExitCode.INTERNAL)
@@ -206,14 +203,13 @@ def release(ctx: click.Context, folder: Path, force: bool) -> None:
     """Write the student edition into FOLDER: exercises, the autograder without hidden tests, course.toml,
     a README for students and a GitHub Actions workflow; never the solutions."""
     from autograder.editions import release as edition
-    from autograder.cli.main import _course, fail
 
-    course = _course(ctx)
+    course = common.course(ctx)
     try:
         made = edition.build(course, folder, force=force)
     except edition.ReleaseError as exc:
-        fail(t("ci.edition-refused", detail=exc), ExitCode.OUTPUT_FAILED)
+        fail_with(exc, t("ci.edition-refused", detail=exc))
     except OSError as exc:
-        fail(t("ci.edition-cannot-write", folder=folder, detail=exc.strerror or exc), ExitCode.OUTPUT_FAILED)
+        fail_with(exc, t("ci.edition-cannot-write", folder=folder, detail=exc.strerror or exc))
     click.echo(t("ci.edition-written", folder=folder, files=len(made.files), public=made.public_tests,
                  hidden=sum(made.hidden_tests.values())))

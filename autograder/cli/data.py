@@ -3,20 +3,16 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
-from typing import TYPE_CHECKING
-
+from autograder.cli.common import fail, fail_with
 from autograder.errors import ExitCode
 from autograder.i18n import t
 
 if TYPE_CHECKING:  # mnist_data pulls in urllib and http: imported by the data commands only
     from autograder.data import mnist as mnist_data
-
-
-class DataError(click.ClickException):
-    exit_code = int(ExitCode.DATA_MISSING)
 
 
 @click.group("data")
@@ -44,7 +40,7 @@ def verify(folder: Path | None) -> None:
     click.echo(t("data.verify-heading", target=target))
     _report(checks)
     if not all(c.ok for c in checks):
-        raise DataError(t("data.verify-failed", count=sum(not c.ok for c in checks), target=target))
+        fail(t("data.verify-failed", count=sum(not c.ok for c in checks), target=target), ExitCode.DATA_MISSING)
 
 
 @data_group.command()
@@ -72,9 +68,10 @@ def fetch(folder: Path | None, mirrors: tuple[str, ...], timeout: float) -> None
             outcomes = mnist_data.fetch(target, mirrors or mnist_data.DEFAULT_MIRRORS, progress=progress,
                                         timeout=timeout)
         except mnist_data.DataUnavailable as exc:
-            raise DataError(str(exc)) from None
+            fail_with(exc)
         except OSError as exc:
-            raise DataError(t("data.cannot-write", target=target, detail=exc.strerror or exc)) from None
+            # A cache folder that cannot be filled leaves the data missing, whatever the reason.
+            fail(t("data.cannot-write", target=target, detail=exc.strerror or exc), ExitCode.DATA_MISSING)
     for outcome in outcomes:
         how = t("data.downloaded", source=outcome.source) if outcome.downloaded else t("data.already-present")
         click.echo(f"  {outcome.name}: {how}")

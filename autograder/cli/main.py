@@ -1,104 +1,31 @@
-"""The `nngrade` command: a thin click group that parses, calls typed functions and maps errors to exit codes."""
+"""The `nngrade` command: the click group, its own commands (list, check, grade) and the others registered.
+
+Thin commands: they parse and call typed functions; what they share (the course, grading, the error -> exit
+code table, output files) is `autograder.cli.common`, which the other command modules import instead of this one.
+"""
 from __future__ import annotations
 
-import contextlib
 import os
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Iterator, NoReturn
+from typing import TYPE_CHECKING, Any, Iterator
 
 import click
 
-from autograder.course import Course, CourseError, CoursePaths, find_course, load_course
+from autograder.cli import common
+from autograder.cli.ci import gradescope_group, grade_all, release
+from autograder.cli.data import data_group
+from autograder.cli.nbgrader import nbgrader_group
+from autograder.cli.student import hint, plot_command, status, watch_command
+from autograder.course import Course, CoursePaths
 from autograder.errors import ExitCode
 from autograder.i18n import DEFAULT as DEFAULT_LANGUAGE
 from autograder.i18n import LANGUAGES, has, language, set_language, t
 
 if TYPE_CHECKING:
     from autograder.grading.scoring import Scorecard
-    from autograder.grading.submission import Prepared
 
 FORMATS = ("console", "json", "gradescope", "junit", "csv")
-
-
-class NngradeError(click.ClickException):
-    """A user-facing error: one paragraph on stderr and its own exit code, never a traceback."""
-
-    def __init__(self, message: str, code: ExitCode) -> None:
-        super().__init__(message)
-        self.exit_code = int(code)
-
-
-def fail(message: str, code: ExitCode) -> NoReturn:
-    raise NngradeError(message, code)
-
-
-def _course(ctx: click.Context, exercises: tuple[str, ...] = ()) -> Course:
-    try:
-        course = load_course(find_course(ctx.obj["course"]))
-        return course.select(list(exercises))
-    except CourseError as exc:
-        fail(f"{exc}", ExitCode.COURSE_INVALID)
-
-
-def _data_dir() -> Path | None:
-    from autograder.data.datadir import data_dir
-
-    folder = data_dir()
-    return folder if folder.is_dir() else None
-
-
-def _grade(course: Course, submission: Path, *, include_hidden: bool, name: str | None = None) -> Scorecard:
-    """Run and score one folder of modules; grader and submission faults become NngradeErrors."""
-    from autograder.batch.judge import GraderFailed, grade_folder
-    from autograder.sandbox.process import SubmissionError, WorkspaceError
-
-    try:
-        card = grade_folder(course, submission, include_hidden=include_hidden, data_dir=_data_dir(), submission=name)
-    except SubmissionError as exc:
-        fail(t("cli.cannot-grade", detail=exc), ExitCode.SUBMISSION_INVALID)
-    except WorkspaceError as exc:
-        fail(t("cli.workspace-failed", detail=exc), ExitCode.WORKSPACE)
-    except GraderFailed as exc:
-        fail(t("cli.grader-failed", detail=exc), ExitCode.INTERNAL)
-    if card.internal_errors:
-        # Shown in the report too; the exit code makes sure CI never trusts such a score.
-        click.echo(t("cli.internal-errors", count=len(card.internal_errors)), err=True)
-    return card
-
-
-@contextlib.contextmanager
-def prepared(submission: Path, course: Course) -> Iterator[Prepared]:
-    """The submission as a folder of modules (a .py file or notebooks converted); bad input -> NngradeError."""
-    from autograder.sandbox.process import SubmissionError, WorkspaceError
-    from autograder.grading.submission import prepare
-
-    try:
-        with prepare(submission, course) as ready:
-            for note in ready.notes:
-                click.echo(f"nngrade: note: {note}", err=True)
-            yield ready
-    except SubmissionError as exc:
-        fail(t("cli.cannot-grade", detail=exc), ExitCode.SUBMISSION_INVALID)
-    except WorkspaceError as exc:
-        fail(t("cli.workspace-failed", detail=exc), ExitCode.WORKSPACE)
-
-
-def write_output(path: Path, text: str) -> None:
-    """Write a result file atomically; a failure is exit code 6 and earlier results stay as they were."""
-    from autograder.atomic import write_text
-
-    try:
-        write_text(path, text)
-    except OSError as exc:
-        fail(t("cli.cannot-write", path=path, detail=exc.strerror or exc),
-             ExitCode.OUTPUT_FAILED)
-
-
-def _console():  # type: ignore[no-untyped-def]
-    from rich.console import Console
-
-    return Console(highlight=False)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -117,21 +44,12 @@ def main(ctx: click.Context, course_path: Path | None) -> None:
     localize_help(language())  # before a subcommand's --help is read
 
 
-from autograder.cli.data import data_group  # noqa: E402  (registered after main exists)
-
-main.add_command(data_group)
-
-from autograder.cli.nbgrader import nbgrader_group  # noqa: E402
-
-main.add_command(nbgrader_group)
-
-from autograder.cli.student import hint, plot_command, status, watch_command  # noqa: E402
-
-for _command in (hint, status, watch_command, plot_command):
+for _command in (data_group, nbgrader_group, hint, status, watch_command, plot_command, grade_all,
+                 gradescope_group, release):
     main.add_command(_command)
 
 
-def _remember(card: Scorecard) -> None:
+def remember(card: Scorecard) -> None:
     """Append this check to .nngrade/ history for `nngrade status`; a failure here never fails the check."""
     from autograder.student import progress
 
@@ -147,7 +65,7 @@ def list_exercises(ctx: click.Context) -> None:
     """Show the exercises, their tasks and points (from course.toml)."""
     from rich.table import Table
 
-    course = _course(ctx)
+    course = common.course(ctx)
     table = Table(title=course.name, title_justify="left")
     for column in ("exercise", "module", "task", "points", "visibility", "title"):
         table.add_column(t(f"cli.list-{column}"), justify="right" if column == "points" else "left",
@@ -159,7 +77,7 @@ def list_exercises(ctx: click.Context) -> None:
         table.add_section()
     total = sum(e.max_points for e in course.exercises)
     table.caption = t("cli.list-caption", count=len(course.exercises), points=f"{total:g}")
-    _console().print(table)
+    common.console().print(table)
 
 
 @main.command()
@@ -177,13 +95,13 @@ def check(ctx: click.Context, exercises: tuple[str, ...], solutions: bool, path:
     """
     from autograder.reporters import console
 
-    course = _course(ctx, exercises)
+    course = common.course(ctx, exercises)
     paths = CoursePaths.of(course)
     folder = path or (paths.solutions if solutions else paths.exercises)
-    card = _grade(course, folder, include_hidden=False)
-    console.render(card, _console(), verbose=verbose)
+    card = common.grade(course, folder, include_hidden=False)
+    console.render(card, common.console(), verbose=verbose)
     if not solutions and path is None:
-        _remember(card)
+        remember(card)
     if card.internal_errors:
         sys.exit(ExitCode.INTERNAL)
 
@@ -211,23 +129,23 @@ def grade(ctx: click.Context, submission: Path, exercises: tuple[str, ...], fmt:
 
     Exit code 0 whenever grading happened, whatever the score.
     """
-    course = _course(ctx, exercises)
-    with prepared(submission, course) as ready:
-        card = _grade(ready.course, ready.folder, include_hidden=not public_only, name=str(submission))
+    course = common.course(ctx, exercises)
+    with common.prepared(submission, course) as ready:
+        card = common.grade(ready.course, ready.folder, include_hidden=not public_only, name=str(submission))
     if card.not_run:
         # A grade must never silently leave out tests: absent data is an error, not points won or lost.
         reason = next(t.message for t in card.tests if t.status.value == "not-run")
-        fail(t("cli.data-missing", count=card.not_run, reason=reason), ExitCode.DATA_MISSING)
+        common.fail(t("cli.data-missing", count=card.not_run, reason=reason), ExitCode.DATA_MISSING)
     if fmt == "console" and output is None:
         from autograder.reporters import console
 
-        console.render(card, _console())
+        console.render(card, common.console())
     else:
         text = render(card, ready.course, fmt)
         if output is None:
             click.echo(text, nl=False)
         else:
-            write_output(output, text)
+            common.write_output(output, text)
     if summary is not None:
         from autograder.reporters import markdown
 
@@ -235,7 +153,7 @@ def grade(ctx: click.Context, submission: Path, exercises: tuple[str, ...], fmt:
             with open(summary, "a", encoding="utf-8") as handle:
                 handle.write(markdown.render(card, title=f"nngrade: {card.course}"))
         except OSError as exc:
-            fail(t("cli.cannot-write-summary", path=summary, detail=exc.strerror or exc), ExitCode.OUTPUT_FAILED)
+            common.fail_with(exc, t("cli.cannot-write-summary", path=summary, detail=exc.strerror or exc))
     if card.internal_errors:
         sys.exit(ExitCode.INTERNAL)
     if fail_under is not None and card.percent < fail_under:
@@ -271,13 +189,6 @@ def render(card: Scorecard, course: Course, fmt: str) -> str:
     buffer = io.StringIO()
     console.render(card, Console(file=buffer, width=100, no_color=True))
     return buffer.getvalue()
-
-
-from autograder.cli.ci import gradescope_group, grade_all, release  # noqa: E402  (they use the helpers above)
-
-main.add_command(grade_all)
-main.add_command(gradescope_group)
-main.add_command(release)
 
 
 def _choose_language(ctx: click.Context, param: click.Parameter, value: str | None) -> None:

@@ -5,24 +5,9 @@ from pathlib import Path
 
 import click
 
-from autograder.course import Course, CourseError, find_course, load_course
+from autograder.cli import common
+from autograder.cli.common import fail, fail_with
 from autograder.errors import ExitCode
-
-
-class NbgraderCommandError(click.ClickException):
-    """A user-facing error of `nngrade nbgrader`: one paragraph and its own exit code."""
-
-    def __init__(self, message: str, code: ExitCode) -> None:
-        super().__init__(message)
-        self.exit_code = int(code)
-
-
-def _course(ctx: click.Context, exercises: tuple[str, ...]) -> Course:
-    explicit = (ctx.find_root().obj or {}).get("course")
-    try:
-        return load_course(find_course(explicit)).select(list(exercises))
-    except CourseError as exc:
-        raise NbgraderCommandError(str(exc), ExitCode.COURSE_INVALID) from None
 
 
 @click.group("nbgrader")
@@ -50,16 +35,15 @@ def export_command(ctx: click.Context, course_dir: Path, assignment: str, exerci
     try:
         from autograder.notebooks.nbgrader_export import ExportError, export
     except ImportError as exc:
-        raise NbgraderCommandError(f"nngrade nbgrader needs nbformat ({exc.name} is not installed): "
-                                   "pip install -e \".[nbgrader]\"", ExitCode.USAGE) from None
-    course = _course(ctx, exercises)
+        fail(f"nngrade nbgrader needs nbformat ({exc.name} is not installed): pip install -e \".[nbgrader]\"",
+             ExitCode.USAGE)
+    course = common.course(ctx, exercises)
     try:
         result = export(course, course_dir, assignment)
     except ExportError as exc:
-        raise NbgraderCommandError(f"Cannot export: {exc}.", ExitCode.COURSE_INVALID) from None
+        fail_with(exc, f"Cannot export: {exc}.")
     except OSError as exc:
-        raise NbgraderCommandError(f"Cannot write into {course_dir}: {exc.strerror or exc}.",
-                                   ExitCode.OUTPUT_FAILED) from None
+        fail_with(exc, f"Cannot write into {course_dir}: {exc.strerror or exc}.")
     folder = course_dir / "source" / assignment
     click.echo(f"Wrote {len(result.notebooks)} source notebook(s) to {folder}/:")
     for exercise, path in zip(course.exercises, result.notebooks):

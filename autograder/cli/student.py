@@ -1,33 +1,33 @@
 """Student commands beside `check`: `nngrade hint` (the hint ladder) and `nngrade status` (progress)."""
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
+from typing import Iterator
 
 import click
 
-from autograder.student import progress
-from autograder.course import CourseError, CoursePaths, Task, find_course, load_course
+from autograder.cli import common
+from autograder.course import CoursePaths, Task
 from autograder.errors import ExitCode
 from autograder.i18n import t
+from autograder.student import progress
 
 
-class _CourseError(click.ClickException):
-    exit_code = int(ExitCode.COURSE_INVALID)
-
-
-def _course(ctx: click.Context, exercises: list[str]):  # type: ignore[no-untyped-def]
+@contextlib.contextmanager
+def progress_kept() -> Iterator[None]:
+    """.nngrade/ that cannot be read or written (a file in its place, a read-only folder): a message and
+    OUTPUT_FAILED, not a traceback."""
     try:
-        return load_course(find_course(ctx.obj["course"] if ctx.obj else None)).select(exercises)
-    except CourseError as exc:
-        raise _CourseError(str(exc)) from None
+        yield
+    except OSError as exc:
+        common.fail_with(exc, t("cli.progress-unusable", folder=progress.STATE_DIR, detail=exc.strerror or exc))
 
 
 def _first_open_task(ctx: click.Context, exercise_id: str) -> Task | None:
     """Grade the exercise with its public tests and return the first task without full marks."""
-    from autograder.cli.main import _grade  # the same grading `nngrade check` does
-
-    course = _course(ctx, [exercise_id])
-    card = _grade(course, CoursePaths.of(course).exercises, include_hidden=False)
+    course = common.course(ctx, [exercise_id])
+    card = common.grade(course, CoursePaths.of(course).exercises, include_hidden=False)
     for exercise in card.exercises:
         for task in exercise.tasks:
             if task.score < task.max_score:
@@ -46,11 +46,12 @@ def hint(ctx: click.Context, exercise: str, task: str | None, reset: bool) -> No
     Each call climbs one rung, from a nudge to nearly the answer; how far you
     went is remembered in .nngrade/ of this folder.
     """
-    course = _course(ctx, [exercise])
+    course = common.course(ctx, [exercise])
     folder = Path.cwd()
     if reset:
         keys = [t.key for t in course.tasks() if task in (None, t.id)]
-        progress.reset_hints(folder, keys)
+        with progress_kept():
+            progress.reset_hints(folder, keys)
         click.echo(t("cli.hint-reset", target=f"{exercise}{'.' + task if task else ''}"))
         return
     if task is not None:
@@ -63,7 +64,8 @@ def hint(ctx: click.Context, exercise: str, task: str | None, reset: bool) -> No
         if chosen is None:
             click.echo(t("cli.hint-all-pass", exercise=exercise))
             return
-    rung = progress.next_hint(folder, chosen)
+    with progress_kept():
+        rung = progress.next_hint(folder, chosen)
     if rung is None:
         click.echo(t("cli.hint-none", task=chosen.key))
         return
@@ -83,8 +85,9 @@ def status(ctx: click.Context) -> None:
     from rich.console import Console
     from rich.table import Table
 
-    course = _course(ctx, [])
-    seen = progress.summary(Path.cwd())
+    course = common.course(ctx)
+    with progress_kept():
+        seen = progress.summary(Path.cwd())
     table = Table(title=t("cli.status-title", course=course.name), title_justify="left")
     for column in ("exercise", "best", "last", "last-run", "attempts", "still-open"):
         table.add_column(t(f"cli.status-{column}"), justify="right" if column in ("best", "last", "attempts") else "left")
@@ -110,12 +113,11 @@ def watch_command(ctx: click.Context, exercise: str | None, path: Path | None) -
     """Re-grade on every save: EXERCISE only, or whichever exercise file you saved. Ctrl-C stops."""
     from rich.console import Console
 
-    from autograder.cli.main import _grade
     from autograder.reporters import console as report
     from autograder.student.watch import watch
 
-    course = _course(ctx, [exercise] if exercise else [])
-    full = _course(ctx, [])
+    course = common.course(ctx, [exercise] if exercise else [])
+    full = common.course(ctx)
     folder = path or CoursePaths.of(full).exercises
     screen = Console(highlight=False)
 
@@ -126,7 +128,7 @@ def watch_command(ctx: click.Context, exercise: str | None, path: Path | None) -
         screen.print(f"[dim]{t('cli.watch-footer', folder=folder, target=target)}[/dim]")
 
     def grade(selected, submission: Path):  # type: ignore[no-untyped-def]
-        return _grade(selected, submission, include_hidden=False)
+        return common.grade(selected, submission, include_hidden=False)
 
     screen.print(t("cli.watch-start", folder=folder))
     watch(full if exercise is None else course, folder, grade, show, only=exercise)
@@ -144,18 +146,18 @@ def plot_command(ctx: click.Context, exercise: str, output: Path, path: Path | N
     try:
         import matplotlib  # noqa: F401
     except ImportError:
-        raise _ExtraMissing(t("cli.plot-needs-matplotlib")) from None
+        common.fail(t("cli.plot-needs-matplotlib"), ExitCode.EXTRA_MISSING)
     import numpy as np
 
     from autograder.student.plot import draw, student_curves
     from autograder.sandbox.process import SubmissionError
 
-    course = _course(ctx, [exercise])
+    course = common.course(ctx, [exercise])
     x = np.linspace(-5.0, 5.0, 401)
     try:
         curves = student_curves(course, path or CoursePaths.of(course).exercises, x)
     except SubmissionError as exc:
-        raise click.ClickException(str(exc)) from None
+        common.fail_with(exc)
     differing = draw(x, curves, output)
     missing = [c.name for c in curves.values() if c.values is None]
     click.echo(t("cli.plot-wrote", output=output))
@@ -166,6 +168,3 @@ def plot_command(ctx: click.Context, exercise: str, output: Path, path: Path | N
     if not differing and not missing:
         click.echo(t("cli.plot-all-match"))
 
-
-class _ExtraMissing(click.ClickException):
-    exit_code = int(ExitCode.EXTRA_MISSING)

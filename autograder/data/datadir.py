@@ -31,3 +31,9 @@ def _cache_root() -> Path:
     if sys.platform == "win32" and os.environ.get("LOCALAPPDATA"):
         return Path(os.environ["LOCALAPPDATA"])
     return Path.home() / ".cache"
+
+
+def existing_data_dir() -> Path | None:
+    """`data_dir()` if it is a folder, else None: grading without it reports the tests that need it as not run."""
+    folder = data_dir()
+    return folder if folder.is_dir() else None

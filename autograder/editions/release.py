@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterable
 
-from autograder.course import Course, CoursePaths, Visibility, kit_root
+from autograder.course import Course, CoursePaths, Visibility, format_points, kit_root
 from autograder.tomlcompat import tomllib
 
 MANIFEST = "hidden.json"
@@ -177,21 +177,17 @@ def _template(name: str, **values: str) -> str:
     return text
 
 
-def _points(value: float) -> str:
-    return f"{value:g}"
-
-
 def _readme(course: Course, hidden: dict[str, int]) -> str:
     rows = ["| exercise | module | public points | hidden points | what it asks |", "|---|---|---:|---:|---|"]
     for exercise in course.exercises:
         public = sum(t.points for t in exercise.tasks if t.visibility is Visibility.PUBLIC)
         secret = sum(t.points for t in exercise.tasks if t.visibility is Visibility.HIDDEN)
-        rows.append(f"| {exercise.id} | `exercises/{exercise.module}.py` | {_points(public)} | {_points(secret)} "
+        rows.append(f"| {exercise.id} | `exercises/{exercise.module}.py` | {format_points(public)} | {format_points(secret)} "
                     f"| {exercise.title} |")
     total = sum(t.points for t in course.tasks())
     hidden_points = sum(t.points for t in course.tasks() if t.visibility is Visibility.HIDDEN)
-    return _template("README.md", COURSE=course.name, EXERCISES=("\n".join(rows)), TOTAL=_points(total),
-                     HIDDEN_POINTS=_points(hidden_points), HIDDEN_TESTS=str(sum(hidden.values())))
+    return _template("README.md", COURSE=course.name, EXERCISES=("\n".join(rows)), TOTAL=format_points(total),
+                     HIDDEN_POINTS=format_points(hidden_points), HIDDEN_TESTS=str(sum(hidden.values())))
 
 
 def _copy_tree(source: Path, target: Path) -> None:

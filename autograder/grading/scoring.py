@@ -95,8 +95,12 @@ def _hint(result: TestResult, hints: tuple[str, ...]) -> str | None:
     return hints[0] if hints and result.status in (Status.FAILED,) else None
 
 
-def score(run: RunResult, course: Course, submission: str = "") -> Scorecard:
-    """Turn test results into points using course.toml's task points."""
+def score(run: RunResult, course: Course, submission: str = "", *, lang: str | None = None) -> Scorecard:
+    """Turn test results into points using course.toml's task points.
+
+    `lang` is the language of the task titles and course hints put on the card; None leaves the choice to
+    the course's texts (i18n's current language), for callers that have not said.
+    """
     by_task: dict[tuple[str, str], list[TestResult]] = {}
     for result in run.tests:
         by_task.setdefault((result.exercise, result.task), []).append(result)
@@ -115,17 +119,17 @@ def score(run: RunResult, course: Course, submission: str = "") -> Scorecard:
                 offered = 0.0 if r.status is Status.NOT_RUN else share
                 tests.append(TestScore(
                     r.exercise, r.task, r.name, r.status, _round(won), _round(offered), r.code, r.message,
-                    _hint(r, task.localized_hints()), task.visibility, r.feedback, r.function, r.trace,
+                    _hint(r, task.localized_hints(lang)), task.visibility, r.feedback, r.function, r.trace,
                 ))
             passed = sum(r.status is Status.PASSED for r in results)
             not_run = sum(r.status is Status.NOT_RUN for r in results)
             task_scores.append(TaskScore(
-                exercise.id, task.id, task.localized_title(), _round(share * passed), _round(share * (len(results) - not_run)),
+                exercise.id, task.id, task.localized_title(lang), _round(share * passed), _round(share * (len(results) - not_run)),
                 passed, len(results), not_run, task.visibility,
             ))
         if task_scores:
             exercises.append(ExerciseScore(
-                exercise.id, exercise.localized_title(), exercise.module, _round(sum(t.score for t in task_scores)),
+                exercise.id, exercise.localized_title(lang), exercise.module, _round(sum(t.score for t in task_scores)),
                 _round(sum(t.max_score for t in task_scores)), tuple(task_scores),
             ))
     internal = tuple(f"{r.exercise}.{r.task} {r.name}: {r.message}" for r in run.tests if r.internal)

@@ -9,7 +9,7 @@ A submission is one of:
   by the file (`softmax.py`) or, when the course (as selected with `-e`) has
   one exercise, that one, whatever the file is called (`alice.py`);
 - a **notebook** (`.ipynb`) or a folder of notebooks, turned into modules by
-  `autograder.notebooks.notebook`.
+  `autograder.grading.notebook_source`.
 """
 from __future__ import annotations
 
@@ -132,10 +132,8 @@ def prepare(path: Path, course: Course, *, by_name: bool = True) -> Iterator[Pre
             shutil.rmtree(folder, ignore_errors=True)
         return
     with contextlib.ExitStack() as stack:
-        try:
-            from autograder.notebooks.notebook import NotebookError, notebook_submission
-        except ImportError as exc:
-            raise SubmissionError(f"this nngrade cannot read notebooks ({exc})") from None
+        from autograder.grading.notebook_source import NotebookError, notebook_submission
+
         try:
             notebook = stack.enter_context(notebook_submission(located.path, course))
         except NotebookError as exc:

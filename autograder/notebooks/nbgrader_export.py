@@ -19,7 +19,7 @@ import nbformat
 from nbformat import NotebookNode
 
 from autograder.course import Course, CoursePaths, Exercise, Task
-from autograder.notebooks.notebook import MARKER
+from autograder.grading.notebook_source import MARKER
 
 DEFAULT_ASSIGNMENT = "nngrade"
 SCHEMA_VERSION = 3

@@ -9,8 +9,9 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
-from autograder.i18n import t
+from autograder.course import format_points
 from autograder.grading.results import Status
+from autograder.i18n import t
 from autograder.grading.scoring import ExerciseScore, Scorecard, TestScore
 
 BAR_WIDTH = 16
@@ -26,10 +27,6 @@ def _cells(text: str) -> int:
     return Text(text).cell_len
 
 
-def _points(value: float) -> str:
-    return f"{value:g}" if value == int(value) else f"{value:.2f}"
-
-
 def _bar(score: float, max_score: float) -> Text:
     filled = round(BAR_WIDTH * score / max_score) if max_score else 0
     style = "green" if score >= max_score else ("yellow" if score > 0 else "red")
@@ -37,7 +34,7 @@ def _bar(score: float, max_score: float) -> Text:
 
 
 def exercise_table(exercise: ExerciseScore) -> Table:
-    title = f"{exercise.id} — {exercise.title}   {_points(exercise.score)}/{_points(exercise.max_score)}"
+    title = f"{exercise.id} — {exercise.title}   {format_points(exercise.score)}/{format_points(exercise.max_score)}"
     table = Table(title=title, title_justify="left", expand=False, show_edge=False, pad_edge=False)
     table.add_column(t("report.task"))
     table.add_column(t("report.tests"), justify="right")
@@ -47,7 +44,7 @@ def exercise_table(exercise: ExerciseScore) -> Table:
         name = task.task + (" " + t("report.hidden") if task.visibility.value == "hidden" else "")
         tests = f"{task.passed}/{task.total}" + (" " + t("report.not-run-count", count=task.not_run)
                                                  if task.not_run else "")
-        table.add_row(name, tests, f"{_points(task.score)}/{_points(task.max_score)}", _bar(task.score, task.max_score))
+        table.add_row(name, tests, f"{format_points(task.score)}/{format_points(task.max_score)}", _bar(task.score, task.max_score))
     return table
 
 
@@ -115,12 +112,11 @@ def _unstarted(card: Scorecard, status: Status) -> list[str]:
     return [f"{name}  " + t("report.test-count", count=count) for name, count in seen.items()]
 
 
-def render(card: Scorecard, console: Console, *, verbose: bool = False) -> None:
-    """Print the whole report."""
-    console.print(Text(card.course, style="bold") + Text(f"  ·  {card.submission}", style="dim"))
-    for exercise in card.exercises:
-        console.print()
-        console.print(exercise_table(exercise))
+def render_failures(card: Scorecard, console: Console, *, verbose: bool = False) -> None:
+    """What did not pass: functions not started or missing, a panel per failing check, tests not run.
+
+    (Also what a notebook's test cell shows under its one task's headline.)
+    """
     for status, label in ((Status.NOT_IMPLEMENTED, t("report.not-implemented")), (Status.MISSING, t("report.missing"))):
         lines = _unstarted(card, status)
         if lines:
@@ -139,6 +135,15 @@ def render(card: Scorecard, console: Console, *, verbose: bool = False) -> None:
     not_run = [t for t in card.tests if t.status is Status.NOT_RUN]
     if not_run:
         console.print(Text("\n" + t("report.not-run", count=len(not_run), reason=not_run[0].message), style="yellow"))
+
+
+def render(card: Scorecard, console: Console, *, verbose: bool = False) -> None:
+    """Print the whole report."""
+    console.print(Text(card.course, style="bold") + Text(f"  ·  {card.submission}", style="dim"))
+    for exercise in card.exercises:
+        console.print()
+        console.print(exercise_table(exercise))
+    render_failures(card, console, verbose=verbose)
     if card.student_output and verbose:
         console.print(Panel(card.student_output, title=t("report.student-output"), title_align="left",
                             border_style="dim"))
@@ -150,7 +155,7 @@ def render(card: Scorecard, console: Console, *, verbose: bool = False) -> None:
         ))
     console.print()
     total = Text(t("report.total") + ": ", style="bold") + Text(
-        t("report.total-points", score=_points(card.score), max_score=_points(card.max_score),
+        t("report.total-points", score=format_points(card.score), max_score=format_points(card.max_score),
           percent=f"{card.percent:.1f}"),
         style="bold green" if card.score >= card.max_score and card.max_score else "bold",
     )

@@ -6,15 +6,15 @@ import re
 from enum import Enum
 from typing import Any, TypeVar
 
+from autograder.course import format_points
 from autograder.i18n import t
 from autograder.grading.results import Status
 from autograder.grading.scoring import Scorecard, TestScore
 
 T = TypeVar("T")
 
-def points(value: float) -> str:
-    """2, 0.5, 1.33: points as people write them."""
-    return f"{value:g}" if value == int(value) else f"{value:.2f}"
+points = format_points
+"""2, 0.5, 1.33: points as people write them (the one formatter, under the name the other reporters use)."""
 
 
 def feedback(test: TestScore) -> str:
