@@ -65,7 +65,7 @@ def grade_all(ctx: click.Context, submissions: Path, exercises: tuple[str, ...],
 
     from autograder.batch import grade_all as batch
     from autograder.cli.main import _course, _data_dir, fail
-    from autograder.reporters import summary as summary_report
+    from autograder.batch import summary as summary_report
 
     course = _course(ctx, exercises)
     options = batch.Options(
@@ -162,7 +162,7 @@ def gradescope_run(ctx: click.Context, root: Path, exercises: tuple[str, ...]) -
     """
     from autograder.editions import gradescope
     from autograder.cli.main import _course, _data_dir, fail, write_output
-    from autograder.batch.judge import GraderFailed, grade_folder
+    from autograder.grading.grade import GraderFailed, grade_folder
     from autograder.reporters import gradescope as report
     from autograder.sandbox.process import SubmissionError, WorkspaceError
     from autograder.grading.submission import prepare

@@ -50,7 +50,7 @@ def _data_dir() -> Path | None:
 
 def _grade(course: Course, submission: Path, *, include_hidden: bool, name: str | None = None) -> Scorecard:
     """Run and score one folder of modules; grader and submission faults become NngradeErrors."""
-    from autograder.batch.judge import GraderFailed, grade_folder
+    from autograder.grading.grade import GraderFailed, grade_folder
     from autograder.sandbox.process import SubmissionError, WorkspaceError
 
     try:
