@@ -131,5 +131,5 @@ def test_worker_replies_cross_the_pipe_intact():
 def test_a_confused_worker_reply_is_a_protocol_fault_not_a_crash(message):
     """Does a reply with missing or wrong fields decode to a not-ok reply with a protocol fault?"""
     reply = WorkerReply.from_message(message)
-    assert not reply.ok and reply.fault is not None and reply.fault.kind in (FaultKind.PROTOCOL,)
+    assert not reply.ok and reply.fault is not None and reply.fault.kind is FaultKind.PROTOCOL
     assert reply.warnings == () and reply.id != 7
