@@ -3,8 +3,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import Enum
+from typing import TYPE_CHECKING
 
-from autograder.grading.compare import Feedback
+if TYPE_CHECKING:
+    # Only a type here: batch's messages import this module, and a grade-all judge must not import numpy
+    # (through compare) before it has started its fork server.
+    from autograder.grading.compare import Feedback
 
 
 class Status(str, Enum):
