@@ -28,6 +28,34 @@ class Visibility(str, Enum):
     HIDDEN = "hidden"
 
 
+# --- [feedback]: what students see of hidden tests (used by grading.visibility and reporters.gradescope) ---
+
+class FeedbackLevel(str, Enum):
+    """How much of a failing hidden test a student sees (`[feedback] hidden`; `grading.visibility` applies it)."""
+
+    FULL = "full"
+    SUMMARY = "summary"
+    """The one-line message and the code; no inputs, expected values, steps or hints."""
+    SCORE_ONLY = "score-only"
+
+    def __str__(self) -> str:
+        return self.value
+
+
+class GradescopeVisibility(str, Enum):
+    """Gradescope's visibility of a test (`[feedback] gradescope_hidden` for hidden tasks' tests)."""
+
+    HIDDEN = "hidden"
+    AFTER_DUE_DATE = "after_due_date"
+    AFTER_PUBLISHED = "after_published"
+    VISIBLE = "visible"
+
+    def __str__(self) -> str:
+        return self.value
+
+# --- end of [feedback] ---
+
+
 @dataclass(frozen=True)
 class Limits:
     """Numeric tolerances and sandbox limits; each level may override its parent's."""
@@ -117,9 +145,9 @@ class Course:
     """Course-wide defaults."""
     exercises: tuple[Exercise, ...]
     """Exercises in course order."""
-    hidden_feedback: str = "full"
+    hidden_feedback: FeedbackLevel = FeedbackLevel.FULL
     """How much of a hidden test's diff a student sees: full, summary or score-only."""
-    gradescope_hidden: str = "after_published"
+    gradescope_hidden: GradescopeVisibility = GradescopeVisibility.AFTER_PUBLISHED
     """Gradescope visibility of hidden tasks' tests: hidden, after_due_date, after_published or visible."""
 
     @property
@@ -151,8 +179,8 @@ class Course:
 # --- loading and validation -------------------------------------------------
 
 _LIMIT_KEYS = {"rtol": float, "atol": float, "timeout": float, "memory_mb": int}
-_FEEDBACK_LEVELS = ("full", "summary", "score-only")
-_GRADESCOPE_VISIBILITY = ("hidden", "after_due_date", "after_published", "visible")
+_FEEDBACK_LEVELS = tuple(level.value for level in FeedbackLevel)
+_GRADESCOPE_VISIBILITY = tuple(visibility.value for visibility in GradescopeVisibility)
 
 
 class _Reader:
@@ -293,7 +321,8 @@ def parse_course(data: dict[str, Any], path: Path) -> Course:
     duplicates = {i for i in ids if ids.count(i) > 1}
     if duplicates:
         raise reader.fail("exercises", f"exercise id {sorted(duplicates)[0]!r} appears twice")
-    return Course(reader.get(data, "name", "", str), path, limits, exercises, hidden_feedback, gradescope_hidden)
+    return Course(reader.get(data, "name", "", str), path, limits, exercises, FeedbackLevel(hidden_feedback),
+                  GradescopeVisibility(gradescope_hidden))
 
 
 def load_course(path: Path) -> Course:

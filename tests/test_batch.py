@@ -16,7 +16,9 @@ from pathlib import Path
 import pytest
 
 from autograder.batch.grade_all import Entry, discover, parse_shard, shard
+from autograder.batch.messages import JudgeReady, JudgeReply, JudgeRequest, decode_judge_line
 from autograder.errors import ExitCode
+from autograder.grading.results import SubmissionStatus
 from conftest import CASES, ROOT, case_source, processes, working_in
 
 SOLUTION = (ROOT / "solutions" / "gates.py").read_text()
@@ -307,3 +309,17 @@ def test_full_disk_stops_with_exit_6_and_keeps_earlier_results(tmp_path):
     assert done.returncode == ExitCode.OUTPUT_FAILED, done.stdout + done.stderr
     assert "Traceback" not in done.stderr
     assert {p.name: p.read_bytes() for p in out.iterdir()} == before
+
+
+def test_judge_messages_cross_as_json_lines_intact():
+    """Do a request, the judge's hello and a reply (status, record, notes) survive their one encoding?"""
+    request = JudgeRequest(3, "alice", Path("/subs/alice"))
+    assert JudgeRequest.from_line(request.to_line()) == request
+    assert decode_judge_line(JudgeReady(42).to_line()) == JudgeReady(42)
+    reply = JudgeReply(SubmissionStatus.GRADED, "", record={"score": 1.0, "submission": "é"}, notes=("unwrapped",),
+                       seconds=0.25, id=3, name="alice")
+    line = reply.to_line()
+    assert line.isascii() and line.count("\n") == 1
+    assert decode_judge_line(line) == reply
+    assert all(s.value == s for s in SubmissionStatus) and SubmissionStatus("internal-error").final is False
+    assert [s.value for s in SubmissionStatus if s.final] == ["graded", "invalid", "timeout"]

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from autograder.sandbox.faults import FaultKind
 from autograder.sandbox.process import Sandbox, SandboxConfig, StudentFault, start_forkserver
 from conftest import alive
 
@@ -103,7 +104,7 @@ def test_the_cpu_limit_stops_a_worker_and_is_named(tmp_path, forkserver, kind):
     with Sandbox(submission(tmp_path), config, forkserver if kind == "forked" else None) as sandbox:
         with pytest.raises(StudentFault) as info:
             sandbox.call("gates", "spin", timeout=30)
-    assert info.value.fault.kind == "cpu-limit", info.value.fault
+    assert info.value.kind is FaultKind.CPU_LIMIT, info.value.fault
 
 
 def test_a_killed_fork_server_is_replaced_and_grading_goes_on(tmp_path):

@@ -14,7 +14,7 @@ import pytest
 from autograder.course import CourseError, Visibility, parse_course
 from autograder.errors import ExitCode
 from autograder.reporters import csv_report, gradescope, junit, markdown
-from autograder.grading.results import Status
+from autograder.grading.results import Status, SubmissionResult, SubmissionStatus
 from conftest import CASES, ROOT, case_folder
 
 EXERCISES = ("gates", "softmax")
@@ -134,8 +134,8 @@ def test_csv_has_a_column_per_exercise_and_the_total(cards):
 def test_csv_rows_of_ungraded_submissions_are_empty_not_zero_and_never_formulas():
     """Does a submission that could not be graded get empty scores and its reason, and is a name that looks like
     a spreadsheet formula written as text?"""
-    rows = [csv_report.Row("=HYPERLINK(1)", "invalid", message="no modules"),
-            csv_report.Row("ok", scores={"gates": 10.0}, score=10.0, max_score=10.0, percent=100.0)]
+    rows = [SubmissionResult("=HYPERLINK(1)", SubmissionStatus.INVALID, message="no modules"),
+            SubmissionResult("ok", scores={"gates": 10.0}, score=10.0, max_score=10.0, percent=100.0)]
     text = csv_report.write(rows, ["gates"], with_header=False)
     first, second = list(csv.reader(io.StringIO(text)))
     assert first == ["'=HYPERLINK(1)", "", "", "", "", "invalid", "no modules"]

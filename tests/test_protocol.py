@@ -6,7 +6,9 @@ import io
 import numpy as np
 import pytest
 
+from autograder.sandbox.faults import Fault, FaultKind
 from autograder.sandbox.protocol import MAX_MESSAGE_BYTES, CodecError, encode_message, read_message
+from autograder.sandbox.replies import READY_ID, WorkerReply
 
 
 def roundtrip(value, max_bytes=MAX_MESSAGE_BYTES):
@@ -90,3 +92,44 @@ def test_arrays_read_from_a_pipe_are_writable_and_exact():
     os.close(read_fd)
     np.testing.assert_array_equal(got[0], big)
     got[0][...] *= 2  # writable in place
+
+
+# --- the worker's replies: one dataclass, encoded and decoded in one place ----------------------------------
+
+def reply_roundtrip(reply: WorkerReply) -> WorkerReply:
+    stream = io.BytesIO(encode_message(reply.to_message()))
+    return WorkerReply.from_message(read_message(lambda n: stream.read(n)))
+
+
+def test_fault_kinds_are_the_stable_codes_students_see():
+    """Is every fault kind a kebab-case code that formats as itself (feedback codes and i18n keys use it)?"""
+    assert len(FaultKind) == 19
+    for kind in FaultKind:
+        assert kind.value == kind.value.lower() and " " not in kind.value and "_" not in kind.value
+        assert f"{kind}" == str(kind) == kind.value and kind == kind.value
+    assert FaultKind.parse("timeout") is FaultKind.TIMEOUT and FaultKind.parse("no-such") is FaultKind.PROTOCOL
+
+
+def test_worker_replies_cross_the_pipe_intact():
+    """Do a value with its warnings, a fault with its exception classes and the hello keep every field?"""
+    value = WorkerReply(ok=True, value=np.arange(3.0), warnings=(("RuntimeWarning", "overflow"),), id=4)
+    back = reply_roundtrip(value)
+    assert back.ok and back.id == 4 and back.warnings == value.warnings and back.fault is None
+    assert np.array_equal(back.value, value.value)
+    fault = Fault(FaultKind.EXCEPTION, "ValueError: no", exc_type="IdxError", trace="  a.py, line 1, in f",
+                  exc_types=("IdxError", "ValueError", "Exception", "BaseException", "object"))
+    back = reply_roundtrip(WorkerReply(ok=False, fault=fault, id=5))
+    assert not back.ok and back.fault == fault and back.fault.raised("ValueError") and back.id == 5
+    hello = reply_roundtrip(WorkerReply(ok=True, pid=1234))
+    assert hello.ok and hello.pid == 1234 and hello.id == READY_ID
+
+
+@pytest.mark.parametrize("message", [
+    {}, {"ok": False}, {"ok": False, "fault": "boom"}, {"ok": False, "fault": {"kind": "made-up", "types": 3}},
+    {"ok": "yes", "id": "7", "warnings": [1, ["a"]]},
+])
+def test_a_confused_worker_reply_is_a_protocol_fault_not_a_crash(message):
+    """Does a reply with missing or wrong fields decode to a not-ok reply with a protocol fault?"""
+    reply = WorkerReply.from_message(message)
+    assert not reply.ok and reply.fault is not None and reply.fault.kind is FaultKind.PROTOCOL
+    assert reply.warnings == () and reply.id != 7

@@ -7,7 +7,8 @@ from rich.console import Console
 
 from autograder.grading.compare import Feedback
 from autograder.course import load_course
-from autograder.reporters import console, json_report
+from autograder.grading.card_json import card_to_dict
+from autograder.reporters import console
 from autograder.grading.results import RunResult, Status, TestResult
 from autograder.grading.scoring import score
 from conftest import ROOT
@@ -47,7 +48,7 @@ def test_failed_test_gets_the_first_hint_of_its_task_unless_the_check_has_one():
 def test_internal_errors_are_kept_apart():
     """Is a grader fault listed as an internal error, not silently scored?"""
     card = score(RunResult((result("xor", "x", Status.ERROR, code="internal-error", internal=True),), 0), COURSE)
-    assert card.internal_errors and json_report.to_dict(card)["internal_errors"]
+    assert card.internal_errors and card_to_dict(card)["internal_errors"]
 
 
 def render(card) -> str:

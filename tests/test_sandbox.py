@@ -10,6 +10,7 @@ import pytest
 
 from autograder.course import CoursePaths, load_course
 from autograder.grading.runner import run
+from autograder.sandbox.faults import FaultKind
 from autograder.sandbox.process import Sandbox, SandboxConfig, StudentFault, open_sandbox, start_forkserver
 from autograder.grading.scoring import score
 from conftest import ROOT
@@ -131,7 +132,7 @@ def test_refusal_is_reported_as_such(tmp_path, workers):
     with Sandbox(tmp_path, config, workers) as sandbox:
         with pytest.raises(StudentFault) as info:
             sandbox.call("gates", "perceptron", ([1, 1], [1, 1], 0))
-    assert info.value.fault.kind == "sandbox-refused"
+    assert info.value.kind is FaultKind.SANDBOX_REFUSED
     assert "not allowed" in info.value.fault.message
 
 
@@ -149,7 +150,7 @@ def test_worker_refuses_processes_sockets_signals_ctypes_and_outside_writes(tmp_
     with Sandbox(tmp_path, None, workers) as sandbox:
         with pytest.raises(StudentFault) as info:
             sandbox.call("gates", "attack")
-    assert info.value.fault.kind == "sandbox-refused", info.value.fault
+    assert info.value.kind is FaultKind.SANDBOX_REFUSED, info.value.fault
     assert event in info.value.fault.message
     assert not Path("/tmp/nngrade-escape.txt").exists()
 
@@ -208,7 +209,7 @@ def test_a_denied_folder_stays_denied_through_a_symlink(tmp_path, workers):
     with Sandbox(submission, SandboxConfig(readable=[str(tmp_path)], denied=[str(secret)]), workers) as sandbox:
         with pytest.raises(StudentFault) as info:
             sandbox.call("gates", "read")
-    assert info.value.fault.kind == "sandbox-refused"
+    assert info.value.kind is FaultKind.SANDBOX_REFUSED
 
 
 @pytest.mark.parametrize("content,code,words", [

@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 
 from autograder.course import CoursePaths
-from autograder.batch.judge import GraderFailed, grade_folder
-from autograder.reporters import json_report
+from autograder.grading.card_json import card_to_dict
+from autograder.grading.grade import GraderFailed, grade_folder
 from autograder.grading.runner import InternalError, SuiteSession
 from autograder.sandbox.process import open_sandbox, start_forkserver
 from conftest import CASES, ROOT, case_folder, real_data
@@ -26,7 +26,7 @@ HOSTILE = ("import builtins, numpy as np\n"
 
 def comparable(card) -> dict:
     """The scorecard as its JSON report, without what differs from run to run (temporary paths)."""
-    text = json.dumps(json_report.to_dict(card), sort_keys=True)
+    text = json.dumps(card_to_dict(card), sort_keys=True)
     return json.loads(re.sub(r"/tmp/[^\"' ,)]*", "<tmp>", text))
 
 

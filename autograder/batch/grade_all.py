@@ -25,16 +25,18 @@ from typing import Any, Callable, Iterable
 
 from autograder import __version__
 from autograder.atomic import write_text
+from autograder.grading.card_json import SCHEMA_VERSION
 from autograder.course import Course, CoursePaths
 from autograder.errors import ExitCode
-from autograder.batch.judge import JudgeConfig
+from autograder.batch.messages import JudgeConfig, JudgeReply
 from autograder.batch.pool import Job, Pool, PoolBroken
+from autograder.grading.results import SubmissionResult
+from autograder.grading.results import SubmissionStatus as Status
+from autograder.grading.scrub import scrub
 from autograder.reporters import csv_report
-from autograder.reporters.text import scrub
 
-FINAL = ("graded", "invalid", "timeout")
-"""Statuses a re-run keeps; internal errors are graded again."""
-STATUSES = (*FINAL, "internal-error")
+STATUSES = (Status.GRADED, Status.INVALID, Status.TIMEOUT, Status.INTERNAL_ERROR)
+"""The statuses a result file can hold (a workspace error stops the run instead), in the summary's order."""
 
 
 class BatchError(Exception):
@@ -58,14 +60,24 @@ class Entry:
 class Outcome:
     """What happened to one submission, this run or an earlier one."""
 
-    name: str
-    status: str
-    """graded, invalid, timeout or internal-error."""
-    row: csv_report.Row
-    message: str = ""
+    result: SubmissionResult
+    """Its status and scores (the CSV row)."""
     seconds: float = 0.0
     cached: bool = False
     """True when an earlier run's result was kept."""
+
+    @property
+    def name(self) -> str:
+        return self.result.submission
+
+    @property
+    def status(self) -> Status:
+        """graded, invalid, timeout or internal-error."""
+        return self.result.status
+
+    @property
+    def message(self) -> str:
+        return self.result.message
 
 
 @dataclass(frozen=True)
@@ -156,18 +168,23 @@ def _read(path: Path) -> dict[str, Any] | None:
 
 
 def _outcome(name: str, record: dict[str, Any], *, cached: bool) -> Outcome:
+    """A result file (a JSON scorecard, or an error record without scores, plus its batch block) as an Outcome."""
     batch = record["batch"]
-    status, message = batch["status"], batch.get("message", "")
-    return Outcome(name, status, csv_report.Row.of_record(name, record, status, message), message,
-                   float(batch.get("seconds", 0.0)), cached)
+    status, message = Status(batch["status"]), batch.get("message", "")
+    if "exercises" in record:
+        result = SubmissionResult(name, status, {e["id"]: e["score"] for e in record["exercises"]}, record["score"],
+                                  record["max_score"], record["percent"], message)
+    else:
+        result = SubmissionResult(name, status, message=message)
+    return Outcome(result, float(batch.get("seconds", 0.0)), cached)
 
 
-def _record(entry: Entry, reply: dict[str, Any], content: str, grader: str) -> dict[str, Any]:
-    record = dict(reply.get("record") or {"schema": 1, "nngrade": __version__, "submission": entry.name})
+def _record(entry: Entry, reply: JudgeReply, content: str, grader: str) -> dict[str, Any]:
+    record = dict(reply.record or {"schema": SCHEMA_VERSION, "nngrade": __version__, "submission": entry.name})
     record["batch"] = {
-        "submission": entry.name, "path": str(entry.path), "status": reply["status"],
-        "message": reply.get("message", ""), "notes": reply.get("notes", []), "hash": content, "grader": grader,
-        "seconds": reply.get("seconds", 0.0),
+        "submission": entry.name, "path": str(entry.path), "status": reply.status.value,
+        "message": reply.message, "notes": list(reply.notes), "hash": content, "grader": grader,
+        "seconds": reply.seconds,
         "graded_at": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
     }
     return scrub(record)
@@ -202,7 +219,7 @@ def plan(options: Options) -> Plan:
         record = None if options.force else _read(out / f"{entry.name}.json")
         batch = record["batch"] if record else {}
         if record and batch.get("hash") == result.hashes[entry.name] and batch.get("grader") == result.grader \
-                and batch.get("status") in FINAL:
+                and batch.get("status") in {s.value for s in Status if s.final}:
             result.kept.append(_outcome(entry.name, record, cached=True))
         else:
             result.to_grade.append(entry)
@@ -227,14 +244,14 @@ def run(options: Options, the_plan: Plan, on_done: Callable[[Outcome], None] = l
     with Pool(config, min(options.jobs, max(1, len(jobs))), options.deadline) as pool:
         try:
             for reply in pool.grade(jobs, refresh):
-                entry = entries[reply["name"]]
-                if reply["status"] == "workspace-error":
-                    raise BatchError(f"Cannot grade {entry.name}: {reply.get('message')}. The results already "
+                entry = entries[reply.name]
+                if reply.status is Status.WORKSPACE_ERROR:
+                    raise BatchError(f"Cannot grade {entry.name}: {reply.message}. The results already "
                                      "written are complete; fix the temporary folder, then run the same command "
                                      "again to resume.", ExitCode.WORKSPACE)
-                if reply.get("not_run"):
+                if reply.not_run:
                     raise BatchError(
-                        f"{reply['not_run']} test(s) could not run for {entry.name}: {reply.get('message')}. "
+                        f"{reply.not_run} test(s) could not run for {entry.name}: {reply.message}. "
                         "Nothing was written for it; the results already written are complete. Fix the data, "
                         "then run the same command again to resume.", ExitCode.DATA_MISSING)
                 record = _record(entry, reply, the_plan.hashes[entry.name], the_plan.grader)
@@ -258,7 +275,7 @@ def write_csv(options: Options, outcomes: list[Outcome]) -> None:
     if options.csv is None:
         return
     remove_stale_temp(options.csv.parent, {options.csv.name})
-    text = csv_report.write([o.row for o in outcomes], [e.id for e in options.course.exercises],
+    text = csv_report.write([o.result for o in outcomes], [e.id for e in options.course.exercises],
                             with_header=options.shard[0] == 1)
     try:
         write_text(options.csv, text)
@@ -277,6 +294,7 @@ class Summary:
     graded_now: int
     kept: int
     by_status: dict[str, int]
+    """Submissions per status code (graded, invalid, timeout, internal-error), in that order."""
     mean: float | None
     median: float | None
     low: float | None
@@ -288,15 +306,16 @@ class Summary:
 
 
 def summarize(outcomes: list[Outcome]) -> Summary:
-    percents = [o.row.percent for o in outcomes if o.status == "graded" and o.row.percent is not None]
+    percents = [o.result.percent for o in outcomes
+                if o.status is Status.GRADED and o.result.percent is not None]
     histogram = [0] * 10
     for p in percents:
         histogram[min(9, int(p // 10))] += 1
     return Summary(
         count=len(outcomes), graded_now=sum(not o.cached for o in outcomes), kept=sum(o.cached for o in outcomes),
-        by_status={s: sum(o.status == s for o in outcomes) for s in STATUSES},
+        by_status={s.value: sum(o.status is s for o in outcomes) for s in STATUSES},
         mean=statistics.fmean(percents) if percents else None,
         median=statistics.median(percents) if percents else None,
         low=min(percents, default=None), high=max(percents, default=None), histogram=tuple(histogram),
-        problems=tuple(o for o in outcomes if o.status != "graded"),
+        problems=tuple(o for o in outcomes if o.status is not Status.GRADED),
     )

@@ -1,13 +1,9 @@
-"""Grade one submission in this process (the judge), and the long-lived judge process grade-all runs.
-
-`grade_folder` is what `nngrade grade` and every grade-all judge call: open the
-sandbox (the worker boots while pytest is imported), run the suites, score.
-Student code still runs only in the sandbox worker, one fresh worker per
-submission.
+"""The long-lived judge process grade-all runs: grades the submissions it is sent, one at a time.
 
 `python -m autograder.batch.judge CONFIG` is one process of grade-all's pool. It
-imports pytest, numpy and the suites once, then grades the submissions it is
-sent, one at a time: requests are JSON lines on stdin, replies JSON lines on the
+imports pytest, numpy and the suites once, then grades each submission with
+`grading.grade.grade_folder` (student code still runs only in a fresh sandbox
+worker per submission). Requests are JSON lines on stdin, replies JSON lines on the
 stdout it had at start (fd 1 is pointed at stderr, so nothing else can write
 into the replies). When stdin closes -- the parent finished, or was killed with
 SIGKILL -- the judge kills its current sandbox worker and leaves at once, so an
@@ -15,7 +11,6 @@ interrupted grade-all leaves no process behind.
 """
 from __future__ import annotations
 
-import json
 import os
 import queue
 import shutil
@@ -23,54 +18,21 @@ import signal
 import sys
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
+from autograder.batch.messages import JudgeConfig, JudgeReady, JudgeReply, JudgeRequest
 from autograder.course import Course, load_course
+from autograder.grading.grade import GraderFailed, grade_folder
+from autograder.grading.results import Status as TestStatus
+from autograder.grading.results import SubmissionStatus as Status
 from autograder.sandbox.process import SubmissionError, WorkspaceError
 
 if TYPE_CHECKING:
-    from autograder.sandbox.forkserver import ForkServer
     from autograder.grading.runner import SuiteSession
+    from autograder.sandbox.forkserver import ForkServer
     from autograder.sandbox.process import Sandbox
-    from autograder.grading.scoring import Scorecard
-
-
-class GraderFailed(Exception):
-    """The grader itself failed on a submission (our fault, never the student's)."""
-
-
-def grade_folder(course: Course, folder: Path, *, include_hidden: bool, data_dir: Path | None,
-                 submission: str | None = None, forkserver: ForkServer | None = None,
-                 session: SuiteSession | None = None) -> Scorecard:
-    """Run and score one folder of modules; raises SubmissionError or GraderFailed.
-
-    A grade-all judge passes what it keeps between submissions: `forkserver` forks the sandbox workers
-    (instead of starting a new Python each), `session` holds the suites already collected.
-    """
-    from autograder.reporters.text import scrub_card
-    from autograder.sandbox.process import open_sandbox
-
-    # Start the worker first: it boots while the judge imports pytest and collects the suites.
-    sandbox = open_sandbox(course, folder, data_dir, forkserver=forkserver)
-    _current.sandbox = sandbox
-    try:
-        from autograder.grading.runner import InternalError, run
-        from autograder.grading.scoring import score
-
-        try:
-            result = run(course, folder, include_hidden=include_hidden, data_dir=data_dir, sandbox=sandbox,
-                         session=session)
-        except InternalError as exc:
-            raise GraderFailed(str(exc)) from None
-    finally:
-        _current.sandbox = None
-        sandbox.close()  # run() closes it too; closing twice is harmless, leaking a worker is not
-    card = score(result, course, submission=submission if submission is not None else str(folder))
-    # Student-made text (exception messages, prints) may hold lone surrogates or terminal escapes:
-    # made safe here, once, for every reporter and file.
-    return scrub_card(card)
 
 
 class _Current:
@@ -80,63 +42,44 @@ class _Current:
     busy: bool = False
     """A request is being graded (from the moment it is taken until its reply is written)."""
 
+    def track(self, sandbox: Sandbox | None) -> None:
+        """grade_folder's `on_sandbox`: the sandbox it opened, None once closed."""
+        self.sandbox = sandbox
+
 
 _current = _Current()
 
 
-@dataclass(frozen=True)
-class JudgeConfig:
-    """What every submission of one grade-all run is graded with."""
-
-    course: str
-    """Path of course.toml."""
-    exercises: tuple[str, ...]
-    """Exercise ids chosen with -e (empty: all)."""
-    include_hidden: bool
-    data_dir: str | None
-
-    def to_json(self) -> str:
-        return json.dumps({"course": self.course, "exercises": list(self.exercises),
-                           "include_hidden": self.include_hidden, "data_dir": self.data_dir})
-
-    @staticmethod
-    def from_json(text: str) -> JudgeConfig:
-        raw = json.loads(text)
-        return JudgeConfig(raw["course"], tuple(raw["exercises"]), bool(raw["include_hidden"]), raw["data_dir"])
-
-
-def grade_request(config: JudgeConfig, course: Course, request: dict[str, Any],
-                  forkserver: ForkServer | None = None, session: SuiteSession | None = None) -> dict[str, Any]:
+def grade_request(config: JudgeConfig, course: Course, request: JudgeRequest,
+                  forkserver: ForkServer | None = None, session: SuiteSession | None = None) -> JudgeReply:
     """Grade one submission; the reply says graded (with the JSON scorecard), invalid or internal-error."""
-    from autograder.reporters import json_report
+    from autograder.grading.card_json import card_to_dict
     from autograder.grading.submission import prepare
 
     started = time.monotonic()
-    path = Path(request["path"])
     data_dir = Path(config.data_dir) if config.data_dir else None
-    reply: dict[str, Any] = {"id": request["id"]}
+    reply: JudgeReply
     try:
-        with prepare(path, course, by_name=False) as prepared:
+        with prepare(request.path, course, by_name=False) as prepared:
             card = grade_folder(prepared.course, prepared.folder, include_hidden=config.include_hidden,
-                                data_dir=data_dir, submission=request["name"], forkserver=forkserver,
-                                session=session)
-            reply.update(status="internal-error" if card.internal_errors else "graded",
-                         record=json_report.to_dict(card), notes=list(prepared.notes), not_run=card.not_run,
-                         message="; ".join(card.internal_errors)[:2000])
+                                data_dir=data_dir, submission=request.name, forkserver=forkserver,
+                                session=session, on_sandbox=_current.track)
+            message = "; ".join(card.internal_errors)[:2000]
             if card.not_run:
-                reply["message"] = next(t.message for t in card.tests if t.status.value == "not-run")
+                message = next(t.message for t in card.tests if t.status is TestStatus.NOT_RUN)
+            reply = JudgeReply(Status.INTERNAL_ERROR if card.internal_errors else Status.GRADED, message,
+                               record=card_to_dict(card), notes=tuple(prepared.notes), not_run=card.not_run)
     except SubmissionError as exc:
-        reply.update(status="invalid", message=f"{exc}")
+        reply = JudgeReply(Status.INVALID, f"{exc}")
     except WorkspaceError as exc:  # the machine's fault (disk full): the run stops, the submission is not judged
-        reply.update(status="workspace-error", message=f"the grader {exc}")
+        reply = JudgeReply(Status.WORKSPACE_ERROR, f"the grader {exc}")
     except GraderFailed as exc:
-        reply.update(status="internal-error", message=f"the grader itself failed: {exc}")
+        reply = JudgeReply(Status.INTERNAL_ERROR, f"the grader itself failed: {exc}")
     except OSError as exc:  # the submission vanished or became unreadable while being graded
-        reply.update(status="invalid", message=f"cannot be read ({exc.strerror or exc})")
+        reply = JudgeReply(Status.INVALID, f"cannot be read ({exc.strerror or exc})")
     except Exception as exc:  # our bug: report it for this submission, keep grading the others
-        reply.update(status="internal-error", message=f"the grader itself failed: {type(exc).__name__}: {exc}")
-    reply["seconds"] = round(time.monotonic() - started, 3)
-    return reply
+        reply = JudgeReply(Status.INTERNAL_ERROR, f"the grader itself failed: {type(exc).__name__}: {exc}")
+    return replace(reply, id=request.id, name=request.name, seconds=round(time.monotonic() - started, 3))
 
 
 class _SuiteSessions:
@@ -172,13 +115,13 @@ def _die(*_: object) -> None:
     os._exit(1)  # the fork server sees its socket close and kills whatever it still runs
 
 
-def _read_requests(requests: queue.Queue[dict[str, Any] | None]) -> None:
+def _read_requests(requests: queue.Queue[JudgeRequest | None]) -> None:
     """Feed stdin's JSON lines into the queue; at EOF the parent is done or gone: die if busy, else let main return.
 
     An idle judge leaves through main, which closes (and waits for) its fork server first.
     """
     for line in sys.stdin:
-        requests.put(json.loads(line))
+        requests.put(JudgeRequest.from_line(line))
     if _current.busy or not requests.empty():
         _die()
     requests.put(None)
@@ -206,15 +149,15 @@ def main(argv: list[str]) -> None:
     suites = _SuiteSessions(course, config)
     suites.current()  # pytest imported and the suites collected once, before the judge says it is ready
 
-    requests: queue.Queue[dict[str, Any] | None] = queue.Queue()
+    requests: queue.Queue[JudgeRequest | None] = queue.Queue()
     threading.Thread(target=_read_requests, args=(requests,), daemon=True).start()
-    replies.write(json.dumps({"ready": os.getpid()}) + "\n")
+    replies.write(JudgeReady(os.getpid()).to_line())
     replies.flush()
     while (request := requests.get()) is not None:
         _current.busy = True
         reply = grade_request(config, course, request, forkserver, suites.current())
         try:
-            replies.write(json.dumps(reply, ensure_ascii=True) + "\n")
+            replies.write(reply.to_line())
             replies.flush()
         except (BrokenPipeError, OSError):
             _die()

@@ -10,7 +10,6 @@ reported as an internal error.
 """
 from __future__ import annotations
 
-import json
 import os
 import selectors
 import signal
@@ -19,12 +18,13 @@ import sys
 import tempfile
 import time
 from collections import deque
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
+from autograder.batch.messages import JudgeConfig, JudgeReady, JudgeReply, JudgeRequest, decode_judge_line
 from autograder.course import kit_root
-from autograder.batch.judge import JudgeConfig
+from autograder.grading.results import SubmissionStatus as Status
 
 MAX_ATTEMPTS = 2
 """A submission whose judge died this many times is reported as an internal error."""
@@ -58,9 +58,9 @@ class _Judge:
     def send(self, request_id: int, job: Job) -> None:
         assert self.process.stdin is not None
         self.job, self.started = job, time.monotonic()
-        line = json.dumps({"id": request_id, "name": job.name, "path": str(job.path)}) + "\n"
+        line = JudgeRequest(request_id, job.name, job.path).to_line()
         try:
-            self.process.stdin.write(line.encode())
+            self.process.stdin.write(line)
             self.process.stdin.flush()
         except OSError:
             pass  # it died just now: its end of file comes next, and the job is tried again elsewhere
@@ -172,7 +172,7 @@ class Pool:
         self.close()
 
     # --- the loop -----------------------------------------------------------
-    def grade(self, jobs: list[Job], refresh: Callable[[], None] = lambda: None) -> Iterator[dict[str, Any]]:
+    def grade(self, jobs: list[Job], refresh: Callable[[], None] = lambda: None) -> Iterator[JudgeReply]:
         """Grade every job; yields the judges' replies (`name` added), timeouts and crashes as replies too."""
         todo = deque(jobs)
         attempts: dict[str, int] = {}
@@ -199,7 +199,7 @@ class Pool:
                     yield from self._read(judge, todo, attempts)
             refresh()
 
-    def _read(self, judge: _Judge, todo: deque[Job], attempts: dict[str, int]) -> Iterator[dict[str, Any]]:
+    def _read(self, judge: _Judge, todo: deque[Job], attempts: dict[str, int]) -> Iterator[JudgeReply]:
         assert judge.process.stdout is not None
         if judge not in self._judges:
             return
@@ -213,14 +213,14 @@ class Pool:
         while b"\n" in judge.buffer:
             line, _, rest = bytes(judge.buffer).partition(b"\n")
             judge.buffer = bytearray(rest)
-            message = json.loads(line)
-            if "ready" in message:
+            message = decode_judge_line(line)
+            if isinstance(message, JudgeReady):
                 judge.ready = True
                 self._start_failures = 0
                 continue
             job, judge.job = judge.job, None
             assert job is not None
-            yield {**message, "name": job.name}
+            yield replace(message, name=job.name)
         if chunk:
             return
         # End of file: the judge is gone.
@@ -236,13 +236,13 @@ class Pool:
         if job is None:
             return
         if judge.killed_for_time:
-            yield {"name": job.name, "status": "timeout", "seconds": round(self.deadline, 1),
-                   "message": f"grading did not finish within {self.deadline:g} s; the judge was stopped"}
+            yield JudgeReply(Status.TIMEOUT, f"grading did not finish within {self.deadline:g} s; the judge was stopped",
+                             seconds=round(self.deadline, 1), name=job.name)
             return
         attempts[job.name] = attempts.get(job.name, 0) + 1
         if attempts[job.name] < MAX_ATTEMPTS:
             todo.appendleft(job)
             return
-        yield {"name": job.name, "status": "internal-error", "seconds": 0.0,
-               "message": f"the judge process died while grading this submission (exit status {status}): "
-                          f"{tail[-500:] or 'no message'}"}
+        yield JudgeReply(Status.INTERNAL_ERROR, f"the judge process died while grading this submission "
+                                                f"(exit status {status}): {tail[-500:] or 'no message'}",
+                         seconds=0.0, name=job.name)

@@ -66,7 +66,7 @@ def grade_all(ctx: click.Context, submissions: Path, exercises: tuple[str, ...],
     from rich.console import Console
 
     from autograder.batch import grade_all as batch
-    from autograder.reporters import summary as summary_report
+    from autograder.batch import summary as summary_report
 
     course = common.course(ctx, exercises)
     options = batch.Options(

@@ -31,7 +31,7 @@ EXIT_CODES: dict[str, ExitCode] = {
     "autograder.editions.release.ReleaseError": ExitCode.OUTPUT_FAILED,
     "builtins.OSError": ExitCode.OUTPUT_FAILED,
     "autograder.sandbox.process.WorkspaceError": ExitCode.WORKSPACE,
-    "autograder.batch.judge.GraderFailed": ExitCode.INTERNAL,
+    "autograder.grading.grade.GraderFailed": ExitCode.INTERNAL,
 }
 """The one table from an error the commands meet to the exit code it ends with (checked along the
 error's class hierarchy, most specific first). Keyed by name so that no command imports the sandbox
@@ -89,7 +89,7 @@ def grade_folder(course: Course, folder: Path, *, include_hidden: bool, submissi
 
     The commands' one way into grading, so where `grade_folder` lives is said once.
     """
-    from autograder.batch.judge import grade_folder as run_and_score
+    from autograder.grading.grade import grade_folder as run_and_score
 
     return run_and_score(course, folder, include_hidden=include_hidden, data_dir=data_dir(), submission=submission)
 
@@ -97,7 +97,7 @@ def grade_folder(course: Course, folder: Path, *, include_hidden: bool, submissi
 @contextlib.contextmanager
 def grading_errors() -> Iterator[None]:
     """Submission, workspace and grader faults as NngradeErrors with their explanation and exit code."""
-    from autograder.batch.judge import GraderFailed
+    from autograder.grading.grade import GraderFailed
     from autograder.sandbox.process import SubmissionError, WorkspaceError
 
     try:

@@ -22,6 +22,7 @@ from autograder.grading.compare import Checker, Mismatch
 from autograder.course import Course, Task, Visibility
 from autograder.i18n import has, t
 from autograder.grading.results import Status, TestResult
+from autograder.sandbox.faults import FaultKind
 from autograder.sandbox.process import Reply, Sandbox, StudentFault
 
 
@@ -84,35 +85,36 @@ _NUMPY_ALIASES = ("'int'", "'float'", "'bool'", "'object'", "'long'")
 def fault_result(fault_exc: StudentFault, exercise: str, task: str, name: str) -> TestResult:
     """A student-side fault as a test result (status, code, one-line message in the student's language)."""
     fault = fault_exc.fault
+    kind = fault.kind
     where = f"{fault_exc.module}.{fault_exc.function}()"
-    if fault.kind == "worker-start-failed":
+    if kind is FaultKind.WORKER_START_FAILED:
         return TestResult(exercise, task, name, Status.ERROR, "internal-error", fault.message, internal=True)
-    code, status = fault.kind, Status.ERROR
+    code, status = kind.value, Status.ERROR
     message = f"{where}: {fault.message}"
-    if fault.kind == "not-implemented":
+    if kind is FaultKind.NOT_IMPLEMENTED:
         status, message = Status.NOT_IMPLEMENTED, t("core.not-implemented", where=where)
-    elif fault.kind == "missing-module":
+    elif kind is FaultKind.MISSING_MODULE:
         status, message = Status.MISSING, t("core.missing-module", module=fault_exc.module)
-    elif fault.kind == "missing-function":
+    elif kind is FaultKind.MISSING_FUNCTION:
         status, message = Status.MISSING, t("core.missing-function", module=fault_exc.module,
                                             function=fault_exc.function)
-    elif fault.kind == "timeout":
+    elif kind is FaultKind.TIMEOUT:
         status, message = Status.TIMEOUT, t("core.timeout", where=where, detail=fault.message)
-    elif fault.kind == "import-timeout":
+    elif kind is FaultKind.IMPORT_TIMEOUT:
         status, message = Status.TIMEOUT, t("core.import-timeout", where=where, detail=fault.message)
-    elif fault.kind in ("exception", "import-error") and "numpy' has no attribute" in fault.message and any(
+    elif kind in (FaultKind.EXCEPTION, FaultKind.IMPORT_ERROR) and "numpy' has no attribute" in fault.message and any(
         alias in fault.message for alias in _NUMPY_ALIASES
     ):
         code = "numpy-alias-removed"
         alias = next(a for a in _NUMPY_ALIASES if a in fault.message).strip("'")
         message = t("core.numpy-alias-removed", where=where, alias=alias,
                     replacement=alias if alias != "long" else "int")
-    elif fault.kind == "exception":
+    elif kind is FaultKind.EXCEPTION:
         message = t("core.raised", where=where, error=fault.message)
-    elif fault.kind in ("import-error", "syntax-error"):
-        message = t(f"core.{fault.kind}", where=where, error=fault.message)
-    elif has(f"core.fault-{fault.kind}"):
-        message = t(f"core.fault-{fault.kind}", where=where, detail=fault.message)
+    elif kind in (FaultKind.IMPORT_ERROR, FaultKind.SYNTAX_ERROR):
+        message = t(f"core.{kind.value}", where=where, error=fault.message)
+    elif has(f"core.fault-{kind.value}"):
+        message = t(f"core.fault-{kind.value}", where=where, detail=fault.message)
     return TestResult(exercise, task, name, status, code, message, function=fault_exc.function,
                       trace=fault.trace)
 

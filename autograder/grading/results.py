@@ -1,10 +1,14 @@
 """What a run produces: one TestResult per test, before any scoring."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import Enum
+from typing import TYPE_CHECKING
 
-from autograder.grading.compare import Feedback
+if TYPE_CHECKING:
+    # Only a type here: batch's messages import this module, and a grade-all judge must not import numpy
+    # (through compare) before it has started its fork server.
+    from autograder.grading.compare import Feedback
 
 
 class Status(str, Enum):
@@ -56,3 +60,44 @@ class RunResult:
     """What the student's code printed, truncated."""
     restarts: int = 0
     """How many times the worker was restarted (crashes, timeouts)."""
+
+
+class SubmissionStatus(str, Enum):
+    """What became of one submission as a whole (a CSV row's and a grade-all result's `status`)."""
+
+    GRADED = "graded"
+    INVALID = "invalid"
+    """Not gradable: no modules, unreadable, not a submission at all (the student's to fix)."""
+    TIMEOUT = "timeout"
+    """Grading took longer than grade-all's deadline; the judge was stopped."""
+    INTERNAL_ERROR = "internal-error"
+    """The grader failed (never the student's fault); grade-all grades it again on the next run."""
+    WORKSPACE_ERROR = "workspace-error"
+    """The machine could not host the grading (disk full): grade-all stops, nothing is recorded."""
+
+    def __str__(self) -> str:
+        return self.value
+
+    @property
+    def final(self) -> bool:
+        """True when a re-run of grade-all keeps the result (internal errors are graded again)."""
+        return self in (SubmissionStatus.GRADED, SubmissionStatus.INVALID, SubmissionStatus.TIMEOUT)
+
+
+@dataclass(frozen=True)
+class SubmissionResult:
+    """One submission's scores, or why it has none: what the CSV shows in one row.
+
+    Here, below the reporters, because both `nngrade grade -f csv` (from a Scorecard) and grade-all (from its
+    result files) produce it, and `reporters.csv_report` renders it.
+    """
+
+    submission: str
+    status: SubmissionStatus = SubmissionStatus.GRADED
+    scores: dict[str, float] = field(default_factory=dict)
+    """Points per exercise id."""
+    score: float | None = None
+    max_score: float | None = None
+    percent: float | None = None
+    message: str = ""
+    """Why not graded (or the internal errors)."""

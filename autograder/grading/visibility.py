@@ -10,25 +10,26 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from autograder.course import Visibility
+from autograder.course import FeedbackLevel, Visibility
 from autograder.i18n import t
 from autograder.grading.results import Status
 from autograder.grading.scoring import Scorecard, TestScore
 
-LEVELS = ("full", "summary", "score-only")
 
-
-def _redact(test: TestScore, level: str) -> TestScore:
-    if test.visibility is not Visibility.HIDDEN or level == "full" or test.status is Status.PASSED:
+def _redact(test: TestScore, level: FeedbackLevel) -> TestScore:
+    if test.visibility is not Visibility.HIDDEN or level is FeedbackLevel.FULL or test.status is Status.PASSED:
         return test
-    if level == "summary":
+    if level is FeedbackLevel.SUMMARY:
         return replace(test, feedback=None, hint=None, trace="")
     return replace(test, feedback=None, hint=None, trace="", code=None,
                    message=t(f"report.hidden-status-{test.status.value}"), function=None)
 
 
-def for_students(card: Scorecard, level: str) -> Scorecard:
-    """The scorecard as a student may see it at grading time."""
-    if level not in LEVELS:
-        raise ValueError(f"unknown feedback level {level!r}; expected one of {', '.join(LEVELS)}")
-    return replace(card, tests=tuple(_redact(t, level) for t in card.tests))
+def for_students(card: Scorecard, level: FeedbackLevel | str) -> Scorecard:
+    """The scorecard as a student may see it at grading time (`level` as course.toml spells it, or the enum)."""
+    try:
+        chosen = FeedbackLevel(level)
+    except ValueError:
+        levels = ", ".join(v.value for v in FeedbackLevel)
+        raise ValueError(f"unknown feedback level {level!r}; expected one of {levels}") from None
+    return replace(card, tests=tuple(_redact(t, chosen) for t in card.tests))

@@ -9,42 +9,21 @@ from __future__ import annotations
 
 import csv
 import io
-from dataclasses import dataclass, field
-from typing import Any, Iterable, Sequence
+from typing import Iterable, Sequence
 
-from autograder.reporters.text import clean
+from autograder.grading.results import SubmissionResult, SubmissionStatus
 from autograder.grading.scoring import Scorecard
+from autograder.grading.scrub import clean
 
 FIXED = ("total", "max_score", "percent", "status", "message")
 
 
-@dataclass(frozen=True)
-class Row:
-    """One submission's line of the CSV."""
-
-    submission: str
-    status: str = "graded"
-    scores: dict[str, float] = field(default_factory=dict)
-    """Points per exercise id."""
-    score: float | None = None
-    max_score: float | None = None
-    percent: float | None = None
-    message: str = ""
-
-    @staticmethod
-    def of_card(card: Scorecard, submission: str | None = None) -> Row:
-        status = "internal-error" if card.internal_errors else "graded"
-        return Row(submission if submission is not None else card.submission, status,
-                   {e.id: e.score for e in card.exercises}, card.score, card.max_score, round(card.percent, 2),
-                   "; ".join(card.internal_errors)[:500])
-
-    @staticmethod
-    def of_record(submission: str, record: dict[str, Any], status: str, message: str = "") -> Row:
-        """From a JSON scorecard (reporters.json_report.to_dict) or an error record without scores."""
-        if "exercises" not in record:
-            return Row(submission, status, message=message)
-        return Row(submission, status, {e["id"]: e["score"] for e in record["exercises"]}, record["score"],
-                   record["max_score"], record["percent"], message)
+def of_card(card: Scorecard, submission: str | None = None) -> SubmissionResult:
+    """The row of one graded scorecard (internal-error when the grader failed on part of it)."""
+    status = SubmissionStatus.INTERNAL_ERROR if card.internal_errors else SubmissionStatus.GRADED
+    return SubmissionResult(submission if submission is not None else card.submission, status,
+                            {e.id: e.score for e in card.exercises}, card.score, card.max_score,
+                            round(card.percent, 2), "; ".join(card.internal_errors)[:500])
 
 
 def header(exercise_ids: Sequence[str]) -> list[str]:
@@ -61,14 +40,14 @@ def _number(value: float | None) -> str:
     return "" if value is None else f"{value:.4f}".rstrip("0").rstrip(".")
 
 
-def cells(row: Row, exercise_ids: Sequence[str]) -> list[str]:
-    graded = row.status == "graded"
+def cells(row: SubmissionResult, exercise_ids: Sequence[str]) -> list[str]:
+    graded = row.status is SubmissionStatus.GRADED
     scores = [_number(row.scores.get(e)) if graded else "" for e in exercise_ids]
     totals = [_number(v) if graded else "" for v in (row.score, row.max_score, row.percent)]
-    return [_text(row.submission), *scores, *totals, row.status, _text(row.message)]
+    return [_text(row.submission), *scores, *totals, row.status.value, _text(row.message)]
 
 
-def write(rows: Iterable[Row], exercise_ids: Sequence[str], *, with_header: bool = True) -> str:
+def write(rows: Iterable[SubmissionResult], exercise_ids: Sequence[str], *, with_header: bool = True) -> str:
     """The CSV text; shards after the first leave out the header so their files concatenate."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
@@ -80,4 +59,4 @@ def write(rows: Iterable[Row], exercise_ids: Sequence[str], *, with_header: bool
 
 def render(card: Scorecard, submission: str | None = None) -> str:
     """Header and one row for one graded submission."""
-    return write([Row.of_card(card, submission)], [e.id for e in card.exercises])
+    return write([of_card(card, submission)], [e.id for e in card.exercises])

@@ -13,16 +13,14 @@ import re
 from typing import Any
 
 from autograder import __version__
-from autograder.course import Visibility
+from autograder.course import FeedbackLevel, GradescopeVisibility, Visibility
 from autograder.i18n import t
 from autograder.reporters import markdown
-from autograder.reporters.text import feedback, scrub, title_of
+from autograder.grading.scrub import scrub
+from autograder.reporters.text import feedback, title_of
 from autograder.grading.results import Status
 from autograder.grading.scoring import Scorecard, TestScore
 from autograder.grading.visibility import for_students
-
-VISIBILITIES = ("hidden", "after_due_date", "after_published", "visible")
-
 
 def _fence(text: str) -> str:
     """A Markdown code block that the text itself cannot close."""
@@ -31,7 +29,7 @@ def _fence(text: str) -> str:
     return f"{fence}\n{text}\n{fence}"
 
 
-def _test(test: TestScore, hidden_visibility: str) -> dict[str, Any]:
+def _test(test: TestScore, hidden_visibility: GradescopeVisibility) -> dict[str, Any]:
     hidden = test.visibility is Visibility.HIDDEN
     return {
         "name": title_of(test),
@@ -40,26 +38,30 @@ def _test(test: TestScore, hidden_visibility: str) -> dict[str, Any]:
         "status": "passed" if test.status is Status.PASSED else "failed",
         "output": _fence(feedback(test)) if test.status is not Status.PASSED else "",
         "output_format": "md",
-        "visibility": hidden_visibility if hidden else "visible",
+        "visibility": (hidden_visibility if hidden else GradescopeVisibility.VISIBLE).value,
         "tags": [test.exercise, f"{test.exercise}.{test.task}"],
         "extra_data": {"exercise": test.exercise, "task": test.task, "status": test.status.value, "code": test.code},
     }
 
 
-def to_dict(card: Scorecard, *, hidden_visibility: str = "after_published",
-            hidden_feedback: str = "full") -> dict[str, Any]:
-    """The results.json object for one graded submission."""
-    if hidden_visibility not in VISIBILITIES:
-        raise ValueError(f"hidden_visibility must be one of {', '.join(VISIBILITIES)}")
+def to_dict(card: Scorecard, *,
+            hidden_visibility: GradescopeVisibility | str = GradescopeVisibility.AFTER_PUBLISHED,
+            hidden_feedback: FeedbackLevel | str = FeedbackLevel.FULL) -> dict[str, Any]:
+    """The results.json object for one graded submission (the settings as course.toml spells them, or the enums)."""
+    try:
+        visibility = GradescopeVisibility(hidden_visibility)
+    except ValueError:
+        raise ValueError(f"hidden_visibility must be one of {', '.join(v.value for v in GradescopeVisibility)}") \
+            from None
     shown = for_students(card, hidden_feedback)
     return scrub({
         "score": card.score,
-        "output": markdown.render(card, public_only=hidden_visibility != "visible"),
+        "output": markdown.render(card, public_only=visibility is not GradescopeVisibility.VISIBLE),
         "output_format": "md",
         "test_output_format": "md",
-        "visibility": "visible",
-        "stdout_visibility": "hidden",
-        "tests": [_test(t, hidden_visibility) for t in shown.tests],
+        "visibility": GradescopeVisibility.VISIBLE.value,
+        "stdout_visibility": GradescopeVisibility.HIDDEN.value,
+        "tests": [_test(t, visibility) for t in shown.tests],
         "extra_data": {"nngrade": __version__, "max_score": card.max_score, "percent": round(card.percent, 2),
                        "internal_errors": list(card.internal_errors)},
     })
@@ -71,13 +73,15 @@ def failure(message: str) -> dict[str, Any]:
         "score": 0.0,
         "output": f"**{t('report.not-graded')}**\n\n{message}",
         "output_format": "md",
-        "visibility": "visible",
-        "stdout_visibility": "hidden",
+        "visibility": GradescopeVisibility.VISIBLE.value,
+        "stdout_visibility": GradescopeVisibility.HIDDEN.value,
         "tests": [],
         "extra_data": {"nngrade": __version__, "error": message},
     })
 
 
-def render(card: Scorecard, *, hidden_visibility: str = "after_published", hidden_feedback: str = "full") -> str:
+def render(card: Scorecard, *,
+           hidden_visibility: GradescopeVisibility | str = GradescopeVisibility.AFTER_PUBLISHED,
+           hidden_feedback: FeedbackLevel | str = FeedbackLevel.FULL) -> str:
     return json.dumps(to_dict(card, hidden_visibility=hidden_visibility, hidden_feedback=hidden_feedback),
                       indent=2, ensure_ascii=False) + "\n"

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import xml.etree.ElementTree as ET
 
-from autograder.reporters.text import clean, feedback, points, summary_line
+from autograder.grading.scrub import clean
+from autograder.reporters.text import feedback, points, summary_line
 from autograder.grading.results import Status
 from autograder.grading.scoring import Scorecard, TestScore
 

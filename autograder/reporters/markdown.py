@@ -7,7 +7,8 @@ from __future__ import annotations
 
 from autograder.course import Visibility
 from autograder.i18n import t
-from autograder.reporters.text import clean, points, summary_line
+from autograder.grading.scrub import clean
+from autograder.reporters.text import points, summary_line
 from autograder.grading.results import Status
 from autograder.grading.scoring import Scorecard
 

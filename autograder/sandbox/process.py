@@ -21,6 +21,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 from autograder.course import Course, CoursePaths, kit_root
+from autograder.sandbox.faults import Fault, FaultKind
+from autograder.sandbox.replies import READY_ID, WorkerReply
 
 if TYPE_CHECKING:
     from autograder.sandbox.forkserver import ForkServer
@@ -73,26 +75,6 @@ class WorkerProcess(Protocol):
     def wait(self, timeout: float | None = None) -> int | None: ...
 
 
-@dataclass(frozen=True)
-class Fault:
-    """Why a call into student code produced no value."""
-
-    kind: str
-    """Stable kebab-case code: not-implemented, exception, timeout, worker-crashed, ..."""
-    message: str
-    """One line a student can read."""
-    exc_type: str = ""
-    """The student's exception class name, if any."""
-    trace: str = ""
-    """Traceback through the student's own files only."""
-    exc_types: tuple[str, ...] = ()
-    """Names of the exception's classes, most derived first (for `isinstance`-like checks)."""
-
-    def raised(self, name: str) -> bool:
-        """True when the student's exception is a `name` or a subclass of it."""
-        return name in self.exc_types or name == self.exc_type
-
-
 class StudentFault(Exception):
     """A call into student code failed; carries the Fault and what was called."""
 
@@ -101,6 +83,11 @@ class StudentFault(Exception):
         self.fault = fault
         self.module = module
         self.function = function
+
+    @property
+    def kind(self) -> FaultKind:
+        """The fault's kind: becomes the test's status and feedback code."""
+        return self.fault.kind
 
 
 class SubmissionError(Exception):
@@ -154,14 +141,14 @@ def copy_submission(source: Path, destination: Path) -> list[str]:
     return names
 
 
-def _describe_exit(code: int | None) -> tuple[str, str]:
+def _describe_exit(code: int | None) -> tuple[FaultKind, str]:
     if code is not None and code < 0:
         sig = -code
         name = signal.Signals(sig).name if sig in signal.Signals._value2member_map_ else str(sig)
         if sig == signal.SIGXCPU:
-            return "cpu-limit", "the code used up its CPU-time limit and was stopped"
-        return "worker-crashed", f"the Python process running the code was killed by {name}"
-    return "worker-crashed", f"the Python process running the code exited (status {code}) in the middle of a call"
+            return FaultKind.CPU_LIMIT, "the code used up its CPU-time limit and was stopped"
+        return FaultKind.WORKER_CRASHED, f"the Python process running the code was killed by {name}"
+    return FaultKind.WORKER_CRASHED, f"the Python process running the code exited (status {code}) in the middle of a call"
 
 
 class Sandbox:
@@ -319,7 +306,7 @@ class Sandbox:
 
         return read_exact
 
-    def _exchange(self, request: dict[str, Any], timeout: float) -> dict[str, Any]:
+    def _exchange(self, request: dict[str, Any], timeout: float) -> WorkerReply:
         """Send one request and wait for its reply; faults for timeouts and deaths."""
         from autograder.sandbox import protocol
 
@@ -327,8 +314,8 @@ class Sandbox:
         assert self._process is not None
         if self._pending_ready:
             self._pending_ready = False
-            ready = self._receive(STARTUP_TIMEOUT, expect_id=0)
-            if not ready.get("ok"):
+            ready = self._receive(STARTUP_TIMEOUT, expect_id=READY_ID)
+            if not ready.ok:
                 return self._start_failed(ready)
         request_id = self._next_id
         self._next_id += 1
@@ -338,40 +325,39 @@ class Sandbox:
             return self._died()
         return self._receive(timeout, expect_id=request_id)
 
-    def _receive(self, timeout: float, expect_id: int) -> dict[str, Any]:
+    def _receive(self, timeout: float, expect_id: int) -> WorkerReply:
         from autograder.sandbox import protocol
 
         try:
-            reply = protocol.read_message(self._read_exact_until(time.monotonic() + timeout))
+            reply = WorkerReply.from_message(protocol.read_message(self._read_exact_until(time.monotonic() + timeout)))
         except TimeoutError:
             self._kill()
             self.restarts += 1
-            return {"ok": False, "fault": {
-                "kind": "timeout", "message": f"did not return within {timeout:g} s (infinite loop?)"}}
+            return WorkerReply.failed(FaultKind.TIMEOUT, f"did not return within {timeout:g} s (infinite loop?)")
         except (EOFError, OSError):
             return self._died()
         except protocol.CodecError as exc:
             self._kill()
             self.restarts += 1
-            return {"ok": False, "fault": {"kind": "protocol", "message": f"garbled reply from the worker: {exc}"}}
-        if reply.get("id") != expect_id:
+            return WorkerReply.failed(FaultKind.PROTOCOL, f"garbled reply from the worker: {exc}")
+        if reply.id != expect_id:
             self._kill()
             self.restarts += 1
-            return {"ok": False, "fault": {"kind": "protocol", "message": "the worker answered out of turn"}}
+            return WorkerReply.failed(FaultKind.PROTOCOL, "the worker answered out of turn")
         return reply
 
-    def _start_failed(self, reply: dict[str, Any]) -> dict[str, Any]:
+    def _start_failed(self, reply: WorkerReply) -> WorkerReply:
         """The worker died before any student code ran: our environment's fault, never the student's."""
         self._stderr.flush()
         self._stderr.seek(0)
         tail = self._stderr.read()[-1500:].decode("utf-8", "replace").strip()
-        detail = (reply.get("fault") or {}).get("message", "")
-        return {"ok": False, "fault": {"kind": "worker-start-failed",
-                                       "message": f"the sandbox worker could not start ({detail}): {tail}"}}
+        detail = reply.fault.message if reply.fault is not None else ""
+        return WorkerReply.failed(FaultKind.WORKER_START_FAILED,
+                                  f"the sandbox worker could not start ({detail}): {tail}")
 
-    def _died(self) -> dict[str, Any]:
+    def _died(self) -> WorkerReply:
         if self._process is None:
-            return {"ok": False, "fault": {"kind": "worker-crashed", "message": "the worker is gone"}}
+            return WorkerReply.failed(FaultKind.WORKER_CRASHED, "the worker is gone")
         try:
             code = self._process.wait(timeout=5)
         except subprocess.TimeoutExpired:
@@ -379,7 +365,7 @@ class Sandbox:
         kind, message = _describe_exit(code)
         self._kill()
         self.restarts += 1
-        return {"ok": False, "fault": {"kind": kind, "message": message}}
+        return WorkerReply.failed(kind, message)
 
     # --- the API the suites use ---------------------------------------------
     def call(self, module: str, function: str, args: tuple[Any, ...] = (), kwargs: dict[str, Any] | None = None,
@@ -389,10 +375,10 @@ class Sandbox:
             raise StudentFault(self._load_faults[module], module, function)
         if module not in self._loaded:
             reply = self._exchange({"op": "load", "module": module}, timeout)
-            if not reply.get("ok"):
+            if not reply.ok:
                 fault = _fault(reply)
-                if fault.kind == "timeout":
-                    fault = Fault("import-timeout", f"importing {module}.py did not finish within {timeout:g} s")
+                if fault.kind is FaultKind.TIMEOUT:
+                    fault = Fault(FaultKind.IMPORT_TIMEOUT, f"importing {module}.py did not finish within {timeout:g} s")
                 self._load_faults[module] = fault
                 raise StudentFault(fault, module, function)
             self._loaded.add(module)
@@ -400,10 +386,9 @@ class Sandbox:
             {"op": "call", "module": module, "function": function, "args": tuple(args), "kwargs": kwargs or {}},
             timeout,
         )
-        if not reply.get("ok"):
+        if not reply.ok:
             raise StudentFault(_fault(reply), module, function)
-        warnings = tuple((str(c), str(m)) for c, m in reply.get("warnings", []))
-        return Reply(reply.get("value"), warnings)
+        return Reply(reply.value, reply.warnings)
 
     def captured_output(self) -> str:
         """What student code printed (stdout then stderr), truncated."""
@@ -419,13 +404,9 @@ class Sandbox:
         return "".join(parts).strip()
 
 
-def _fault(reply: dict[str, Any]) -> Fault:
-    raw = reply.get("fault") or {}
-    return Fault(
-        kind=str(raw.get("kind", "protocol")), message=str(raw.get("message", "")),
-        exc_type=str(raw.get("type", "")), trace=str(raw.get("trace", "")),
-        exc_types=tuple(str(t) for t in raw.get("types", []) if isinstance(t, str)),
-    )
+def _fault(reply: WorkerReply) -> Fault:
+    # A reply that is not ok always carries a fault once decoded; this guards a worker that sent none.
+    return reply.fault or Fault(FaultKind.PROTOCOL, "")
 
 
 def open_sandbox(course: Course, submission: Path, data_dir: Path | None = None,

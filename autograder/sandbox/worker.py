@@ -14,13 +14,14 @@ import sys
 import traceback
 import types
 import warnings
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
 
-from autograder.sandbox import guard
-
-from autograder.sandbox import protocol
+from autograder.sandbox import guard, protocol
+from autograder.sandbox.faults import Fault, FaultKind
+from autograder.sandbox.replies import READY_ID, WorkerReply
 
 
 def _set_limits(memory_mb: int, cpu_seconds: int) -> None:
@@ -64,43 +65,42 @@ class Worker:
         ]
         return "\n".join(lines)
 
-    def fault(self, kind: str, exc: BaseException | None = None, message: str = "") -> dict[str, Any]:
+    def fault(self, kind: FaultKind, exc: BaseException | None = None, message: str = "") -> Fault:
         if exc is not None:
             try:
                 text = str(exc)
             except BaseException:  # a student exception whose __str__ raises
                 text = "<unprintable>"
             message = message or (f"{type(exc).__name__}: {text}" if text else type(exc).__name__)
-        return {
-            "kind": kind,
-            "type": type(exc).__name__ if exc is not None else "",
+        return Fault(
+            kind, message[:2000],
+            exc_type=type(exc).__name__ if exc is not None else "",
+            trace=self._student_trace(exc)[:4000] if exc is not None else "",
             # the whole hierarchy, so a student's `class IdxError(ValueError)` still counts as a ValueError
-            "types": [c.__name__ for c in type(exc).__mro__] if exc is not None else [],
-            "message": message[:2000],
-            "trace": self._student_trace(exc)[:4000] if exc is not None else "",
-        }
+            exc_types=tuple(c.__name__ for c in type(exc).__mro__) if exc is not None else (),
+        )
 
-    def classify(self, exc: BaseException) -> str:
+    def classify(self, exc: BaseException) -> FaultKind:
         if isinstance(exc, NotImplementedError):
-            return "not-implemented"
+            return FaultKind.NOT_IMPLEMENTED
         if isinstance(exc, guard.SandboxRefusal):
-            return "sandbox-refused"
+            return FaultKind.SANDBOX_REFUSED
         if isinstance(exc, MemoryError):
-            return "memory-limit"
+            return FaultKind.MEMORY_LIMIT
         if isinstance(exc, RecursionError):
-            return "recursion-limit"
+            return FaultKind.RECURSION_LIMIT
         if isinstance(exc, (SystemExit, KeyboardInterrupt, GeneratorExit)):
-            return "exit-called"
-        return "exception"
+            return FaultKind.EXIT_CALLED
+        return FaultKind.EXCEPTION
 
     # --- requests -----------------------------------------------------------
-    def load(self, name: str) -> dict[str, Any] | None:
+    def load(self, name: str) -> Fault | None:
         """Import a student module once; None when loaded, else a fault."""
         if name in self.modules:
             return None
         path = os.path.join(self.submission, name + ".py")
         if not os.path.isfile(path):
-            return self.fault("missing-module", message=f"{name}.py was not found in the submission")
+            return self.fault(FaultKind.MISSING_MODULE, message=f"{name}.py was not found in the submission")
         unreadable = self._unreadable_source(name, path)
         if unreadable is not None:
             return unreadable
@@ -113,15 +113,15 @@ class Worker:
         except SyntaxError as exc:
             sys.modules.pop(name, None)
             where = f"line {exc.lineno}" + (f", column {exc.offset}" if exc.offset else "")
-            return self.fault("syntax-error", exc, f"{name}.py, {where}: {exc.msg}")
+            return self.fault(FaultKind.SYNTAX_ERROR, exc, f"{name}.py, {where}: {exc.msg}")
         except BaseException as exc:  # the student's import ran code that failed
             sys.modules.pop(name, None)
             kind = self.classify(exc)
-            return self.fault("import-error" if kind == "exception" else kind, exc)
+            return self.fault(FaultKind.IMPORT_ERROR if kind is FaultKind.EXCEPTION else kind, exc)
         self.modules[name] = module
         return None
 
-    def _unreadable_source(self, name: str, path: str) -> dict[str, Any] | None:
+    def _unreadable_source(self, name: str, path: str) -> Fault | None:
         """A fault for a file that is not Python source text at all (binary, wrong encoding)."""
         import io
         import tokenize
@@ -129,29 +129,29 @@ class Worker:
         with open(path, "rb") as handle:
             data = handle.read()
         if b"\0" in data:
-            return self.fault("binary-source", message=f"{name}.py is a binary file (it contains NUL bytes), "
+            return self.fault(FaultKind.BINARY_SOURCE, message=f"{name}.py is a binary file (it contains NUL bytes), "
                                                       "not Python source: save your code as plain text")
         try:
             encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
             data.decode(encoding)
         except (SyntaxError, LookupError) as exc:
-            return self.fault("not-utf8", message=f"{name}.py declares an unknown encoding: {exc}")
+            return self.fault(FaultKind.NOT_UTF8, message=f"{name}.py declares an unknown encoding: {exc}")
         except UnicodeDecodeError as exc:
             line = data[:exc.start].count(b"\n") + 1
-            return self.fault("not-utf8", message=(
+            return self.fault(FaultKind.NOT_UTF8, message=(
                 f"{name}.py is not valid {encoding} text: byte 0x{data[exc.start]:02x} on line {line} "
                 "cannot be decoded; save the file as UTF-8"))
         return None
 
-    def call(self, request: dict[str, Any]) -> dict[str, Any]:
+    def call(self, request: dict[str, Any]) -> WorkerReply:
         module_name, function = request["module"], request["function"]
         problem = self.load(module_name)
         if problem is not None:
-            return {"ok": False, "fault": problem}
+            return WorkerReply(ok=False, fault=problem)
         target = getattr(self.modules[module_name], function, None)
         if not callable(target):
-            return {"ok": False, "fault": self.fault(
-                "missing-function", message=f"{module_name}.py defines no function {function}()")}
+            return WorkerReply(ok=False, fault=self.fault(
+                FaultKind.MISSING_FUNCTION, message=f"{module_name}.py defines no function {function}()"))
         # numpy's default error handling, whatever the student's import set: overflow warns.
         np.seterr(over="warn", divide="warn", invalid="warn", under="ignore")
         with warnings.catch_warnings(record=True) as caught:
@@ -159,33 +159,31 @@ class Worker:
             try:
                 value = target(*request.get("args", ()), **request.get("kwargs", {}))
             except BaseException as exc:
-                return {"ok": False, "fault": self.fault(self.classify(exc), exc)}
-        seen = [
-            [w.category.__name__, str(w.message)[:500]]
+                return WorkerReply(ok=False, fault=self.fault(self.classify(exc), exc))
+        seen = tuple(
+            (w.category.__name__, str(w.message)[:500])
             for w in caught[:20]
             if isinstance(w.category, type) and issubclass(w.category, Warning)
-        ]
-        return {"ok": True, "value": value, "warnings": seen}
+        )
+        return WorkerReply(ok=True, value=value, warnings=seen)
 
-    def handle(self, request: dict[str, Any]) -> dict[str, Any]:
+    def handle(self, request: dict[str, Any]) -> WorkerReply:
         op = request.get("op")
         if op == "load":
             problem = self.load(request["module"])
-            return {"ok": problem is None, "fault": problem}
+            return WorkerReply(ok=problem is None, fault=problem)
         if op == "call":
             return self.call(request)
-        return {"ok": False, "fault": {"kind": "protocol", "type": "", "message": f"unknown op {op!r}", "trace": ""}}
+        return WorkerReply(ok=False, fault=Fault(FaultKind.PROTOCOL, f"unknown op {op!r}"))
 
 
-def _respond(fd: int, request_id: int, reply: dict[str, Any]) -> None:
-    reply["id"] = request_id
+def _respond(fd: int, request_id: int, reply: WorkerReply) -> None:
     try:
-        parts = protocol.encode_parts(reply)
+        parts = protocol.encode_parts(replace(reply, id=request_id).to_message())
     except (protocol.CodecError, RecursionError, MemoryError) as exc:
-        parts = protocol.encode_parts({
-            "id": request_id, "ok": False,
-            "fault": {"kind": "bad-return", "type": type(exc).__name__, "message": str(exc), "trace": ""},
-        })
+        # Only the value can fail to encode (not plain data, too large): the call "returned" a fault.
+        bad = Fault(FaultKind.BAD_RETURN, str(exc), exc_type=type(exc).__name__)
+        parts = protocol.encode_parts(WorkerReply(ok=False, fault=bad, id=request_id).to_message())
     for part in parts:
         protocol.write_all(fd, part)
 
@@ -201,7 +199,7 @@ def main(config_json: str) -> None:
     guard.install(submission, readable, config["denied"])
     worker = Worker(submission)
     read_exact = protocol.fd_reader(request_fd)
-    _respond(reply_fd, 0, {"ok": True, "pid": os.getpid()})
+    _respond(reply_fd, READY_ID, WorkerReply(ok=True, pid=os.getpid()))
     while True:
         try:
             request = protocol.read_message(read_exact)

@@ -1,4 +1,8 @@
-"""The end-of-run summary of grade-all: counts, mean, median, the distribution, what could not be graded."""
+"""The end-of-run summary of grade-all: counts, mean, median, the distribution, what could not be graded.
+
+Rendered by batch itself: it is grade-all's own view of a run (graded now or kept, per status), which no other
+command shows, so it takes batch's Outcome and Summary as they are rather than a reporter-level copy of them.
+"""
 from __future__ import annotations
 
 from rich.console import Console
@@ -6,6 +10,7 @@ from rich.table import Table
 from rich.text import Text
 
 from autograder.batch.grade_all import Outcome, Summary
+from autograder.grading.results import SubmissionStatus as Status
 from autograder.i18n import t
 
 BAR_WIDTH = 30
@@ -23,9 +28,9 @@ def render(summary: Summary, console: Console, *, results: str = "", csv: str = 
     figures.add_row(t("batch.submissions"), t("batch.submissions-count", count=summary.count,
                                               now=summary.graded_now, kept=summary.kept))
     for status, count in summary.by_status.items():
-        if count and status != "graded":
+        if count and status != Status.GRADED.value:
             figures.add_row(status, str(count))
-    figures.add_row(t("batch.graded"), str(summary.by_status.get("graded", 0)))
+    figures.add_row(t("batch.graded"), str(summary.by_status.get(Status.GRADED.value, 0)))
     figures.add_row(t("batch.mean"), _percent(summary.mean))
     figures.add_row(t("batch.median"), _percent(summary.median))
     figures.add_row(t("batch.range"), t("batch.range-values", low=_percent(summary.low), high=_percent(summary.high)))
@@ -46,8 +51,8 @@ def render(summary: Summary, console: Console, *, results: str = "", csv: str = 
         table.add_column(t("batch.status"), no_wrap=True)
         table.add_column(t("batch.why"))
         for outcome in summary.problems:
-            table.add_row(Text(outcome.name), Text(outcome.status, style="red" if outcome.status != "invalid"
-                                                   else "yellow"), Text(_first_line(outcome)))
+            table.add_row(Text(outcome.name), Text(outcome.status.value, style="red" if outcome.status is not
+                                                   Status.INVALID else "yellow"), Text(_first_line(outcome)))
         console.print(table)
     if results or csv:
         console.print()

@@ -1,0 +1,45 @@
+"""Student-made text made safe for every file and terminal: lone surrogates and control characters replaced.
+
+In the grading layer because grading makes every scorecard safe once, before any
+reporter sees it; reporters and batch use the same functions for their own text.
+"""
+from __future__ import annotations
+
+import dataclasses
+import re
+from enum import Enum
+from typing import Any, TypeVar
+
+T = TypeVar("T")
+
+_NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+
+
+def clean(text: str) -> str:
+    """Student-made text made safe for any file: lone surrogates and control characters become U+FFFD."""
+    return _NOT_XML.sub("\ufffd", text)
+
+
+def scrub(value: Any) -> Any:
+    """`clean` applied to every string of a JSON-like value (dict keys too)."""
+    if isinstance(value, str):
+        return clean(value)
+    if isinstance(value, dict):
+        return {scrub(k): scrub(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [scrub(v) for v in value]
+    return value
+
+
+def scrub_card(value: T) -> T:
+    """`clean` applied to every string in a Scorecard (or any frozen dataclass tree): safe for every reporter."""
+    if isinstance(value, Enum):
+        return value
+    if isinstance(value, str):
+        return clean(value)  # type: ignore[return-value]
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        changes = {f.name: scrub_card(getattr(value, f.name)) for f in dataclasses.fields(value) if f.init}
+        return dataclasses.replace(value, **changes)  # type: ignore[return-value]
+    if isinstance(value, tuple):
+        return tuple(scrub_card(v) for v in value)  # type: ignore[return-value]
+    return value
