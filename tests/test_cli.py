@@ -134,3 +134,15 @@ def test_commands_share_common_and_no_private_names():
                 assert not private, f"{path.relative_to(ROOT)} imports {private} from {node.module}"
                 if path.parent.name == "cli" and path.name != "main.py":
                     assert node.module != "autograder.cli.main", f"{path.name} imports the click group's module"
+
+
+def test_every_error_in_the_exit_code_table_exists():
+    """Does each name in cli.common.EXIT_CODES still name an exception class (a moved class would fall to 70)?"""
+    import importlib
+
+    from autograder.cli.common import EXIT_CODES
+
+    for name in EXIT_CODES:
+        module, _, qualname = name.rpartition(".")
+        found = getattr(importlib.import_module(module), qualname)
+        assert isinstance(found, type) and issubclass(found, BaseException), name

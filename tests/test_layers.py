@@ -26,8 +26,9 @@ LAYERS: list[set[str]] = [
     {"batch", "editions", "notebooks", "student"},
     {"cli"},
 ]
-REPORTERS_MAY_USE = {"autograder.grading.results", "autograder.grading.scoring", "autograder.grading.visibility",
-                     "autograder.grading.compare"}
+REPORTERS_MAY_USE = {"autograder.grading", "autograder.grading.results", "autograder.grading.scoring",
+                     "autograder.grading.visibility", "autograder.grading.compare", "autograder.grading.scrub",
+                     "autograder.grading.card_json"}
 """Reporters render results: they see the result types, never the machinery that made them."""
 
 

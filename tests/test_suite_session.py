@@ -115,7 +115,7 @@ def test_a_judge_starts_a_new_session_when_its_session_ended(course):
     from autograder.batch.judge import JudgeConfig, _SuiteSessions
 
     gates = course.select(["gates"])
-    sessions = _SuiteSessions(gates, JudgeConfig(str(course.path), ("gates",), True, None))
+    sessions = _SuiteSessions(gates, JudgeConfig(str(course.path), ("gates",), True, None, "en"))
     first = sessions.current()
     assert first is not None and first.usable
     first.close()

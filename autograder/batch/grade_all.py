@@ -26,6 +26,7 @@ from typing import Any, Callable, Iterable
 from autograder import __version__
 from autograder.atomic import write_text
 from autograder.grading.card_json import SCHEMA_VERSION
+from autograder.i18n import DEFAULT as DEFAULT_LANGUAGE
 from autograder.course import Course, CoursePaths
 from autograder.errors import ExitCode
 from autograder.batch.messages import JudgeConfig, JudgeReply
@@ -98,6 +99,8 @@ class Options:
     """Grade everything again, whatever the earlier results say."""
     include_hidden: bool = True
     data_dir: Path | None = None
+    language: str = DEFAULT_LANGUAGE
+    """The language the judges write their scorecards in."""
 
 
 # --- finding the submissions -----------------------------------------------
@@ -239,7 +242,7 @@ def run(options: Options, the_plan: Plan, on_done: Callable[[Outcome], None] = l
     outcomes = {o.name: o for o in the_plan.kept}
     entries = {e.name: e for e in the_plan.entries}
     config = JudgeConfig(str(options.course.path), options.exercises, options.include_hidden,
-                         str(options.data_dir) if options.data_dir else None)
+                         str(options.data_dir) if options.data_dir else None, options.language)
     jobs = [Job(e.name, e.path) for e in the_plan.to_grade]
     with Pool(config, min(options.jobs, max(1, len(jobs))), options.deadline) as pool:
         try:

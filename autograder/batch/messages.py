@@ -25,15 +25,19 @@ class JudgeConfig:
     """Exercise ids chosen with -e (empty: all)."""
     include_hidden: bool
     data_dir: str | None
+    language: str
+    """The language of every message the judge writes into a scorecard (grade-all's --lang)."""
 
     def to_json(self) -> str:
         return json.dumps({"course": self.course, "exercises": list(self.exercises),
-                           "include_hidden": self.include_hidden, "data_dir": self.data_dir})
+                           "include_hidden": self.include_hidden, "data_dir": self.data_dir,
+                           "language": self.language})
 
     @staticmethod
     def from_json(text: str) -> JudgeConfig:
         raw = json.loads(text)
-        return JudgeConfig(raw["course"], tuple(raw["exercises"]), bool(raw["include_hidden"]), raw["data_dir"])
+        return JudgeConfig(raw["course"], tuple(raw["exercises"]), bool(raw["include_hidden"]), raw["data_dir"],
+                           raw["language"])
 
 
 @dataclass(frozen=True)

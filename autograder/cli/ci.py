@@ -67,11 +67,13 @@ def grade_all(ctx: click.Context, submissions: Path, exercises: tuple[str, ...],
 
     from autograder.batch import grade_all as batch
     from autograder.batch import summary as summary_report
+    from autograder.grading.results import SubmissionStatus
 
     course = common.course(ctx, exercises)
     options = batch.Options(
         submissions=submissions, out=out, course=course, exercises=exercises, jobs=jobs or _cores(), shard=shard,
         csv=csv_path, deadline=timeout, force=force, include_hidden=not public_only, data_dir=common.data_dir(),
+        language=language(),
     )
     try:
         plan = batch.plan(options)
@@ -86,7 +88,7 @@ def grade_all(ctx: click.Context, submissions: Path, exercises: tuple[str, ...],
     previous = signal.signal(signal.SIGTERM, _interrupt)
     try:
         # The judges are other processes: they are told the language this command speaks.
-        with progress, common.language_for_subprocesses(language()):
+        with progress:
             outcomes = batch.run(options, plan, on_done=lambda o: progress.advance(task), refresh=progress.refresh)
         batch.write_csv(options, outcomes)
     except batch.BatchError as exc:
@@ -98,8 +100,9 @@ def grade_all(ctx: click.Context, submissions: Path, exercises: tuple[str, ...],
         signal.signal(signal.SIGTERM, previous)
     summary = batch.summarize(outcomes)
     summary_report.render(summary, Console(highlight=False), results=str(out), csv=str(csv_path or ""))
-    if summary.by_status.get("internal-error"):
-        click.echo(t("ci.internal-errors", count=summary.by_status["internal-error"]), err=True)
+    internal_errors = summary.by_status.get(SubmissionStatus.INTERNAL_ERROR.value, 0)
+    if internal_errors:
+        click.echo(t("ci.internal-errors", count=internal_errors), err=True)
         sys.exit(ExitCode.INTERNAL)
 
 

@@ -16,7 +16,6 @@ import click
 
 from autograder.course import Course, CourseError, course_from
 from autograder.errors import ExitCode
-from autograder.i18n import ENV as LANGUAGE_ENV
 from autograder.i18n import t
 
 if TYPE_CHECKING:
@@ -146,21 +145,3 @@ def console() -> Any:
     from rich.console import Console
 
     return Console(highlight=False)
-
-
-@contextlib.contextmanager
-def language_for_subprocesses(lang: str) -> Iterator[None]:
-    """Processes started inside this block (grade-all's judges) speak `lang`.
-
-    The judges read their language from NNGRADE_LANG of the environment they are given, which is
-    this process's: set for the block only, and put back after.
-    """
-    before = os.environ.get(LANGUAGE_ENV)
-    os.environ[LANGUAGE_ENV] = lang
-    try:
-        yield
-    finally:
-        if before is None:
-            os.environ.pop(LANGUAGE_ENV, None)
-        else:
-            os.environ[LANGUAGE_ENV] = before
