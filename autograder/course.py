@@ -1,10 +1,11 @@
 """course.toml -> frozen dataclasses: the one registry of exercises, tasks, points and limits."""
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from enum import Enum
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 from autograder.i18n import DEFAULT as DEFAULT_LANGUAGE
 from autograder.i18n import LANGUAGES, language
@@ -219,7 +220,7 @@ class _Reader:
         values: dict[str, Any] = {}
         for key, kind in _LIMIT_KEYS.items():
             value = self.get(table, key, where, kind, getattr(parent, key))
-            if value <= 0 and key != "atol" or value < 0:
+            if (value <= 0 and key != "atol") or value < 0:
                 raise self.fail(f"{where}{key}", f"must be positive, found {value!r}")
             values[key] = value
         return Limits(**values)

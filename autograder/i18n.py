@@ -19,9 +19,10 @@ from __future__ import annotations
 
 import os
 import string
-from functools import lru_cache
+from collections.abc import Mapping
+from functools import cache, lru_cache
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 from autograder.tomlcompat import tomllib
 
@@ -74,7 +75,7 @@ class MessageFileError(Exception):
     """A messages file is not valid TOML or not shaped as [key] en = ..., ko = ...; a kit bug."""
 
 
-@lru_cache(maxsize=None)
+@cache
 def namespace(name: str) -> dict[str, dict[str, str]]:
     """One messages file: {key: {lang: text}}."""
     path = MESSAGES / f"{name}.toml"

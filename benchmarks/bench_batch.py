@@ -32,9 +32,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from autograder.grading.catalog import patched_source  # noqa: E402
 from autograder.course import load_course  # noqa: E402
 from autograder.data.mnist import MNIST_FILES, data_dir  # noqa: E402
+from autograder.grading.catalog import patched_source  # noqa: E402
 
 
 def wrong_variants() -> list[tuple[str, str]]:
@@ -135,7 +135,7 @@ def nbgrader_figure(exercises: list[str]) -> None:
         return
     done = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "bench_nbgrader.py"), "--runs", "1",
                            *exercises], capture_output=True, text=True, cwd=ROOT)
-    line = next((l for l in done.stdout.splitlines() if l.startswith("nbgrader autograde")), None)
+    line = next((row for row in done.stdout.splitlines() if row.startswith("nbgrader autograde")), None)
     if done.returncode != 0 or line is None:
         print(f"nbgrader autograde: not measured ({done.stderr.strip().splitlines()[-1:] or done.returncode})")
         return

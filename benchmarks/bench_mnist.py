@@ -17,9 +17,9 @@ import importlib.util
 import statistics
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 from types import ModuleType
-from typing import Callable
 
 import numpy as np
 
@@ -71,7 +71,7 @@ def main(argv: list[str] | None = None) -> int:
     medians = {}
     for batch_size in (100, 1):
         score = mnist.accuracy(network, x, t, batch_size=batch_size)  # warm-up, and the result to show
-        medians[batch_size] = median_seconds(lambda: mnist.accuracy(network, x, t, batch_size=batch_size),
+        medians[batch_size] = median_seconds(lambda size=batch_size: mnist.accuracy(network, x, t, batch_size=size),
                                              args.repeat)
         print(f"  batch_size={batch_size:<3d}  {medians[batch_size] * 1000:8.1f} ms   "
               f"({len(x) / medians[batch_size]:,.0f} images/s, accuracy {score:.4f})")

@@ -19,21 +19,22 @@ import hashlib
 import json
 import re
 import statistics
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterable
+from typing import Any
 
 from autograder import __version__
 from autograder.atomic import write_text
-from autograder.grading.card_json import SCHEMA_VERSION
-from autograder.i18n import DEFAULT as DEFAULT_LANGUAGE
-from autograder.course import Course, CoursePaths
-from autograder.errors import ExitCode
 from autograder.batch.messages import JudgeConfig, JudgeReply
 from autograder.batch.pool import Job, Pool, PoolBroken
+from autograder.course import Course, CoursePaths
+from autograder.errors import ExitCode
+from autograder.grading.card_json import SCHEMA_VERSION
 from autograder.grading.results import SubmissionResult
 from autograder.grading.results import SubmissionStatus as Status
 from autograder.grading.scrub import scrub
+from autograder.i18n import DEFAULT as DEFAULT_LANGUAGE
 from autograder.reporters import csv_report
 
 STATUSES = (Status.GRADED, Status.INVALID, Status.TIMEOUT, Status.INTERNAL_ERROR)

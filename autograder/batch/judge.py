@@ -78,7 +78,7 @@ def grade_request(config: JudgeConfig, course: Course, request: JudgeRequest,
         reply = JudgeReply(Status.INTERNAL_ERROR, f"the grader itself failed: {exc}")
     except OSError as exc:  # the submission vanished or became unreadable while being graded
         reply = JudgeReply(Status.INVALID, f"cannot be read ({exc.strerror or exc})")
-    except Exception as exc:  # our bug: report it for this submission, keep grading the others
+    except Exception as exc:  # noqa: BLE001 - our bug: report it for this submission, keep grading the others
         reply = JudgeReply(Status.INTERNAL_ERROR, f"the grader itself failed: {type(exc).__name__}: {exc}")
     return replace(reply, id=request.id, name=request.name, seconds=round(time.monotonic() - started, 3))
 
@@ -110,7 +110,7 @@ def _die(*_: object) -> None:
     if sandbox is not None:
         try:
             sandbox.kill_worker()  # no waiting: this may run in the stdin thread while main reads the fork server
-        except Exception:
+        except Exception:  # noqa: BLE001, S110 - the judge is dying anyway; the worker dies with its session
             pass
         shutil.rmtree(sandbox.root, ignore_errors=True)
     os._exit(1)  # the fork server sees its socket close and kills whatever it still runs

@@ -18,9 +18,10 @@ import sys
 import tempfile
 import time
 from collections import deque
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any
 
 from autograder.batch.messages import JudgeConfig, JudgeReady, JudgeReply, JudgeRequest, decode_judge_line
 from autograder.course import kit_root
@@ -236,7 +237,8 @@ class Pool:
         if job is None:
             return
         if judge.killed_for_time:
-            yield JudgeReply(Status.TIMEOUT, f"grading did not finish within {self.deadline:g} s; the judge was stopped",
+            yield JudgeReply(Status.TIMEOUT,
+                             f"grading did not finish within {self.deadline:g} s; the judge was stopped",
                              seconds=round(self.deadline, 1), name=job.name)
             return
         attempts[job.name] = attempts.get(job.name, 0) + 1

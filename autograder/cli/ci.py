@@ -1,4 +1,4 @@
-"""`nngrade grade-all`, `nngrade gradescope build|run` and `nngrade release`: grading a class, and the kit on other engines.
+"""`nngrade grade-all`, `nngrade gradescope build|run`, `nngrade release`: grading a class, the kit on other engines.
 
 Thin commands: they parse, call `batch`, `gradescope` and `release`, and map errors to exit codes.
 """
@@ -107,8 +107,16 @@ def grade_all(ctx: click.Context, submissions: Path, exercises: tuple[str, ...],
 
 
 def _progress(console: Any) -> Any:
-    from rich.progress import (BarColumn, MofNCompleteColumn, Progress, ProgressColumn, Task, TextColumn,
-                               TimeElapsedColumn, TimeRemainingColumn)
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        ProgressColumn,
+        Task,
+        TextColumn,
+        TimeElapsedColumn,
+        TimeRemainingColumn,
+    )
     from rich.text import Text
 
     class RateColumn(ProgressColumn):

@@ -8,9 +8,9 @@ and `nngrade list` start fast.
 from __future__ import annotations
 
 import contextlib
-import os
+from collections.abc import Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Iterator, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import click
 
@@ -55,7 +55,7 @@ class NngradeError(click.ClickException):
     def __init__(self, message: str, code: ExitCode) -> None:
         super().__init__(message)
         # click reads exit_code from the instance but declares it a ClassVar: one error class, every code.
-        setattr(self, "exit_code", int(code))
+        self.exit_code = int(code)  # type: ignore[misc]
 
 
 def fail(message: str, code: ExitCode) -> NoReturn:

@@ -7,13 +7,14 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Iterator
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from autograder.cli import common
-from autograder.cli.ci import gradescope_group, grade_all, release
+from autograder.cli.ci import grade_all, gradescope_group, release
 from autograder.cli.data import data_group
 from autograder.cli.nbgrader import nbgrader_group
 from autograder.cli.student import hint, plot_command, status, watch_command
@@ -225,7 +226,7 @@ def localize_help(lang: str) -> None:
 
 
 def _with_lang_option(command: click.Command) -> None:
-    """Give `command` (and every subcommand) --lang, so `nngrade check --lang ko` works like `nngrade --lang ko check`."""
+    """Give `command` and its subcommands --lang: `nngrade check --lang ko` works like `nngrade --lang ko check`."""
     command.params.append(click.Option(
         ["--lang"], type=click.Choice(LANGUAGES), expose_value=False, is_eager=True, callback=_choose_language,
         help="Language of messages, hints and headings (default: NNGRADE_LANG, else the locale: ko for ko_KR.*)."))

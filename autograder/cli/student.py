@@ -2,8 +2,9 @@
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
+from typing import Literal
 
 import click
 
@@ -90,7 +91,8 @@ def status(ctx: click.Context) -> None:
         seen = progress.summary(Path.cwd())
     table = Table(title=t("cli.status-title", course=course.name), title_justify="left")
     for column in ("exercise", "best", "last", "last-run", "attempts", "still-open"):
-        table.add_column(t(f"cli.status-{column}"), justify="right" if column in ("best", "last", "attempts") else "left")
+        justify: Literal["right", "left"] = "right" if column in ("best", "last", "attempts") else "left"
+        table.add_column(t(f"cli.status-{column}"), justify=justify)
     for exercise in course.exercises:
         entry = seen.get(exercise.id)
         if entry is None:
@@ -149,8 +151,8 @@ def plot_command(ctx: click.Context, exercise: str, output: Path, path: Path | N
         common.fail(t("cli.plot-needs-matplotlib"), ExitCode.EXTRA_MISSING)
     import numpy as np
 
-    from autograder.student.plot import draw, student_curves
     from autograder.sandbox.process import SubmissionError
+    from autograder.student.plot import draw, student_curves
 
     course = common.course(ctx, [exercise])
     x = np.linspace(-5.0, 5.0, 401)

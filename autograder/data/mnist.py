@@ -12,13 +12,12 @@ import gzip
 import hashlib
 import os
 import secrets
-import sys
 import time
 import zlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Optional
+from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # urllib and http are imported where a download happens: the suites only need `require`
     import http.client
@@ -86,7 +85,7 @@ DEFAULT_MIRRORS: tuple[str, ...] = (
 )
 
 #: Called as progress(file_name, bytes_done, bytes_total_or_None).
-Progress = Callable[[str, int, Optional[int]], None]
+Progress = Callable[[str, int, int | None], None]
 
 
 class Status(str, enum.Enum):

@@ -19,7 +19,6 @@ from pathlib import Path
 
 from autograder.atomic import write_bytes
 from autograder.course import Course, CoursePaths, kit_root
-
 from autograder.tomlcompat import tomllib
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates" / "gradescope"

@@ -26,9 +26,10 @@ import subprocess
 import sys
 import tempfile
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 from autograder.course import Course, CoursePaths, Visibility, format_points, kit_root
 from autograder.tomlcompat import tomllib
@@ -182,7 +183,8 @@ def _readme(course: Course, hidden: dict[str, int]) -> str:
     for exercise in course.exercises:
         public = sum(t.points for t in exercise.tasks if t.visibility is Visibility.PUBLIC)
         secret = sum(t.points for t in exercise.tasks if t.visibility is Visibility.HIDDEN)
-        rows.append(f"| {exercise.id} | `exercises/{exercise.module}.py` | {format_points(public)} | {format_points(secret)} "
+        rows.append(f"| {exercise.id} | `exercises/{exercise.module}.py` | {format_points(public)} "
+                    f"| {format_points(secret)} "
                     f"| {exercise.title} |")
     total = sum(t.points for t in course.tasks())
     hidden_points = sum(t.points for t in course.tasks() if t.visibility is Visibility.HIDDEN)
@@ -264,7 +266,8 @@ def _secret_lines(root: Path, course: Course, *, suites_public: bool = True) -> 
             if len(line.strip()) >= 16 and not line.strip().startswith(("#", '"', "'"))} - known
 
 
-WITHHELD = "def {function}(*args, **kwargs):\n    raise NotImplementedError  # withheld: it shares lines with the solution\n"
+WITHHELD = ("def {function}(*args, **kwargs):\n"
+            "    raise NotImplementedError  # withheld: it shares lines with the solution\n")
 
 
 def withhold_revealing_mistakes(root: Path, course: Course) -> int:

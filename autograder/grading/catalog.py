@@ -33,10 +33,11 @@ import ast
 import re
 import textwrap
 import warnings
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
-from typing import Any, Callable, Iterable, Iterator, Mapping, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -78,7 +79,7 @@ class Misconception:
         return scope[self.function]  # type: ignore[no-any-return]
 
 
-@lru_cache(maxsize=None)
+@cache
 def _compiled(exercise: str, code: str, source: str) -> Any:
     return compile(source, f"<mistake {exercise}/{code}>", "exec")
 
@@ -189,13 +190,13 @@ class Catalog:
                     value = item.implementation(namespace)(*args)
                     if part is not None:
                         value = value[part]
-            except Exception:  # noqa: BLE001 - a mistake that does not apply to this input matches nothing
+            except Exception:  # noqa: BLE001, S112 - a mistake that does not apply to this input matches nothing
                 continue
             found.append(item.found(value))
         return tuple(found)
 
 
-@lru_cache(maxsize=None)
+@cache
 def load(exercise: str) -> Catalog:
     """The catalog of `exercise` (empty if it has no file)."""
     path = MISTAKES / f"{exercise}.toml"
@@ -235,7 +236,7 @@ def patched_source(module_source: str, wrong: str) -> str:
             body.append(node)
     body.extend(replacements.values())
     head = 0
-    while head < len(body) and (_is_docstring(body[head]) and head == 0 or _is_future(body[head])):
+    while head < len(body) and ((_is_docstring(body[head]) and head == 0) or _is_future(body[head])):
         head += 1
     numpy = ast.parse("import numpy as np").body
     tree.body = [*body[:head], *numpy, *extra, *body[head:]]

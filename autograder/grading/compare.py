@@ -6,8 +6,9 @@ tolerance, worst index, shape/dtype problems, NaN/inf) that reporters render.
 """
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Iterable, Mapping
+from typing import Any
 
 import numpy as np
 

@@ -5,8 +5,9 @@ code still runs only in the sandbox worker, one fresh worker per submission.
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable
+from typing import TYPE_CHECKING
 
 from autograder.course import Course
 

@@ -18,9 +18,10 @@ import shutil
 import tempfile
 import tokenize
 import warnings
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterator, Sequence
+from typing import Any
 
 from autograder.course import Course
 

@@ -11,20 +11,20 @@ import importlib.util
 import json
 import tempfile
 import zlib
+from collections.abc import Generator
 from pathlib import Path
 from types import ModuleType
-from typing import Any, Generator
+from typing import Any
 
 import numpy as np
 import pytest
 
-from autograder.grading.compare import Checker, Mismatch
 from autograder.course import Course, Task, Visibility
-from autograder.i18n import has, t
+from autograder.grading.compare import Checker, Mismatch
 from autograder.grading.results import Status, TestResult
+from autograder.i18n import has, t
 from autograder.sandbox.faults import FaultKind
 from autograder.sandbox.process import Reply, Sandbox, StudentFault
-
 
 STRIPPED_MANIFEST = Path(__file__).resolve().parent.parent / "suites" / "hidden.json"
 """Written by `nngrade release` in a student edition: hidden tests cut from the suites, per task key."""

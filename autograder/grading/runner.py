@@ -11,17 +11,16 @@ import os
 import queue
 import sys
 import threading
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterator
 
 import pytest
 
 from autograder.course import Course, CoursePaths
 from autograder.grading.plugin import GradingPlugin, PlainFailureReports, SuiteError
 from autograder.grading.results import RunResult
-from autograder.sandbox.process import Sandbox, SubmissionError, open_sandbox
-
+from autograder.sandbox.process import Sandbox, open_sandbox
 
 _UNUSED_PLUGINS = ("unraisableexception", "threadexception", "faulthandler", "logging", "junitxml",
                    "doctest", "pastebin", "nose", "legacypath", "tmpdir", "monkeypatch", "recwarn", "setuponly",
@@ -190,7 +189,7 @@ class SuiteSession:
             if not self._ready.is_set():
                 detail = "; ".join(self._plugin.collection_errors) or "pytest ended before running any test"
                 self._failure = f"the suites could not be collected (pytest exit {int(code)}): {detail}"
-        except BaseException as exc:  # our bug; reported to whoever waits
+        except BaseException as exc:  # noqa: BLE001 - our bug; reported to whoever waits
             self._failure = self._failure or f"{type(exc).__name__}: {exc}"
         finally:
             self._ready.set()
@@ -215,7 +214,7 @@ class SuiteSession:
         while (job := self._runs.get()) is not None:
             try:
                 job.result = self._run_items(session, items, job)
-            except BaseException as exc:
+            except BaseException as exc:  # noqa: BLE001 - handed to the waiting caller, which raises it
                 job.error = exc
                 job.done.set()
                 return True  # the setup state may be half torn down: this session is done

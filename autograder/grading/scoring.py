@@ -7,8 +7,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from autograder.grading.compare import Feedback
 from autograder.course import Course, Visibility
+from autograder.grading.compare import Feedback
 from autograder.grading.results import RunResult, Status, TestResult
 
 
@@ -124,7 +124,8 @@ def score(run: RunResult, course: Course, submission: str = "", *, lang: str | N
             passed = sum(r.status is Status.PASSED for r in results)
             not_run = sum(r.status is Status.NOT_RUN for r in results)
             task_scores.append(TaskScore(
-                exercise.id, task.id, task.localized_title(lang), _round(share * passed), _round(share * (len(results) - not_run)),
+                exercise.id, task.id, task.localized_title(lang), _round(share * passed),
+                _round(share * (len(results) - not_run)),
                 passed, len(results), not_run, task.visibility,
             ))
         if task_scores:

@@ -17,10 +17,10 @@ import contextlib
 import hashlib
 import shutil
 import tempfile
+from collections.abc import Iterator
 from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
-from typing import Iterator
 
 from autograder.course import Course
 from autograder.sandbox.process import SubmissionError, WorkspaceError

@@ -11,9 +11,9 @@ from __future__ import annotations
 from dataclasses import replace
 
 from autograder.course import FeedbackLevel, Visibility
-from autograder.i18n import t
 from autograder.grading.results import Status
 from autograder.grading.scoring import Scorecard, TestScore
+from autograder.i18n import t
 
 
 def _redact(test: TestScore, level: FeedbackLevel) -> TestScore:

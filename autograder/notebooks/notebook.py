@@ -19,11 +19,22 @@ from typing import TYPE_CHECKING, Any
 
 from autograder.course import Course, CourseError, CoursePaths, course_from, format_points
 from autograder.data.datadir import existing_data_dir
+from autograder.grading.notebook_source import (
+    MARKER,
+    TEST_MODULE,
+    Cell,
+    NotebookError,
+    NotebookSubmission,
+    code_cells,
+    exercise_of,
+    is_test_cell,
+    logical_starts,
+    module_source,
+    notebook_submission,
+    read_notebook,
+    without_ipython,
+)
 from autograder.i18n import language
-from autograder.grading.notebook_source import (MARKER, TEST_MODULE, Cell, NotebookError, NotebookSubmission,
-                                                code_cells, exercise_of, is_test_cell, logical_starts,
-                                                module_source, notebook_submission, read_notebook,
-                                                without_ipython)
 
 if TYPE_CHECKING:
     from autograder.grading.scoring import Scorecard
@@ -82,8 +93,8 @@ def grade_task(course: Course, exercise_id: str, task_id: str, submission: Path,
     name, so seeded inputs are the same as in `nngrade grade`.
     """
     from autograder.grading.runner import run
-    from autograder.sandbox.process import open_sandbox
     from autograder.grading.scoring import score
+    from autograder.sandbox.process import open_sandbox
 
     one = single_task(course, exercise_id, task_id)
     paths = CoursePaths.of(course)

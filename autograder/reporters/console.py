@@ -11,8 +11,8 @@ from rich.text import Text
 
 from autograder.course import format_points
 from autograder.grading.results import Status
-from autograder.i18n import t
 from autograder.grading.scoring import ExerciseScore, Scorecard, TestScore
+from autograder.i18n import t
 
 BAR_WIDTH = 16
 MAX_PANELS = 12
@@ -44,7 +44,8 @@ def exercise_table(exercise: ExerciseScore) -> Table:
         name = task.task + (" " + t("report.hidden") if task.visibility.value == "hidden" else "")
         tests = f"{task.passed}/{task.total}" + (" " + t("report.not-run-count", count=task.not_run)
                                                  if task.not_run else "")
-        table.add_row(name, tests, f"{format_points(task.score)}/{format_points(task.max_score)}", _bar(task.score, task.max_score))
+        earned = f"{format_points(task.score)}/{format_points(task.max_score)}"
+        table.add_row(name, tests, earned, _bar(task.score, task.max_score))
     return table
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import csv
 import io
-from typing import Iterable, Sequence
+from collections.abc import Iterable, Sequence
 
 from autograder.grading.results import SubmissionResult, SubmissionStatus
 from autograder.grading.scoring import Scorecard

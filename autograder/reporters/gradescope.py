@@ -14,13 +14,14 @@ from typing import Any
 
 from autograder import __version__
 from autograder.course import FeedbackLevel, GradescopeVisibility, Visibility
-from autograder.i18n import t
-from autograder.reporters import markdown
-from autograder.grading.scrub import scrub
-from autograder.reporters.text import feedback, title_of
 from autograder.grading.results import Status
 from autograder.grading.scoring import Scorecard, TestScore
+from autograder.grading.scrub import scrub
 from autograder.grading.visibility import for_students
+from autograder.i18n import t
+from autograder.reporters import markdown
+from autograder.reporters.text import feedback, title_of
+
 
 def _fence(text: str) -> str:
     """A Markdown code block that the text itself cannot close."""

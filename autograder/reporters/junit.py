@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import xml.etree.ElementTree as ET
 
-from autograder.grading.scrub import clean
-from autograder.reporters.text import feedback, points, summary_line
 from autograder.grading.results import Status
 from autograder.grading.scoring import Scorecard, TestScore
+from autograder.grading.scrub import clean
+from autograder.reporters.text import feedback, points, summary_line
 
 _FAILURES = {Status.FAILED, Status.NOT_IMPLEMENTED, Status.MISSING}
 _ERRORS = {Status.ERROR, Status.TIMEOUT}

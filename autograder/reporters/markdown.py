@@ -6,11 +6,11 @@ Used for Gradescope's submission-wide output and for CI job summaries
 from __future__ import annotations
 
 from autograder.course import Visibility
-from autograder.i18n import t
-from autograder.grading.scrub import clean
-from autograder.reporters.text import points, summary_line
 from autograder.grading.results import Status
 from autograder.grading.scoring import Scorecard
+from autograder.grading.scrub import clean
+from autograder.i18n import t
+from autograder.reporters.text import points, summary_line
 
 
 def _cell(text: str) -> str:
@@ -20,7 +20,8 @@ def _cell(text: str) -> str:
 def render(card: Scorecard, *, title: str | None = None, public_only: bool = False) -> str:
     """The table and the total; `public_only` tallies public tests alone (hidden results not yet released)."""
     lines = [f"### {_cell(title)}", ""] if title else []
-    lines += [f"| {t('report.md-exercise')} | {t('report.points')} | {t('report.md-tests-passed')} |", "|---|---:|---:|"]
+    lines += [f"| {t('report.md-exercise')} | {t('report.points')} | {t('report.md-tests-passed')} |",
+              "|---|---:|---:|"]
     shown = [t for t in card.tests if not public_only or t.visibility is Visibility.PUBLIC]
     total_won = total_offered = 0.0
     for exercise in card.exercises:

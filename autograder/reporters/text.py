@@ -1,11 +1,10 @@
 """Plain-text feedback of one test, shared by the formats that carry text (JUnit, Gradescope)."""
 from __future__ import annotations
 
+from autograder.course import format_points
 from autograder.grading.results import Status
 from autograder.grading.scoring import Scorecard, TestScore
-from autograder.course import format_points
 from autograder.i18n import t
-
 
 points = format_points
 """2, 0.5, 1.33: points as people write them (the one formatter, under the name the other reporters use)."""

@@ -165,13 +165,13 @@ def _fork_worker(config: dict[str, Any], descriptors: list[int]) -> int:
 
         worker.main(json.dumps({**config, "request_fd": request_fd, "reply_fd": reply_fd}))
         status = 0
-    except BaseException:  # the worker's own start failed: the judge reads stderr and reports it
+    except BaseException:  # noqa: BLE001 - the worker's own start failed: the judge reads stderr and reports it
         try:
             import traceback
 
             traceback.print_exc()
             sys.stderr.flush()
-        except BaseException:
+        except BaseException:  # noqa: BLE001, S110 - stderr itself is broken: nothing left to tell
             pass
     finally:
         os._exit(status)

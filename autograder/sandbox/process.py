@@ -148,7 +148,8 @@ def _describe_exit(code: int | None) -> tuple[FaultKind, str]:
         if sig == signal.SIGXCPU:
             return FaultKind.CPU_LIMIT, "the code used up its CPU-time limit and was stopped"
         return FaultKind.WORKER_CRASHED, f"the Python process running the code was killed by {name}"
-    return FaultKind.WORKER_CRASHED, f"the Python process running the code exited (status {code}) in the middle of a call"
+    return FaultKind.WORKER_CRASHED, (f"the Python process running the code exited (status {code}) "
+                                      "in the middle of a call")
 
 
 class Sandbox:
@@ -378,7 +379,8 @@ class Sandbox:
             if not reply.ok:
                 fault = _fault(reply)
                 if fault.kind is FaultKind.TIMEOUT:
-                    fault = Fault(FaultKind.IMPORT_TIMEOUT, f"importing {module}.py did not finish within {timeout:g} s")
+                    fault = Fault(FaultKind.IMPORT_TIMEOUT,
+                                  f"importing {module}.py did not finish within {timeout:g} s")
                 self._load_faults[module] = fault
                 raise StudentFault(fault, module, function)
             self._loaded.add(module)

@@ -11,7 +11,8 @@ from __future__ import annotations
 import json
 import re
 import struct
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 

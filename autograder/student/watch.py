@@ -6,8 +6,8 @@ the suites are already imported and a re-grade costs only the run itself.
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Callable, Iterable
 
 from autograder.course import Course
 from autograder.grading.scoring import Scorecard

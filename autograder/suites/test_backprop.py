@@ -16,8 +16,9 @@ theirs is named, with the catalog's hint. Texts are in autograder/messages/backp
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
-from typing import Any, Callable, Sequence
+from typing import Any
 
 import numpy as np
 import pytest

@@ -7,8 +7,8 @@ reference solution on seeded random networks.
 """
 from __future__ import annotations
 
+from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Iterator
 
 import numpy as np
 import pytest
@@ -108,7 +108,7 @@ def forward_mistakes(x, params, hidden: str, output: str) -> tuple[Mistake, ...]
         try:
             with np.errstate(all="ignore"):
                 value = network(x, params, ACTIVATION[hidden], ACTIVATION[output], dense=item.implementation())[-1][1]
-        except Exception:  # noqa: BLE001 - e.g. W @ x on a batch: this mistake cannot explain this output
+        except Exception:  # noqa: BLE001, S112 - e.g. W @ x on a batch: this mistake cannot explain this output
             continue
         found.append(CATALOG.mistake(item.code, value))
     return tuple(found)
@@ -228,7 +228,8 @@ def forward_steps(student, x, params, hidden: str, output: str, final) -> list[S
     trace = network(x, params, ACTIVATION[hidden], ACTIVATION[output])
     steps, k = [], len(params)
     for i, (z, a) in enumerate(trace[:-1], start=1):
-        for label, last, want in ((f"z{i} = a{i - 1} @ W{i} + b{i}", "identity", z), (f"a{i} = {hidden}(z{i})", hidden, a)):
+        pair = ((f"z{i} = a{i - 1} @ W{i} + b{i}", "identity", z), (f"a{i} = {hidden}(z{i})", hidden, a))
+        for label, last, want in pair:
             got = student.forward(x, params[:i], hidden=hidden, output=last)
             steps.append(Step(label.replace("a0 @", "x @"), got, want,
                               (row_shape_mistake(want), *forward_mistakes(x, params[:i], hidden, last))))

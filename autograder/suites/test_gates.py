@@ -5,7 +5,8 @@ Known mistakes come from autograder/mistakes/gates.toml, texts from autograder/m
 """
 from __future__ import annotations
 
-from typing import Any, Callable, Mapping
+from collections.abc import Callable, Mapping
+from typing import Any
 
 import numpy as np
 import pytest

@@ -16,16 +16,17 @@ import gzip
 import json
 import shutil
 import struct
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import Any
 
 import numpy as np
 import pytest
 
+from autograder.data.mnist import ENV_VAR, DataMissing, require
 from autograder.grading import catalog
 from autograder.grading.compare import Feedback, Mismatch, Mistake, Step, show
 from autograder.i18n import t
-from autograder.data.mnist import ENV_VAR, DataMissing, require
 from autograder.sandbox.process import StudentFault
 
 CATALOG = catalog.load("mnist")

@@ -8,7 +8,7 @@ autograder/messages/softmax.toml, looked up when a test runs, in the student's l
 """
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 import pytest
