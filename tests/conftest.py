@@ -6,8 +6,9 @@ import os
 import shutil
 import sys
 import tempfile
+import time
 from pathlib import Path
-from typing import Callable
+from typing import Callable, TypeVar
 
 import pytest
 
@@ -80,6 +81,25 @@ def alive(pid: int) -> bool:
     except (OSError, IndexError):
         return False
     return state not in ("Z", "X")
+
+
+T = TypeVar("T")
+
+
+def wait_for(condition: Callable[[], T], timeout: float, what: str) -> T:
+    """Poll `condition` until it returns something truthy, and return that; fail naming `what` after `timeout` s.
+
+    The timeout is a guard against a hang, generous on purpose, never a speed bound: a test waits on the event
+    it needs (a file written, a process gone, a line printed) instead of sleeping and hoping it has happened.
+    """
+    deadline = time.monotonic() + timeout
+    while True:
+        value = condition()
+        if value:
+            return value
+        if time.monotonic() >= deadline:
+            pytest.fail(f"gave up after {timeout:g} s waiting for {what}")
+        time.sleep(0.02)
 
 
 def working_in(folder: Path) -> list[int]:

@@ -6,13 +6,12 @@ from __future__ import annotations
 
 import os
 import signal
-import time
 from pathlib import Path
 
 import pytest
 
 from autograder.sandbox.process import Sandbox, SandboxConfig, StudentFault, start_forkserver
-from conftest import alive
+from conftest import alive, wait_for
 
 PROBE = '''
 import os, resource, signal, stat, sys, threading
@@ -135,10 +134,7 @@ def test_closing_the_server_ends_its_workers(tmp_path):
         worker = sandbox._process.pid
         assert alive(worker)
         server.close()
-        deadline = time.monotonic() + 10
-        while alive(worker) and time.monotonic() < deadline:
-            time.sleep(0.02)
-        assert not alive(worker)
+        wait_for(lambda: not alive(worker), 60, f"worker {worker} to end once its fork server closed")
     finally:
         sandbox.close()
         server.close()

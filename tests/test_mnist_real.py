@@ -15,7 +15,6 @@ import json
 import os
 import pickle
 import runpy
-import time
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -129,12 +128,9 @@ def test_classic_weights_score_0_9352(test_set):
 
 
 @needs_data
-def test_solutions_get_full_marks_on_real_data_within_a_minute(grade):
-    """Does the reference get every mnist point, real-data tasks included, and the suite finish in under a minute?"""
-    began = time.perf_counter()
+def test_solutions_get_full_marks_on_real_data(grade):
+    """Does the reference get every mnist point, real-data tasks included?"""
     card = grade(ROOT / "solutions", "mnist", data_dir=real_data())
-    seconds = time.perf_counter() - began
     assert not card.internal_errors, card.internal_errors
     assert card.not_run == 0
     assert card.score == card.max_score, [(t.name, t.code, t.message) for t in card.tests if t.status != "passed"]
-    assert seconds < 60, f"the mnist suite took {seconds:.0f} s"
