@@ -102,6 +102,20 @@ def wait_for(condition: Callable[[], T], timeout: float, what: str) -> T:
         time.sleep(0.02)
 
 
+def slow_except(values, fast) -> list:
+    """`values` as parameters for parametrize, each marked slow but those in `fast`: the few the fast loop keeps
+    (`pytest -m "not slow"`), so it still reaches every layer while the full run checks them all."""
+    return [pytest.param(value, marks=() if value in fast else pytest.mark.slow) for value in values]
+
+
+def first_of_each(values, group: Callable) -> list:
+    """The first of `values` in each group `group(value)` names, in order."""
+    firsts: dict = {}
+    for value in values:
+        firsts.setdefault(group(value), value)
+    return list(firsts.values())
+
+
 def working_in(folder: Path) -> list[int]:
     """Pids of live processes whose working folder is inside `folder` (fork servers and sandbox workers)."""
     inside = folder.resolve()

@@ -135,6 +135,7 @@ def test_summary_and_csv(graded_class):
     assert rows["frank"]["status"] == "invalid"
 
 
+@pytest.mark.slow
 def test_a_rerun_skips_unchanged_submissions_and_regrades_changed_ones(graded_class, tmp_path):
     """Does a re-run keep results whose submission is unchanged, and grade again the one that changed?"""
     submissions, out, _, _ = graded_class
@@ -151,6 +152,7 @@ def test_a_rerun_skips_unchanged_submissions_and_regrades_changed_ones(graded_cl
     assert json.loads(after["bob.json"])["score"] == 10
 
 
+@pytest.mark.slow
 def test_shard_csvs_concatenate_into_the_class_csv(graded_class, tmp_path):
     """Do the CSVs of --shard 1/2 and 2/2 concatenate (header once) into the rows of the unsharded CSV?"""
     submissions, out, grades, _ = graded_class
@@ -192,6 +194,7 @@ def judges_alive(marker: str) -> list[int]:
     return processes(lambda proc: marker.encode() in (proc / "environ").read_bytes())
 
 
+@pytest.mark.slow
 def test_sigkill_mid_run_then_resume_loses_and_duplicates_nothing(tmp_path):
     """After kill -9 of grade-all in the middle of a run, is every result file complete, are the judges gone, and
     does the re-run grade exactly the rest, leaving the finished results untouched?"""
@@ -234,6 +237,7 @@ def test_sigkill_mid_run_then_resume_loses_and_duplicates_nothing(tmp_path):
             assert 0 < final[name]["score"] < 10
 
 
+@pytest.mark.slow
 def test_hostile_submissions_do_not_stop_the_others(tmp_path):
     """With a submission that loops forever, one that kills its own process and one that prints fake results
     in the class, are the others graded in full and the hostile ones given nothing (the looping one reported
@@ -256,6 +260,7 @@ def test_hostile_submissions_do_not_stop_the_others(tmp_path):
     assert "timeout" in done.stdout
 
 
+@pytest.mark.slow
 def test_kills_at_random_points_converge_to_the_uninterrupted_grades(tmp_path):
     """After several kill -9 at random moments and a final run, are the grades exactly those of a run never
     interrupted, with every file complete and no temporary file left?"""
@@ -283,6 +288,7 @@ def test_kills_at_random_points_converge_to_the_uninterrupted_grades(tmp_path):
     assert {p.name for p in out.iterdir()} == {f"{name}.json" for name in students}
 
 
+@pytest.mark.slow
 def test_full_disk_stops_with_exit_6_and_keeps_earlier_results(tmp_path):
     """When result files can no longer be written (disk full), does grade-all stop with exit 6, a message,
     and leave every earlier result byte for byte, with no temporary file?"""

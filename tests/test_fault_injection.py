@@ -7,8 +7,12 @@ import resource
 import subprocess
 import sys
 
+import pytest
+
 from autograder.errors import ExitCode
 from conftest import ROOT, wait_for
+
+pytestmark = pytest.mark.slow  # every test grades in a new process, most with injected faults
 
 
 def gates_only(tmp_path):

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from autograder.sandbox.process import Sandbox, SandboxConfig, StudentFault, start_forkserver
-from conftest import alive, wait_for
+from conftest import alive, slow_except, wait_for
 
 PROBE = '''
 import os, resource, signal, stat, sys, threading
@@ -94,7 +94,7 @@ def test_forked_workers_do_not_share_random_numbers(tmp_path, forkserver):
     assert draws[0] != draws[1]
 
 
-@pytest.mark.parametrize("kind", ["spawned", "forked"])
+@pytest.mark.parametrize("kind", slow_except(["spawned", "forked"], ["forked"]))
 def test_the_cpu_limit_stops_a_worker_and_is_named(tmp_path, forkserver, kind):
     """Is a worker that spins past its CPU-time limit stopped by the kernel and reported as cpu-limit, whichever
     way it was started (the fork server passes the signal that ended it on to the judge)?"""

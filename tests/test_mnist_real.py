@@ -103,6 +103,7 @@ def test_restricted_unpickler_refuses_other_globals():
 
 
 @needs_data
+@pytest.mark.slow
 def test_reference_reaches_the_recorded_accuracy_with_the_kits_weights(test_set):
     """Does the reference classify exactly the recorded number of test images right with the kit's weights?"""
     x, t = test_set
@@ -114,6 +115,7 @@ def test_reference_reaches_the_recorded_accuracy_with_the_kits_weights(test_set)
 
 
 @needs_classic
+@pytest.mark.slow
 def test_classic_weights_score_0_9352(test_set):
     """With the classic pretrained weights, does the reference score 0.9352 on the test set (WORKED_EXAMPLES §6)?"""
     path = classic_weights()

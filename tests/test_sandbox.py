@@ -11,7 +11,7 @@ from autograder.course import CoursePaths, load_course
 from autograder.grading.runner import run
 from autograder.sandbox.process import Sandbox, SandboxConfig, StudentFault, open_sandbox, start_forkserver
 from autograder.grading.scoring import score
-from conftest import ROOT
+from conftest import ROOT, slow_except
 
 SOLUTION = (ROOT / "solutions" / "gates.py").read_text()
 TIMEOUT = 1.0
@@ -53,6 +53,7 @@ def by_function(card, function):
     return [t for t in card.tests if t.function == function]
 
 
+@pytest.mark.slow
 def test_infinite_loop_times_out_and_the_rest_is_graded(fast_course, tmp_path, workers):
     """Does an infinite loop in AND cost only the tests that call AND, each within the deadline?"""
     source = SOLUTION.replace('    """1 only for (1, 1)."""\n', '    """1 only for (1, 1)."""\n    while True:\n        pass\n')
@@ -103,7 +104,7 @@ HOSTILE = {
 }
 
 
-@pytest.mark.parametrize("attack", sorted(HOSTILE))
+@pytest.mark.parametrize("attack", slow_except(sorted(HOSTILE), ("read_solutions", "rigged_eq", "segfault")))
 def test_hostile_perceptron_wins_nothing(fast_course, tmp_path, attack, workers):
     """Does a perceptron that attacks the grader score 0 on perceptron tasks while the honest gates still score?"""
     honest_gates = SOLUTION.split("def _gate")[1]
