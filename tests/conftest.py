@@ -135,12 +135,13 @@ def english(monkeypatch):
 
 
 @pytest.fixture
-def cli():
+def cli(tmp_path_factory, monkeypatch):
     """cli("check", "gates") runs `nngrade --course <the kit's course.toml> check gates` in-process."""
     from click.testing import CliRunner
 
     from autograder.cli.main import main
 
+    monkeypatch.chdir(tmp_path_factory.mktemp("cwd"))  # `check` keeps .nngrade/ here, not in the repository
     runner = CliRunner()
 
     def invoke(*args: str):
