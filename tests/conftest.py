@@ -6,8 +6,9 @@ import os
 import shutil
 import sys
 import tempfile
+import time
 from pathlib import Path
-from typing import Callable
+from typing import Callable, TypeVar
 
 import pytest
 
@@ -82,6 +83,39 @@ def alive(pid: int) -> bool:
     return state not in ("Z", "X")
 
 
+T = TypeVar("T")
+
+
+def wait_for(condition: Callable[[], T], timeout: float, what: str) -> T:
+    """Poll `condition` until it returns something truthy, and return that; fail naming `what` after `timeout` s.
+
+    The timeout is a guard against a hang, generous on purpose, never a speed bound: a test waits on the event
+    it needs (a file written, a process gone, a line printed) instead of sleeping and hoping it has happened.
+    """
+    deadline = time.monotonic() + timeout
+    while True:
+        value = condition()
+        if value:
+            return value
+        if time.monotonic() >= deadline:
+            pytest.fail(f"gave up after {timeout:g} s waiting for {what}")
+        time.sleep(0.02)
+
+
+def slow_except(values, fast) -> list:
+    """`values` as parameters for parametrize, each marked slow but those in `fast`: the few the fast loop keeps
+    (`pytest -m "not slow"`), so it still reaches every layer while the full run checks them all."""
+    return [pytest.param(value, marks=() if value in fast else pytest.mark.slow) for value in values]
+
+
+def first_of_each(values, group: Callable) -> list:
+    """The first of `values` in each group `group(value)` names, in order."""
+    firsts: dict = {}
+    for value in values:
+        firsts.setdefault(group(value), value)
+    return list(firsts.values())
+
+
 def working_in(folder: Path) -> list[int]:
     """Pids of live processes whose working folder is inside `folder` (fork servers and sandbox workers)."""
     inside = folder.resolve()
@@ -101,12 +135,13 @@ def english(monkeypatch):
 
 
 @pytest.fixture
-def cli():
+def cli(tmp_path_factory, monkeypatch):
     """cli("check", "gates") runs `nngrade --course <the kit's course.toml> check gates` in-process."""
     from click.testing import CliRunner
 
     from autograder.cli.main import main
 
+    monkeypatch.chdir(tmp_path_factory.mktemp("cwd"))  # `check` keeps .nngrade/ here, not in the repository
     runner = CliRunner()
 
     def invoke(*args: str):

@@ -9,7 +9,6 @@ import shutil
 import signal
 import subprocess
 import sys
-import time
 import uuid
 from pathlib import Path
 
@@ -19,7 +18,7 @@ from autograder.batch.grade_all import Entry, discover, parse_shard, shard
 from autograder.batch.messages import JudgeReady, JudgeReply, JudgeRequest, decode_judge_line
 from autograder.errors import ExitCode
 from autograder.grading.results import SubmissionStatus
-from conftest import CASES, ROOT, case_source, processes, working_in
+from conftest import CASES, ROOT, case_source, processes, wait_for, working_in
 
 SOLUTION = (ROOT / "solutions" / "gates.py").read_text()
 STUB = (ROOT / "exercises" / "gates.py").read_text()
@@ -138,6 +137,7 @@ def test_summary_and_csv(graded_class):
     assert rows["frank"]["status"] == "invalid"
 
 
+@pytest.mark.slow
 def test_a_rerun_skips_unchanged_submissions_and_regrades_changed_ones(graded_class, tmp_path):
     """Does a re-run keep results whose submission is unchanged, and grade again the one that changed?"""
     submissions, out, _, _ = graded_class
@@ -154,6 +154,7 @@ def test_a_rerun_skips_unchanged_submissions_and_regrades_changed_ones(graded_cl
     assert json.loads(after["bob.json"])["score"] == 10
 
 
+@pytest.mark.slow
 def test_shard_csvs_concatenate_into_the_class_csv(graded_class, tmp_path):
     """Do the CSVs of --shard 1/2 and 2/2 concatenate (header once) into the rows of the unsharded CSV?"""
     submissions, out, grades, _ = graded_class
@@ -195,6 +196,7 @@ def judges_alive(marker: str) -> list[int]:
     return processes(lambda proc: marker.encode() in (proc / "environ").read_bytes())
 
 
+@pytest.mark.slow
 def test_sigkill_mid_run_then_resume_loses_and_duplicates_nothing(tmp_path):
     """After kill -9 of grade-all in the middle of a run, is every result file complete, are the judges gone, and
     does the re-run grade exactly the rest, leaving the finished results untouched?"""
@@ -209,20 +211,17 @@ def test_sigkill_mid_run_then_resume_loses_and_duplicates_nothing(tmp_path):
     command = [sys.executable, "-m", "autograder", "--course", str(ROOT / "course.toml"), "grade-all",
                str(tmp_path / "submissions"), "--out", str(out), "-e", "gates", "--jobs", "2"]
     process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
-    deadline = time.monotonic() + 120
-    while len(list(out.glob("*.json"))) < 4 and process.poll() is None and time.monotonic() < deadline:
-        time.sleep(0.02)
+    wait_for(lambda: len(list(out.glob("*.json"))) >= 4 or process.poll() is not None, 120,
+             "grade-all to write its first 4 results")
     os.kill(process.pid, signal.SIGKILL)
     process.wait()
     survivors = {p.name: p.read_bytes() for p in out.glob("*.json")}
     assert 4 <= len(survivors) < len(students), "the run was not interrupted in the middle"
     for data in survivors.values():
         assert json.loads(data)["batch"]["status"] == "graded"  # complete under its final name
-    for _ in range(200):  # the judges notice their parent is gone and leave, with fork servers and workers
-        if not judges_alive(marker) and not working_in(temp):
-            break
-        time.sleep(0.05)
-    assert judges_alive(marker) == [] and working_in(temp) == []
+    # the judges notice their parent is gone and leave, with fork servers and workers
+    wait_for(lambda: not judges_alive(marker) and not working_in(temp), 60,
+             "the judges, fork servers and workers of the killed grade-all to leave")
 
     done = grade_all(tmp_path / "submissions", out, "--jobs", "2")
     assert done.returncode == 0, done.stderr
@@ -240,6 +239,7 @@ def test_sigkill_mid_run_then_resume_loses_and_duplicates_nothing(tmp_path):
             assert 0 < final[name]["score"] < 10
 
 
+@pytest.mark.slow
 def test_hostile_submissions_do_not_stop_the_others(tmp_path):
     """With a submission that loops forever, one that kills its own process and one that prints fake results
     in the class, are the others graded in full and the hostile ones given nothing (the looping one reported
@@ -262,6 +262,7 @@ def test_hostile_submissions_do_not_stop_the_others(tmp_path):
     assert "timeout" in done.stdout
 
 
+@pytest.mark.slow
 def test_kills_at_random_points_converge_to_the_uninterrupted_grades(tmp_path):
     """After several kill -9 at random moments and a final run, are the grades exactly those of a run never
     interrupted, with every file complete and no temporary file left?"""
@@ -275,9 +276,10 @@ def test_kills_at_random_points_converge_to_the_uninterrupted_grades(tmp_path):
     command = [sys.executable, "-m", "autograder", "--course", str(ROOT / "course.toml"), "grade-all",
                str(tmp_path / "submissions"), "--out", str(out), "-e", "gates", "--jobs", "2"]
     chance = random.Random(8)  # seeded: the same kill points every run of this test
-    for _ in range(3):
+    for written in sorted(chance.sample(range(len(students)), 3)):  # killed once this many results exist
         process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        time.sleep(chance.uniform(0.3, 2.5))
+        wait_for(lambda p=process, n=written: len(list(out.glob("*.json"))) >= n or p.poll() is not None, 120,
+                 f"grade-all to write {written} results")
         os.kill(process.pid, signal.SIGKILL)
         process.wait()
         for data in results(out).values():  # whatever exists after a kill is whole
@@ -288,6 +290,7 @@ def test_kills_at_random_points_converge_to_the_uninterrupted_grades(tmp_path):
     assert {p.name for p in out.iterdir()} == {f"{name}.json" for name in students}
 
 
+@pytest.mark.slow
 def test_full_disk_stops_with_exit_6_and_keeps_earlier_results(tmp_path):
     """When result files can no longer be written (disk full), does grade-all stop with exit 6, a message,
     and leave every earlier result byte for byte, with no temporary file?"""

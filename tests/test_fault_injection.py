@@ -7,8 +7,12 @@ import resource
 import subprocess
 import sys
 
+import pytest
+
 from autograder.errors import ExitCode
-from conftest import ROOT
+from conftest import ROOT, wait_for
+
+pytestmark = pytest.mark.slow  # every test grades in a new process, most with injected faults
 
 
 def gates_only(tmp_path):
@@ -83,17 +87,23 @@ def test_a_successful_write_replaces_the_result_whole(tmp_path):
 def test_ctrl_c_during_grading_writes_no_score(tmp_path):
     """Does an interrupt in the middle of grading exit non-zero and leave no (inflated) result behind?"""
     import signal
-    import time
 
     submission = tmp_path / "submission"
     submission.mkdir()
     source = (ROOT / "solutions" / "gates.py").read_text()
-    (submission / "gates.py").write_text(source.replace('    """AND(NAND, OR)', '    while True:\n        pass\n    """AND(NAND, OR)'))
+    spin = '    open(__file__ + ".spinning", "w").close()\n    while True:\n        pass\n'  # says when it spins
+    (submission / "gates.py").write_text(source.replace('    """AND(NAND, OR)', spin + '    """AND(NAND, OR)'))
     target = tmp_path / "result.json"
+    scratch = tmp_path / "tmp"  # the sandbox's copy of the submission is made in here
+    scratch.mkdir()
     process = subprocess.Popen(
         [sys.executable, "-m", "autograder", "--course", str(ROOT / "course.toml"), "grade", str(submission),
-         "-e", "gates", "-f", "json", "-o", str(target)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    time.sleep(3)  # the XOR tests are spinning against their 5-second deadline by now
+         "-e", "gates", "-f", "json", "-o", str(target)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        env={**os.environ, "TMPDIR": str(scratch)})
+    # interrupt once an XOR test is spinning against its 5-second deadline
+    wait_for(lambda: any(scratch.rglob("gates.py.spinning")) or process.poll() is not None, 120,
+             "the submission's XOR to start spinning")
+    assert process.poll() is None, "grading ended before it could be interrupted"
     process.send_signal(signal.SIGINT)
     _, stderr = process.communicate(timeout=60)
     assert process.returncode != 0

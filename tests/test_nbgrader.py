@@ -239,6 +239,7 @@ def nngrade_tasks(card) -> dict[tuple[str, str], float]:
     return {(e.id, t.task): t.score for e in card.exercises for t in e.tasks}
 
 
+@pytest.mark.slow
 def test_release_holds_stubs_without_solutions_or_hidden_tests(nbgrader_course, course):
     """Does the released notebook give the stub's functions with no solution code and no hidden test call?"""
     for exercise in EXERCISES:
@@ -252,6 +253,7 @@ def test_release_holds_stubs_without_solutions_or_hidden_tests(nbgrader_course, 
         assert solution_line not in text
 
 
+@pytest.mark.slow
 def test_gradebook_equals_nngrade_grade_on_the_same_code(nbgrader_course, course, grade):
     """Does every task's autograde score in the gradebook equal `nngrade grade` of the same code, both as .py
     modules and as the submitted notebooks?"""
@@ -272,6 +274,7 @@ def test_gradebook_equals_nngrade_grade_on_the_same_code(nbgrader_course, course
             assert as_notebooks[key] == pytest.approx(points, abs=1e-3), (student, key)
 
 
+@pytest.mark.slow
 def test_the_solutions_get_full_marks_hidden_tasks_included(nbgrader_course, course):
     """Does the solution submission (with a magic and a failing scratch cell) earn every point, hidden tasks
     graded against the reference found from the temporary course directory?"""
@@ -281,6 +284,7 @@ def test_the_solutions_get_full_marks_hidden_tasks_included(nbgrader_course, cou
             assert scores[(exercise, task.id)] == task.points, task.key
 
 
+@pytest.mark.slow
 def test_the_buggy_submission_loses_exactly_the_right_tasks(nbgrader_course, course):
     """Do XOR = OR and the naive sigmoid lose points in xor, gate-inputs and stability, and nowhere else?"""
     scores = gradebook_tasks(nbgrader_course.root, "bob")
@@ -289,6 +293,7 @@ def test_the_buggy_submission_loses_exactly_the_right_tasks(nbgrader_course, cou
     assert scores[("gates", "xor")] == 0
 
 
+@pytest.mark.slow
 def test_feedback_html_carries_the_kits_messages_and_hints(nbgrader_course):
     """Does nbgrader's feedback HTML show the kit's feedback codes and hints for the buggy submission?"""
     feedback = nbgrader_course.root / "feedback" / "bob" / ASSIGNMENT
@@ -298,6 +303,7 @@ def test_feedback_html_carries_the_kits_messages_and_hints(nbgrader_course):
     assert "sigmoid-overflow" in activations and "Only ever exponentiate -|x|" in activations
 
 
+@pytest.mark.slow
 def test_an_infinite_loop_costs_only_the_cells_that_call_it(nbgrader_course, course):
     """Does XOR looping forever fail the cells calling it with the kit's timeout message, every other task
     keeping its points and every cell after it still running?"""

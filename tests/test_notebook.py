@@ -341,21 +341,37 @@ def test_check_task_outside_a_notebook_says_so(course):
         check_task("gates", "xor", course=course)
 
 
-def test_an_interrupt_is_passed_on_not_scored(kernel, course):
+def test_an_interrupt_is_passed_on_not_scored(kernel, course, tmp_path, monkeypatch):
     """When nbgrader interrupts a check at its cell time limit, does check_task raise KeyboardInterrupt rather
     than score the tests that happened to finish?"""
     import os
     import signal
+    import tempfile
     import threading
 
     looping = (ROOT / "solutions" / "gates.py").read_text(encoding="utf-8").replace(
-        "    return AND(NAND(x1, x2), OR(x1, x2))", "    while True:\n        pass")
+        "    return AND(NAND(x1, x2), OR(x1, x2))",
+        '    open(__file__ + ".spinning", "w").close()\n    while True:\n        pass')  # says when it spins
     kernel(looping)
-    timer = threading.Timer(1.5, os.kill, (os.getpid(), signal.SIGINT))  # while the looping XOR is being waited on
-    timer.start()
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))  # the sandbox's workspace, where that file appears
+    finished = threading.Event()
+
+    def interrupt_once_xor_spins() -> None:  # while the looping XOR is being waited on
+        while not finished.wait(0.02):
+            try:
+                spinning = any(tmp_path.glob("*/submission/*.spinning"))
+            except OSError:  # a workspace removed while it was listed
+                continue
+            if spinning:
+                os.kill(os.getpid(), signal.SIGINT)
+                return
+
+    thread = threading.Thread(target=interrupt_once_xor_spins, daemon=True)
+    thread.start()
     try:
         with pytest.raises(KeyboardInterrupt):
             check_task("gates", "gate-inputs", include_hidden=True, course=course)
     finally:
-        timer.cancel()
+        finished.set()
+        thread.join()
     assert signal.getsignal(signal.SIGINT) is signal.default_int_handler

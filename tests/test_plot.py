@@ -17,6 +17,7 @@ COURSE = load_course(ROOT / "course.toml").select(["activations"])
 X = np.linspace(-5, 5, 101)
 
 
+@pytest.mark.slow
 def test_the_solutions_match_every_reference_curve(tmp_path):
     """Do the reference solutions draw on top of the seeds' curves everywhere, with nothing marked?"""
     curves = student_curves(COURSE, ROOT / "solutions", X)
@@ -25,6 +26,7 @@ def test_the_solutions_match_every_reference_curve(tmp_path):
     assert (tmp_path / "ok.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
+@pytest.mark.slow
 def test_a_wrong_alpha_is_marked_where_it_differs(tmp_path):
     """Is leaky relu with seed 000's alpha 0.1 marked as differing, on the negative side only?"""
     curves = student_curves(COURSE, case_folder(CASES / "activations" / "leaky_default_alpha_01"), X)

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import os
 import textwrap
-import time
 from pathlib import Path
 
 import pytest
@@ -13,7 +12,7 @@ from autograder.grading.runner import run
 from autograder.sandbox.faults import FaultKind
 from autograder.sandbox.process import Sandbox, SandboxConfig, StudentFault, open_sandbox, start_forkserver
 from autograder.grading.scoring import score
-from conftest import ROOT
+from conftest import ROOT, slow_except
 
 SOLUTION = (ROOT / "solutions" / "gates.py").read_text()
 TIMEOUT = 1.0
@@ -55,19 +54,17 @@ def by_function(card, function):
     return [t for t in card.tests if t.function == function]
 
 
+@pytest.mark.slow
 def test_infinite_loop_times_out_and_the_rest_is_graded(fast_course, tmp_path, workers):
     """Does an infinite loop in AND cost only the tests that call AND, each within the deadline?"""
     source = SOLUTION.replace('    """1 only for (1, 1)."""\n', '    """1 only for (1, 1)."""\n    while True:\n        pass\n')
-    started = time.monotonic()
     card = grade_gates(fast_course, tmp_path, source, workers)
-    elapsed = time.monotonic() - started
     timeouts = [t for t in card.tests if t.status.value == "timeout"]
     assert timeouts and all(t.code == "timeout" for t in timeouts)
+    assert all(f"within {TIMEOUT:g} s" in t.message for t in timeouts)  # each call stopped at the course's deadline
     assert {t.task for t in timeouts} <= {"basic-gates", "xor", "gate-inputs"}
     perceptron = [t for t in card.tests if t.task in ("perceptron", "perceptron-batch")]
     assert perceptron and all(t.status.value == "passed" for t in perceptron)
-    # every timed-out call cost about one deadline, not more
-    assert elapsed < len(timeouts) * (TIMEOUT + 1.5) + 10
 
 
 HOSTILE = {
@@ -108,7 +105,7 @@ HOSTILE = {
 }
 
 
-@pytest.mark.parametrize("attack", sorted(HOSTILE))
+@pytest.mark.parametrize("attack", slow_except(sorted(HOSTILE), ("read_solutions", "rigged_eq", "segfault")))
 def test_hostile_perceptron_wins_nothing(fast_course, tmp_path, attack, workers):
     """Does a perceptron that attacks the grader score 0 on perceptron tasks while the honest gates still score?"""
     honest_gates = SOLUTION.split("def _gate")[1]

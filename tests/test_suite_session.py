@@ -40,6 +40,7 @@ def the_class(tmp_path: Path) -> list[Path]:
     return [ROOT / "solutions", ROOT / "exercises", *wrong, hostile, ROOT / "solutions"]
 
 
+@pytest.mark.slow
 def test_one_judge_grades_a_whole_class_exactly_as_fresh_runs_do(course, tmp_path):
     """Graded one after another by one suite session and one fork server, does every submission of a mixed class
     (correct, stubs, wrong, hostile, correct again) get exactly the result of grading it alone?"""

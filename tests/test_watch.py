@@ -3,14 +3,13 @@ from __future__ import annotations
 
 import queue
 import threading
-import time
 from pathlib import Path
 
 from autograder.course import load_course
 from autograder.grading.runner import run
 from autograder.grading.scoring import score
 from autograder.student.watch import exercises_touched, watch
-from conftest import ROOT
+from conftest import ROOT, wait_for
 
 COURSE = load_course(ROOT / "course.toml")
 STUB = (ROOT / "exercises" / "gates.py").read_text()
@@ -38,9 +37,15 @@ def test_saving_a_file_regrades_its_exercise(tmp_path):
     try:
         first = results.get(timeout=60)  # the initial grade of the stub
         assert first[0] == "gates" and first[1].score == 0
-        time.sleep(0.3)  # let the watcher settle before the save
-        (tmp_path / "gates.py").write_text(SOLUTION)
-        exercise, card = results.get(timeout=60)
+
+        def save_and_see_a_grade():  # saved again until graded: the watcher may not be watching yet at first
+            (tmp_path / "gates.py").write_text(SOLUTION)
+            try:
+                return results.get(timeout=1)
+            except queue.Empty:
+                return None
+
+        exercise, card = wait_for(save_and_see_a_grade, 60, "watch to re-grade gates.py after it was saved")
         assert exercise == "gates" and card.score == card.max_score > 0
     finally:
         stop.set()
