@@ -8,7 +8,6 @@ from __future__ import annotations
 import ast
 
 import pytest
-
 from conftest import ROOT, real_data, slow_except
 
 RETURNS = {

@@ -16,7 +16,6 @@ import textwrap
 from pathlib import Path
 
 import pytest
-
 from conftest import ROOT, processes, slow_except, working_in
 
 GUARD_SECONDS = 300  # a hang guard for the whole grading run, not a performance bound

@@ -13,12 +13,12 @@ import uuid
 from pathlib import Path
 
 import pytest
+from conftest import CASES, ROOT, case_source, processes, wait_for, working_in
 
 from autograder.batch.grade_all import Entry, discover, parse_shard, shard
 from autograder.batch.messages import JudgeReady, JudgeReply, JudgeRequest, decode_judge_line
 from autograder.errors import ExitCode
 from autograder.grading.results import SubmissionStatus
-from conftest import CASES, ROOT, case_source, processes, wait_for, working_in
 
 SOLUTION = (ROOT / "solutions" / "gates.py").read_text()
 STUB = (ROOT / "exercises" / "gates.py").read_text()
@@ -111,7 +111,7 @@ def graded_class(tmp_path_factory):
 def test_grade_all_writes_one_complete_result_per_submission(graded_class):
     """Does every submission get one complete JSON result with the right score, and the one that cannot be
     graded a result saying why, with exit code 0?"""
-    submissions, out, _, done = graded_class
+    _submissions, out, _, done = graded_class
     assert done.returncode == 0, done.stderr
     found = results(out)
     expected = {"alice", "bob", "carol", "dave.py", "frank"} | ({"erin.ipynb"} if has_notebooks() else set())

@@ -16,7 +16,6 @@ import json
 from pathlib import Path
 
 import pytest
-
 from conftest import CASES, case_folder, first_of_each, real_data, slow_except
 
 CASE_DIRS = sorted(p.parent for p in CASES.glob("*/*/expected.json"))

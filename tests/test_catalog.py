@@ -10,11 +10,11 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import ROOT, first_of_each, real_data, slow_except
 
 from autograder.grading import catalog
 from autograder.grading.catalog import CatalogError, Misconception, patched_source
 from autograder.grading.compare import Mismatch, expect_close
-from conftest import ROOT, first_of_each, real_data, slow_except
 
 ENTRIES = [m for ex in catalog.exercises() for m in catalog.load(ex).mistakes.values()]
 FAST_ENTRIES = first_of_each(ENTRIES, lambda m: m.exercise)  # one mistake of each exercise in the fast loop

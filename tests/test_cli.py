@@ -5,14 +5,13 @@ import json
 import os
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from conftest import ROOT
 
 from autograder.cli.main import main
 from autograder.errors import ExitCode
-from conftest import ROOT
 
 
 def test_check_on_stubs_exits_zero_with_one_line_per_function(cli):

@@ -4,7 +4,15 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from autograder.grading.compare import Mismatch, Mistake, Step, expect_close, expect_integer, expect_no_warnings, expect_steps
+from autograder.grading.compare import (
+    Mismatch,
+    Mistake,
+    Step,
+    expect_close,
+    expect_integer,
+    expect_no_warnings,
+    expect_steps,
+)
 
 
 def feedback_of(call):

@@ -2,9 +2,9 @@
 from __future__ import annotations
 
 import pytest
+from conftest import ROOT
 
 from autograder.course import CourseError, Visibility, load_course
-from conftest import ROOT
 
 GOOD = '''format = 1
 name = "demo"

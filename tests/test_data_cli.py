@@ -12,8 +12,8 @@ import pytest
 from click.testing import CliRunner
 
 from autograder.cli.main import main
-from autograder.errors import ExitCode
 from autograder.data.mnist import MNIST_FILES
+from autograder.errors import ExitCode
 
 REAL = os.environ.get("NNGRADE_DATA")
 needs_real_data = pytest.mark.skipif(

@@ -8,9 +8,9 @@ import subprocess
 import sys
 
 import pytest
+from conftest import ROOT, wait_for
 
 from autograder.errors import ExitCode
-from conftest import ROOT, wait_for
 
 pytestmark = pytest.mark.slow  # every test grades in a new process, most with injected faults
 

@@ -9,10 +9,10 @@ import signal
 from pathlib import Path
 
 import pytest
+from conftest import alive, slow_except, wait_for
 
 from autograder.sandbox.faults import FaultKind
 from autograder.sandbox.process import Sandbox, SandboxConfig, StudentFault, start_forkserver
-from conftest import alive, slow_except, wait_for
 
 PROBE = '''
 import os, resource, signal, stat, sys, threading

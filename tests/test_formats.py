@@ -10,12 +10,12 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
+from conftest import CASES, ROOT, case_folder
 
 from autograder.course import CourseError, Visibility, parse_course
 from autograder.errors import ExitCode
-from autograder.reporters import csv_report, gradescope, junit, markdown
 from autograder.grading.results import Status, SubmissionResult, SubmissionStatus
-from conftest import CASES, ROOT, case_folder
+from autograder.reporters import csv_report, gradescope, junit, markdown
 
 EXERCISES = ("gates", "softmax")
 

@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from conftest import CASES, ROOT, case_source
 
 from autograder.cli.main import main
-from conftest import CASES, ROOT, case_source
 
 EXERCISES = ("gates", "softmax")
 

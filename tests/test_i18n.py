@@ -2,14 +2,12 @@
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 import pytest
+from conftest import ROOT
 
 from autograder import i18n
-
 from autograder.grading import catalog
-from conftest import ROOT
 
 SOURCES = sorted((ROOT / "autograder").rglob("*.py"))
 # t("namespace.key" ...) with a literal key; a computed key must be listed in the messages file anyway.

@@ -17,13 +17,13 @@ import pickle
 import runpy
 from pathlib import Path
 from types import SimpleNamespace
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 import pytest
+from conftest import ROOT
 
 from autograder.data.mnist import MNIST_FILES
-from conftest import ROOT
 
 KIT = ROOT / "autograder" / "weights" / "mnist_784_50_100_10.npz"
 RECORD = KIT.with_suffix(".json")
@@ -55,7 +55,7 @@ needs_classic = pytest.mark.skipif(
 class NumpyOnlyUnpickler(pickle.Unpickler):
     """Unpickles plain numpy arrays and nothing else (numpy.core.* is numpy._core.* on NumPy 2)."""
 
-    ALLOWED = {("numpy.core.multiarray", "_reconstruct"), ("numpy", "ndarray"), ("numpy", "dtype")}
+    ALLOWED: ClassVar[set[tuple[str, str]]] = {("numpy.core.multiarray", "_reconstruct"), ("numpy", "ndarray"), ("numpy", "dtype")}
 
     def find_class(self, module: str, name: str) -> Any:
         if (module, name) not in self.ALLOWED:

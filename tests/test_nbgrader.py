@@ -22,17 +22,27 @@ import pytest
 
 pytest.importorskip("nbgrader", reason="nbgrader is not installed: pip install -e \".[nbgrader]\"")
 
-import nbformat  # noqa: E402
-from click.testing import CliRunner  # noqa: E402
-from nbgrader.api import Gradebook  # noqa: E402
-from nbgrader.nbgraderformat import MetadataValidator  # noqa: E402
+import nbformat
+from click.testing import CliRunner
+from conftest import CASES, ROOT, case_folder, real_data
+from nbgrader.api import Gradebook
+from nbgrader.nbgraderformat import MetadataValidator
 
-from autograder.cli.main import main  # noqa: E402
-from autograder.notebooks.nbgrader_export import (STEPS, ExportError, answer_source, build_notebook,  # noqa: E402
-                                        export, intro_markdown, nbgrader_metadata, solution_bodies,
-                                        sources, task_cell_source, validated)
-from autograder.notebooks.notebook import notebook_submission  # noqa: E402
-from conftest import CASES, ROOT, case_folder, real_data  # noqa: E402
+from autograder.cli.main import main
+from autograder.notebooks.nbgrader_export import (
+    STEPS,
+    ExportError,
+    answer_source,
+    build_notebook,
+    export,
+    intro_markdown,
+    nbgrader_metadata,
+    solution_bodies,
+    sources,
+    task_cell_source,
+    validated,
+)
+from autograder.notebooks.notebook import notebook_submission
 
 EXERCISES = ("gates", "activations")
 ASSIGNMENT = "nngrade"

@@ -6,13 +6,26 @@ import sys
 from pathlib import Path
 
 import pytest
-
-from autograder.notebooks import notebook
-from autograder.course import CourseError
-from autograder.notebooks.notebook import (Cell, CheckFailed, GraderError, NotebookError, check_task, code_cells, exercise_of,
-                                 feedback_text, grade_task, module_source, notebook_submission, read_notebook,
-                                 single_task, without_ipython)
 from conftest import CASES, ROOT, case_folder, case_source
+
+from autograder.course import CourseError
+from autograder.notebooks import notebook
+from autograder.notebooks.notebook import (
+    Cell,
+    CheckFailed,
+    GraderError,
+    NotebookError,
+    check_task,
+    code_cells,
+    exercise_of,
+    feedback_text,
+    grade_task,
+    module_source,
+    notebook_submission,
+    read_notebook,
+    single_task,
+    without_ipython,
+)
 
 
 def make_notebook(*cells: str | dict, metadata: dict | None = None) -> dict:
@@ -196,17 +209,15 @@ def test_two_notebooks_for_one_exercise_is_an_error(tmp_path, course):
     """Do two notebooks answering the same exercise raise NotebookError naming both?"""
     write(tmp_path / "gates.ipynb", make_notebook())
     write(tmp_path / "mine.ipynb", make_notebook(metadata={"nngrade": {"exercise": "gates"}}))
-    with pytest.raises(NotebookError, match="gates.ipynb and mine.ipynb"):
-        with notebook_submission(tmp_path, course):
-            pass
+    with pytest.raises(NotebookError, match="gates.ipynb and mine.ipynb"), notebook_submission(tmp_path, course):
+        pass
 
 
 def test_an_unknown_single_notebook_is_an_error_unless_one_exercise_is_chosen(tmp_path, course):
     """Is alice.ipynb refused for the whole course, but graded as the exercise when only one is selected?"""
     path = write(tmp_path / "alice.ipynb", solution_notebook("gates"))
-    with pytest.raises(NotebookError, match="not one of the course's exercises"):
-        with notebook_submission(path, course):
-            pass
+    with pytest.raises(NotebookError, match="not one of the course's exercises"), notebook_submission(path, course):
+        pass
     with notebook_submission(path, course.select(["gates"])) as sub:
         assert (sub.folder / "gates.py").is_file()
         assert "graded alice.ipynb as the exercise gates" in sub.notes
@@ -272,7 +283,7 @@ def test_hidden_feedback_levels(course):
     full, summary, score_only = (feedback_text(card, level) for level in ("full", "summary", "score-only"))
     assert "expected:" in full and "hint:" in full
     assert "expected:" not in summary and "✗" in summary and "[truth-table]" in summary and "hint:" not in summary
-    headline, *rest = score_only.split("\n")
+    headline, *_rest = score_only.split("\n")
     assert headline == "gates · gate-inputs: 3 of 4 checks passed, 0.75/1 points"
     assert "hidden test failed" in score_only
     assert not any(part in score_only for part in ("[truth-table]", "expected:", "hint:"))

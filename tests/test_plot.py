@@ -4,14 +4,14 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from click.testing import CliRunner
+from conftest import CASES, ROOT, case_folder
 
 from autograder.cli.main import main
 from autograder.course import load_course
-from conftest import CASES, ROOT, case_folder
 
 pytest.importorskip("matplotlib", reason="`nngrade plot` needs the plot extra (matplotlib)")
 
-from autograder.student.plot import REFERENCE, draw, student_curves  # noqa: E402
+from autograder.student.plot import REFERENCE, draw, student_curves
 
 COURSE = load_course(ROOT / "course.toml").select(["activations"])
 X = np.linspace(-5, 5, 101)

@@ -6,11 +6,12 @@ import multiprocessing
 from datetime import datetime, timezone
 from pathlib import Path
 
-from autograder.student import progress
+from conftest import ROOT
+
 from autograder.course import load_course
 from autograder.grading.results import RunResult, Status, TestResult
 from autograder.grading.scoring import score
-from conftest import ROOT
+from autograder.student import progress
 
 COURSE = load_course(ROOT / "course.toml").select(["gates"])
 

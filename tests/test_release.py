@@ -11,12 +11,12 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from conftest import ROOT
 
 from autograder.cli.main import main
 from autograder.course import Visibility
-from autograder.errors import ExitCode
 from autograder.editions.release import count_tests, strip_hidden
-from conftest import ROOT
+from autograder.errors import ExitCode
 
 
 @pytest.fixture(scope="module")
@@ -189,9 +189,8 @@ def test_strip_hidden_cuts_hidden_tests_and_the_helpers_only_they_used():
 
 def test_the_edition_keeps_every_catalogued_mistake_but_withholds_revealing_code(edition):
     """Does the edition's catalog keep every code, title and hint, blanking only wrong code that shares solution lines?"""
-    from autograder.tomlcompat import tomllib
-
     from autograder.editions.release import WITHHELD
+    from autograder.tomlcompat import tomllib
 
     withheld = 0
     for kit in sorted((ROOT / "autograder" / "mistakes").glob("*.toml")):

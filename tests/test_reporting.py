@@ -3,15 +3,15 @@ from __future__ import annotations
 
 import io
 
+from conftest import ROOT
 from rich.console import Console
 
-from autograder.grading.compare import Feedback
 from autograder.course import load_course
 from autograder.grading.card_json import card_to_dict
-from autograder.reporters import console
+from autograder.grading.compare import Feedback
 from autograder.grading.results import RunResult, Status, TestResult
 from autograder.grading.scoring import score
-from conftest import ROOT
+from autograder.reporters import console
 
 COURSE = load_course(ROOT / "course.toml").select(["gates"])
 

@@ -2,10 +2,10 @@
 from __future__ import annotations
 
 import pytest
+from conftest import ROOT
 
 from autograder.course import CoursePaths, load_course
 from autograder.grading.runner import InternalError, run
-from conftest import ROOT
 
 GATES_BLOCK_END = '[[exercises]]\nid = "activations"'
 

@@ -6,13 +6,13 @@ import textwrap
 from pathlib import Path
 
 import pytest
+from conftest import ROOT, slow_except
 
 from autograder.course import CoursePaths, load_course
 from autograder.grading.runner import run
+from autograder.grading.scoring import score
 from autograder.sandbox.faults import FaultKind
 from autograder.sandbox.process import Sandbox, SandboxConfig, StudentFault, open_sandbox, start_forkserver
-from autograder.grading.scoring import score
-from conftest import ROOT, slow_except
 
 SOLUTION = (ROOT / "solutions" / "gates.py").read_text()
 TIMEOUT = 1.0
@@ -126,9 +126,8 @@ def test_refusal_is_reported_as_such(tmp_path, workers):
     """Does reading the kit's solutions fail inside the worker with a 'not allowed' message?"""
     (tmp_path / "gates.py").write_text(HOSTILE["read_solutions"])
     config = SandboxConfig(denied=[str(ROOT / "solutions")])
-    with Sandbox(tmp_path, config, workers) as sandbox:
-        with pytest.raises(StudentFault) as info:
-            sandbox.call("gates", "perceptron", ([1, 1], [1, 1], 0))
+    with Sandbox(tmp_path, config, workers) as sandbox, pytest.raises(StudentFault) as info:
+        sandbox.call("gates", "perceptron", ([1, 1], [1, 1], 0))
     assert info.value.kind is FaultKind.SANDBOX_REFUSED
     assert "not allowed" in info.value.fault.message
 
@@ -144,9 +143,8 @@ def test_worker_refuses_processes_sockets_signals_ctypes_and_outside_writes(tmp_
     """Are subprocesses, sockets, signals, ctypes and writes outside the submission refused?"""
     body = textwrap.indent(snippet, "    ")
     (tmp_path / "gates.py").write_text(f"def attack():\n{body}\n    return 1\n")
-    with Sandbox(tmp_path, None, workers) as sandbox:
-        with pytest.raises(StudentFault) as info:
-            sandbox.call("gates", "attack")
+    with Sandbox(tmp_path, None, workers) as sandbox, pytest.raises(StudentFault) as info:
+        sandbox.call("gates", "attack")
     assert info.value.kind is FaultKind.SANDBOX_REFUSED, info.value.fault
     assert event in info.value.fault.message
     assert not Path("/tmp/nngrade-escape.txt").exists()

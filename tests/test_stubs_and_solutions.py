@@ -1,11 +1,10 @@
 """The grader as a measuring instrument: every stub scores 0, every solution scores full marks."""
 from __future__ import annotations
 
-import inspect
 import importlib.util
+import inspect
 
 import pytest
-
 from conftest import ROOT, real_data
 
 

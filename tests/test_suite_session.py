@@ -11,13 +11,13 @@ import re
 from pathlib import Path
 
 import pytest
+from conftest import CASES, ROOT, case_folder, real_data
 
 from autograder.course import CoursePaths
 from autograder.grading.card_json import card_to_dict
 from autograder.grading.grade import GraderFailed, grade_folder
 from autograder.grading.runner import InternalError, SuiteSession
 from autograder.sandbox.process import open_sandbox, start_forkserver
-from conftest import CASES, ROOT, case_folder, real_data
 
 HOSTILE = ("import builtins, numpy as np\n"
            "np.allclose = lambda *a, **k: True\nbuiltins.print = None\n"
@@ -105,9 +105,8 @@ def test_a_session_made_for_other_settings_is_refused(course):
     """Is grading through a session made without hidden tests, when hidden tests are asked for, a grader failure
     rather than a grade that silently leaves them out?"""
     gates = course.select(["gates"])
-    with SuiteSession(gates, include_hidden=False) as session:
-        with pytest.raises(GraderFailed, match="other settings"):
-            grade_folder(gates, ROOT / "solutions", include_hidden=True, data_dir=None, session=session)
+    with SuiteSession(gates, include_hidden=False) as session, pytest.raises(GraderFailed, match="other settings"):
+        grade_folder(gates, ROOT / "solutions", include_hidden=True, data_dir=None, session=session)
 
 
 def test_a_judge_starts_a_new_session_when_its_session_ended(course):

@@ -2,13 +2,13 @@
 from __future__ import annotations
 
 import pytest
+from conftest import ROOT
 
-from autograder.grading.compare import Feedback
 from autograder.course import load_course
+from autograder.grading.compare import Feedback
 from autograder.grading.results import RunResult, Status, TestResult
 from autograder.grading.scoring import score
 from autograder.grading.visibility import for_students
-from conftest import ROOT
 
 COURSE = load_course(ROOT / "course.toml").select(["gates"])
 DIFF = Feedback(code="truth-table", message="perceptron differs", inputs="[[0, 1]]", expected="[0 1 1 0]",

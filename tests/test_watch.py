@@ -5,11 +5,12 @@ import queue
 import threading
 from pathlib import Path
 
+from conftest import ROOT, wait_for
+
 from autograder.course import load_course
 from autograder.grading.runner import run
 from autograder.grading.scoring import score
 from autograder.student.watch import exercises_touched, watch
-from conftest import ROOT, wait_for
 
 COURSE = load_course(ROOT / "course.toml")
 STUB = (ROOT / "exercises" / "gates.py").read_text()
