@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING
 
 from autograder.batch.messages import JudgeConfig, JudgeReady, JudgeReply, JudgeRequest
 from autograder.course import Course, load_course
-from autograder.grading.grade import GraderFailed, grade_folder
+from autograder.grading.grade import GraderFailed, grade_folder, preload
 from autograder.grading.results import Status as TestStatus
 from autograder.grading.results import SubmissionStatus as Status
 from autograder.i18n import set_language
@@ -148,6 +148,7 @@ def main(argv: list[str]) -> None:
             forkserver = start_forkserver()
         except ForkServerError:
             forkserver = None
+    preload()  # every module the judge needs, while the fork server boots and before any student code runs
     suites = _SuiteSessions(course, config)
     suites.current()  # pytest imported and the suites collected once, before the judge says it is ready
 

@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 
 from autograder.course import Course, CoursePaths
+from autograder.grading.grade import preload
 from autograder.grading.plugin import GradingPlugin, PlainFailureReports, SuiteError
 from autograder.grading.results import RunResult
 from autograder.sandbox.process import Sandbox, open_sandbox
@@ -84,6 +85,7 @@ def run(course: Course, submission: Path, *, include_hidden: bool, data_dir: Pat
     """
     paths = paths or CoursePaths.of(course)
     with sandbox or open_sandbox(course, submission, data_dir, paths) as sandbox:
+        preload()  # while the worker boots; before the first call into student code
         if session is not None:
             if (session.include_hidden, session.data_dir, session.paths) != (include_hidden, data_dir, paths):
                 raise InternalError("the suite session was made for other settings (hidden tests, data, paths)")
