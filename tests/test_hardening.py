@@ -7,14 +7,26 @@
 """
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import struct
 import subprocess
 import sys
 import textwrap
+import threading
+import time
 from pathlib import Path
+from typing import Any
 
+import pytest
 from conftest import CASES, ROOT
+
+from autograder.sandbox import protocol
+from autograder.sandbox.faults import FaultKind
+from autograder.sandbox.process import Sandbox, StudentFault
+from autograder.sandbox.protocol import CodecError
+from autograder.sandbox.replies import WorkerReply
 
 # --- imports up front --------------------------------------------------------
 
@@ -65,3 +77,134 @@ def test_no_module_is_imported_into_the_judge_after_student_code_ran() -> None:
     assert done.returncode == 0, done.stderr[-3000:]
     late = json.loads(done.stdout.strip().splitlines()[-1])
     assert late == [], f"imported after the first call into student code: {late}"
+
+
+# --- the decoder survives any reply ------------------------------------------
+
+def _frame(data: bytes) -> bytes:
+    return struct.pack(">Q", len(data)) + data
+
+
+def _reply(body: str, *arrays: bytes, count: int | None = None) -> bytes:
+    """A message as a worker would frame it, with a hand-written JSON body (id 1, the first request)."""
+    header = f'{{"body": {body}, "arrays": {len(arrays) if count is None else count}}}'.encode()
+    return _frame(header) + b"".join(_frame(a) for a in arrays)
+
+
+def _npy(descr: str, shape: str, data: bytes) -> bytes:
+    header = f"{{'descr': '{descr}', 'fortran_order': False, 'shape': {shape}, }}".encode("latin1")
+    header += b" " * (63 - (10 + len(header)) % 64) + b"\n"
+    return b"\x93NUMPY\x01\x00" + struct.pack("<H", len(header)) + header + data
+
+
+_ARRAY_REPLY = '{"id": 1, "ok": true, "value": {"t": "nd", "i": 0}}'
+GARBAGE = {
+    "nested 100k deep": _frame(b"[" * 100_000 + b"]" * 100_000),
+    "nested 100k deep in the body": _reply('{"id": 1, "ok": true, "value": ' + "[" * 100_000 + "]" * 100_000 + "}"),
+    "a frame of 2**31 bytes": struct.pack(">Q", 2**31) + b"{}",
+    "a frame of 2**64-1 bytes": b"\xff" * 8,
+    "10M JSON items": _reply('{"id": 1, "ok": true, "value": [' + "0," * 10_000_000 + "0]}"),
+    "an array of 2**80 elements": _reply(_ARRAY_REPLY, _npy("<f8", "(1099511627776, 1099511627776, 1)", b"")),
+    "an array of 2**64 wrapping to 0": _reply(_ARRAY_REPLY, _npy("<f8", "(4294967296, 4294967296)", b"")),
+    "an array of 40 dimensions": _reply(_ARRAY_REPLY, _npy("<f8", "(" + "1, " * 40 + ")", b"\0" * 8)),
+    "an object array": _reply(_ARRAY_REPLY, _npy("|O", "(1,)", b"\0" * 8)),
+    "an unknown dtype": _reply(_ARRAY_REPLY, _npy("<i3", "(1,)", b"\0" * 3)),
+    "a zero-size dtype": _reply(_ARRAY_REPLY, _npy("<u0", "(1,)", b"")),
+    "a truncated .npy blob": _reply(_ARRAY_REPLY, b"\x93NUMPY"),
+    "a .npy header longer than its frame": _reply(_ARRAY_REPLY, b"\x93NUMPY\x01\x00\xff\xff{"),
+    "an array index out of range": _reply('{"id": 1, "ok": true, "value": {"t": "nd", "i": -1}}', count=0),
+    "a bool as array index": _reply('{"id": 1, "ok": true, "value": {"t": "nd", "i": true}}',
+                                    _npy("<f8", "(1,)", b"\0" * 8)),
+    "invalid UTF-8": _frame(b'{"body": {"id": 1, "ok": true, "value": "\xff\xfe"}, "arrays": 0}'),
+    "NaN as a dict key": _reply('{"id": 1, "ok": true, "value": {"t": "dict", "v": [[NaN, 1]]}}'),
+    "a list as a dict key": _reply('{"id": 1, "ok": true, "value": {"t": "dict", "v": [[[1], 1]]}}'),
+    "infinitely many arrays": _reply('{"id": 1, "ok": true}', count=10**400),
+    "Infinity arrays": _frame(b'{"body": {"id": 1, "ok": true}, "arrays": Infinity}'),
+    "a 5000-digit id": _reply('{"id": ' + "9" * 5000 + ', "ok": true}'),
+    "a body that is a list": _frame(b'{"body": [1, 2], "arrays": 0}'),
+    "an unknown tag": _reply('{"id": 1, "ok": true, "value": {"t": {"x": 1}}}'),
+    "a tuple without items": _reply('{"id": 1, "ok": true, "value": {"t": "tuple", "v": 3}}'),
+}
+
+
+def _decode_from_pipe(data: bytes) -> WorkerReply:
+    """What the judge makes of `data` read from a real pipe (written by a thread, as a worker would)."""
+    read_fd, write_fd = os.pipe()
+
+    def write() -> None:
+        with contextlib.suppress(BrokenPipeError):
+            protocol.write_all(write_fd, data)
+        os.close(write_fd)
+
+    writer = threading.Thread(target=write, daemon=True)
+    writer.start()
+    try:
+        return WorkerReply.from_message(protocol.read_message(protocol.fd_reader(read_fd)))
+    finally:
+        os.close(read_fd)
+        writer.join(timeout=30)
+
+
+@pytest.mark.parametrize("name", list(GARBAGE))
+def test_the_decoder_ends_any_reply_with_a_codec_error(name: str) -> None:
+    """Does every malformed reply end as CodecError (the judge's protocol fault), quickly, never another error?"""
+    started = time.monotonic()
+    with pytest.raises(CodecError):
+        _decode_from_pipe(GARBAGE[name])
+    assert time.monotonic() - started < 10
+
+
+@pytest.mark.parametrize("kind", ["worker-start-failed", "timeout", "worker-crashed", "cpu-limit"])
+def test_a_worker_cannot_claim_a_fault_only_the_judge_finds(kind: str) -> None:
+    """A reply saying worker-start-failed would make the test an internal error, retried by every later run."""
+    reply = _decode_from_pipe(protocol.encode_message({"id": 1, "ok": False, "fault": {"kind": kind, "message": "x"}}))
+    assert reply.fault is not None and reply.fault.kind is FaultKind.PROTOCOL and not reply.ok
+
+
+def test_student_text_in_a_fault_is_bounded() -> None:
+    fault = {"kind": "exception", "message": "x" * 1_000_000, "types": [[1], "E"]}
+    reply = _decode_from_pipe(protocol.encode_message({"id": 1, "ok": False, "fault": fault}))
+    assert reply.fault is not None and len(reply.fault.message) <= 20_000 and reply.fault.exc_types == ("E",)
+
+
+_FAKE_WORKER = textwrap.dedent("""
+    import json, sys, time
+    config = json.loads(sys.argv[1])
+    sys.path[:0] = [sys.argv[2], *config["sys_path"]]
+    from autograder.sandbox import protocol
+    from autograder.sandbox.replies import WorkerReply
+    protocol.write_message(config["reply_fd"], WorkerReply(ok=True, pid=0).to_message())
+    protocol.read_message(protocol.fd_reader(config["request_fd"]))
+    with open(sys.argv[3], "rb") as garbage:
+        protocol.write_all(config["reply_fd"], garbage.read())
+    time.sleep(60)
+""")
+
+
+class _FakeWorkerSandbox(Sandbox):
+    """A real Sandbox whose worker answers its first request with the bytes of a file."""
+
+    garbage: Path
+
+    def _launch(self, config: dict[str, Any]) -> Any:
+        return subprocess.Popen(
+            [sys.executable, "-I", "-S", "-c", _FAKE_WORKER, json.dumps(config), str(ROOT), str(self.garbage)],
+            pass_fds=(config["request_fd"], config["reply_fd"]), stdin=subprocess.DEVNULL,
+            stdout=self._stdout, stderr=self._stderr, start_new_session=True)
+
+
+@pytest.mark.parametrize("name", ["nested 100k deep", "a frame of 2**31 bytes", "an object array", "invalid UTF-8",
+                                  "NaN as a dict key", "10M JSON items"])
+def test_a_sandbox_turns_a_garbled_reply_into_a_protocol_fault(name: str, tmp_path: Path) -> None:
+    """Driven by a fake worker, does a real Sandbox make the call a student fault (and not retry it forever)?"""
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "sub" / "gates.py").write_text("def AND(a, b):\n    return 1\n")
+    garbage = tmp_path / "garbage"
+    garbage.write_bytes(GARBAGE[name])
+    sandbox = _FakeWorkerSandbox(tmp_path / "sub")
+    sandbox.garbage = garbage
+    started = time.monotonic()
+    with sandbox, pytest.raises(StudentFault) as raised:
+        sandbox.call("gates", "AND", (1, 1), timeout=20)
+    assert raised.value.kind is FaultKind.PROTOCOL, raised.value.fault
+    assert sandbox.restarts == 1 and time.monotonic() - started < 20

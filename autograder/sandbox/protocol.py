@@ -9,6 +9,7 @@ never reaches the judge: it is refused on the worker side or arrives as data.
 from __future__ import annotations
 
 import json
+import math
 import re
 import struct
 from collections.abc import Callable
@@ -23,6 +24,25 @@ MAX_NODES = 1_000_000
 """Lists/tuples/dicts may hold at most this many items in all."""
 MAX_DEPTH = 64
 _NUMERIC_KINDS = "biufc"
+
+# Limits of the decoder. The judge reads what student code may have written into the pipe, so the
+# decoder must end every reply -- however deep, long or malformed -- with a value or a CodecError
+# (a protocol fault for that call), in time and memory linear in the bytes read.
+MAX_HEADER_BYTES = 64 * 1024 * 1024
+"""The JSON frame of a message: 1M floats in lists take ~26 MB; anything bigger is not our encoder's."""
+MAX_JSON_DEPTH = 3 * MAX_DEPTH + 8
+"""Brackets open at once: each encoded level costs at most 3 (a dict's {"v": [[k, v]]}), plus the envelope.
+json.loads recurses on the C stack; 100k open brackets would end in RecursionError (or worse)."""
+MAX_JSON_TOKENS = 8 * MAX_NODES
+"""Commas, colons and brackets in the JSON frame (a node costs at most ~6): bounds what json.loads builds."""
+MAX_ARRAYS = MAX_NODES
+"""Array frames a message may announce (each array is one node)."""
+MAX_NDIM = 32
+"""Dimensions of an array (numpy allows 64); a shape beyond is refused before numpy sees it."""
+_STRING = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"')
+"""A JSON string (escapes included); its brackets and commas are text, not structure."""
+_STRUCTURE = (b"[", b"]", b"{", b"}", b",", b":")
+_NOT_BRACKETS = bytes(b for b in range(256) if b not in b"[]{}")
 
 
 class CodecError(ValueError):
@@ -57,15 +77,19 @@ def npy_array(blob: bytes | bytearray) -> np.ndarray:
 
     A bytearray blob is used in place (the array is writable and shares it); bytes are copied.
     """
-    if bytes(blob[:8]) != _NPY_MAGIC:
+    if len(blob) < 10 or bytes(blob[:8]) != _NPY_MAGIC:
         raise CodecError("not a version-1.0 .npy blob")
     (length,) = struct.unpack("<H", bytes(blob[8:10]))
+    if 10 + length > len(blob):
+        raise CodecError(".npy header runs past the end of its frame")
     match = _NPY_HEADER.fullmatch(bytes(blob[10:10 + length]).decode("latin1").rstrip())
     if match is None:
         raise CodecError("unsupported .npy header")
-    dtype = np.dtype(match.group(1))
+    dtype = _numeric_dtype(match.group(1))
     shape = tuple(int(n) for n in match.group(3).replace(" ", "").split(",") if n)
-    count = int(np.prod(shape, dtype=np.int64)) if shape else 1
+    if len(shape) > MAX_NDIM:
+        raise CodecError(f"an array of {len(shape)} dimensions (at most {MAX_NDIM})")
+    count = math.prod(shape)  # Python ints: a shape of huge dimensions cannot wrap around to a small size
     size = len(blob) - 10 - length
     if size != count * dtype.itemsize:
         raise CodecError(f".npy data is {size} bytes, the header promises {count * dtype.itemsize}")
@@ -73,6 +97,17 @@ def npy_array(blob: bytes | bytearray) -> np.ndarray:
     buffer = blob if isinstance(blob, bytearray) else bytearray(blob)
     flat = np.frombuffer(buffer, dtype=dtype, count=count, offset=10 + length)
     return flat.reshape(shape, order="F") if match.group(2) == "True" else flat.reshape(shape)
+
+
+def _numeric_dtype(descr: str) -> np.dtype[Any]:
+    """The dtype a .npy header names, if it is a plain numeric one ('<i3' or '|b8' are not dtypes at all)."""
+    try:
+        dtype = np.dtype(descr)
+    except TypeError:
+        raise CodecError(f"unsupported dtype {descr!r}") from None
+    if dtype.kind not in _NUMERIC_KINDS or dtype.hasobject or dtype.fields is not None or dtype.itemsize == 0:
+        raise CodecError(f"unsupported dtype {descr!r}")
+    return dtype
 
 
 class _Encoder:
@@ -127,21 +162,50 @@ class _Encoder:
         )
 
 
+def _array(tree: dict[str, Any], arrays: list[np.ndarray]) -> np.ndarray:
+    index = tree.get("i")
+    if type(index) is not int or not 0 <= index < len(arrays):
+        raise CodecError(f"array reference {index!r} names no array of the message")
+    return arrays[index]
+
+
+def _items(tree: dict[str, Any]) -> list[Any]:
+    items = tree.get("v")
+    if not isinstance(items, list):
+        raise CodecError(f"a {tree.get('t')} without its list of items")
+    return items
+
+
+def _pair(item: Any) -> tuple[str, Any]:
+    if not isinstance(item, list) or len(item) != 2 or type(item[0]) is not str:
+        raise CodecError("a dict item that is not a [string key, value] pair")
+    return item[0], item[1]
+
+
 def _decode(tree: Any, arrays: list[np.ndarray]) -> Any:
+    """The value an encoded tree stands for; CodecError for anything our encoder never writes.
+
+    Recursion is bounded: the JSON frame was checked to nest at most MAX_JSON_DEPTH deep.
+    """
     if isinstance(tree, list):
         return [_decode(v, arrays) for v in tree]
     if isinstance(tree, dict):
         tag = tree.get("t")
         if tag == "nd":
-            return arrays[tree["i"]]
+            return _array(tree, arrays)
         if tag == "np":
-            return arrays[tree["i"]][()]
+            scalar = _array(tree, arrays)
+            if scalar.ndim != 0:
+                raise CodecError("a numpy scalar that is not 0-dimensional")
+            return scalar[()]
         if tag == "tuple":
-            return tuple(_decode(v, arrays) for v in tree["v"])
+            return tuple(_decode(v, arrays) for v in _items(tree))
         if tag == "dict":
-            return {k: _decode(v, arrays) for k, v in tree["v"]}
-        raise CodecError(f"unknown tag {tag!r}")
-    return tree
+            return {key: _decode(value, arrays) for key, value in map(_pair, _items(tree))}
+        raise CodecError(f"unknown tag {str(tag)[:40]!r}")
+    if tree is None or type(tree) in (bool, int, float, str):
+        return tree
+    raise CodecError(f"a value of type {type(tree).__name__} in the message")
 
 
 def encode_parts(message: dict[str, Any], max_bytes: int = MAX_MESSAGE_BYTES) -> list[bytes | memoryview]:
@@ -175,28 +239,66 @@ def write_message(fd: int, message: dict[str, Any], max_bytes: int = MAX_MESSAGE
         write_all(fd, part)
 
 
+def check_json_shape(data: bytes) -> None:
+    """CodecError unless the JSON text nests at most MAX_JSON_DEPTH deep and has at most MAX_JSON_TOKENS tokens.
+
+    Linear in len(data) and done in C (regex, bytes methods, numpy), so json.loads then never recurses
+    deeper than MAX_JSON_DEPTH nor builds more than a bounded number of objects.
+    """
+    if len(data) <= MAX_JSON_DEPTH:
+        return  # too short to hold more brackets or tokens than allowed
+    structure = _STRING.sub(b'""', data)
+    tokens = sum(structure.count(c) for c in _STRUCTURE)
+    if tokens > MAX_JSON_TOKENS:
+        raise CodecError(f"a message of more than {MAX_JSON_TOKENS:,} JSON items")
+    if structure.count(b"[") + structure.count(b"{") <= MAX_JSON_DEPTH:
+        return  # fewer openers than the limit: no way to nest deeper (most replies end here)
+    brackets = np.frombuffer(structure.translate(None, _NOT_BRACKETS), dtype=np.uint8)
+    steps = np.where((brackets == ord("[")) | (brackets == ord("{")), 1, -1).astype(np.int32)
+    if int(np.cumsum(steps).max()) > MAX_JSON_DEPTH:
+        raise CodecError(f"a message nested more than {MAX_JSON_DEPTH} levels deep")
+
+
+def _header(data: bytes) -> tuple[dict[str, Any], int]:
+    """The JSON frame's body and the number of array frames that follow it."""
+    check_json_shape(data)
+    header = json.loads(data.decode("utf-8"))
+    if not isinstance(header, dict) or not isinstance(header.get("body"), dict):
+        raise CodecError("the message has no body")
+    count = header.get("arrays")
+    if type(count) is not int or not 0 <= count <= MAX_ARRAYS:
+        raise CodecError(f"the message announces {str(count)[:40]} arrays")
+    return header["body"], count
+
+
 def read_message(read_exact: Callable[[int], bytes | bytearray],
                  max_bytes: int = MAX_MESSAGE_BYTES) -> dict[str, Any]:
-    """Read one message with `read_exact(n)`; raises CodecError on anything malformed."""
+    """Read one message with `read_exact(n)`; raises CodecError on anything malformed.
+
+    Whatever the bytes, this returns a message or raises CodecError (or what `read_exact` raises: EOF,
+    timeout), in time and memory bounded by the limits above: the other end may be student code.
+    """
     budget = max_bytes
 
-    def frame() -> bytes | bytearray:
+    def frame(limit: int) -> bytes | bytearray:
         nonlocal budget
         (length,) = _LENGTH.unpack(read_exact(_LENGTH.size))
-        if length > budget:
-            raise CodecError(f"message of {length:,} bytes exceeds the limit")
+        if length > min(budget, limit):
+            raise CodecError(f"a frame of {length:,} bytes exceeds the limit")
         budget -= length
         return read_exact(length)
 
     try:
-        header = json.loads(bytes(frame()).decode("utf-8"))
-        arrays = [npy_array(frame()) for _ in range(int(header["arrays"]))]
-        body = header["body"]
+        body, count = _header(bytes(frame(MAX_HEADER_BYTES)))
+        arrays = [npy_array(frame(budget)) for _ in range(count)]
         return {key: _decode(value, arrays) for key, value in body.items()}
-    except (ValueError, KeyError, TypeError, IndexError, UnicodeDecodeError) as exc:
-        if isinstance(exc, CodecError):
-            raise
-        raise CodecError(f"malformed message: {exc}") from None
+    except CodecError:
+        raise
+    # A reply built to break the decoder (bad UTF-8, huge numbers, unexpected types, a pathological
+    # array) is garbage from the other end, never the judge's own error.
+    except (ValueError, KeyError, TypeError, IndexError, OverflowError, RecursionError, MemoryError,
+            struct.error) as exc:
+        raise CodecError(f"malformed message: {type(exc).__name__}: {str(exc)[:200]}") from None
 
 
 def fd_reader(fd: int) -> Callable[[int], bytearray]:

@@ -15,6 +15,19 @@ from autograder.sandbox.faults import Fault, FaultKind
 READY_ID = 0
 """The id of the reply a worker sends once it is ready, before any request."""
 
+WORKER_KINDS = frozenset({
+    FaultKind.EXCEPTION, FaultKind.NOT_IMPLEMENTED, FaultKind.SANDBOX_REFUSED, FaultKind.MEMORY_LIMIT,
+    FaultKind.RECURSION_LIMIT, FaultKind.EXIT_CALLED, FaultKind.MISSING_MODULE, FaultKind.MISSING_FUNCTION,
+    FaultKind.SYNTAX_ERROR, FaultKind.IMPORT_ERROR, FaultKind.BINARY_SOURCE, FaultKind.NOT_UTF8,
+    FaultKind.BAD_RETURN, FaultKind.PROTOCOL,
+})
+"""The fault kinds a worker may report. The others are the judge's own findings: a reply claiming one
+(`worker-start-failed` would make the test an internal error, retried by every later run) is a protocol fault."""
+MAX_FAULT_TEXT = 20_000
+"""Characters kept of a fault's message and trace: student-written text, bounded before it reaches a scorecard."""
+MAX_WARNINGS = 100
+"""Warnings kept of one reply (each a short category and message)."""
+
 
 @dataclass(frozen=True)
 class WorkerReply:
@@ -52,26 +65,43 @@ class WorkerReply:
 
     @staticmethod
     def from_message(message: dict[str, Any]) -> WorkerReply:
-        """The reply a message holds; missing or malformed parts become defaults, never exceptions."""
+        """The reply a message holds; missing or malformed parts become defaults, never exceptions.
+
+        The message may come from student code writing into the pipe: nothing in it is trusted.
+        """
         ok = message.get("ok") is True
         raw_id = message.get("id")
         pid = message.get("pid")
-        fault = None
-        if not ok:
-            raw = message.get("fault")
-            raw = raw if isinstance(raw, dict) else {}
-            types = raw.get("types")
-            fault = Fault(
-                kind=FaultKind.parse(raw.get("kind", FaultKind.PROTOCOL.value)),
-                message=str(raw.get("message", "")), exc_type=str(raw.get("type", "")),
-                trace=str(raw.get("trace", "")),
-                exc_types=tuple(t for t in types if isinstance(t, str)) if isinstance(types, (list, tuple)) else (),
-            )
-        warnings = message.get("warnings")
         return WorkerReply(
-            ok=ok, value=message.get("value"), fault=fault,
-            warnings=tuple((str(w[0]), str(w[1])) for w in warnings if isinstance(w, (list, tuple)) and len(w) == 2)
-            if isinstance(warnings, (list, tuple)) else (),
+            ok=ok, value=message.get("value") if ok else None, fault=None if ok else _fault(message.get("fault")),
+            warnings=_warnings(message.get("warnings")) if ok else (),
             id=raw_id if type(raw_id) is int else -1,
             pid=pid if type(pid) is int else None,
         )
+
+
+def _text(value: Any) -> str:
+    """Student-made text as one bounded string (only strings count: a list is not a message)."""
+    return value[:MAX_FAULT_TEXT] if isinstance(value, str) else ""
+
+
+def _fault(raw: Any) -> Fault:
+    """The fault a reply describes; a kind the worker may not report becomes a protocol fault."""
+    raw = raw if isinstance(raw, dict) else {}
+    kind = FaultKind.parse(raw.get("kind")) if isinstance(raw.get("kind"), str) else FaultKind.PROTOCOL
+    message = _text(raw.get("message"))
+    if kind not in WORKER_KINDS:
+        message = f"the worker reported a fault only the grader can find ({kind.value}): {message}"[:MAX_FAULT_TEXT]
+        kind = FaultKind.PROTOCOL
+    types = raw.get("types")
+    return Fault(
+        kind=kind, message=message, exc_type=_text(raw.get("type"))[:200], trace=_text(raw.get("trace")),
+        exc_types=tuple(t[:200] for t in types[:50] if isinstance(t, str)) if isinstance(types, (list, tuple)) else (),
+    )
+
+
+def _warnings(raw: Any) -> tuple[tuple[str, str], ...]:
+    if not isinstance(raw, (list, tuple)):
+        return ()
+    return tuple((_text(w[0]), _text(w[1])) for w in raw[:MAX_WARNINGS]
+                 if isinstance(w, (list, tuple)) and len(w) == 2)
