@@ -22,9 +22,13 @@ from typing import Any
 import pytest
 from conftest import CASES, ROOT
 
+from autograder.batch.grade_all import Options, plan
+from autograder.course import load_course
+from autograder.grading.submission import prepare
 from autograder.sandbox import protocol
 from autograder.sandbox.faults import FaultKind
-from autograder.sandbox.process import Sandbox, StudentFault
+from autograder.sandbox.files import UnsafeFile, read_regular
+from autograder.sandbox.process import Sandbox, StudentFault, SubmissionError, copy_submission
 from autograder.sandbox.protocol import CodecError
 from autograder.sandbox.replies import WorkerReply
 
@@ -208,3 +212,112 @@ def test_a_sandbox_turns_a_garbled_reply_into_a_protocol_fault(name: str, tmp_pa
         sandbox.call("gates", "AND", (1, 1), timeout=20)
     assert raised.value.kind is FaultKind.PROTOCOL, raised.value.fault
     assert sandbox.restarts == 1 and time.monotonic() - started < 20
+
+
+# --- notebooks: bounded, with a clear error --------------------------------------
+
+def _notebook_error(path: Path) -> str:
+    """The SubmissionError `prepare` gives for the notebook at `path` (it must give one, quickly)."""
+    started = time.monotonic()
+    with pytest.raises(SubmissionError) as raised, prepare(path, load_course(ROOT / "course.toml")):
+        pass
+    assert time.monotonic() - started < 10
+    return str(raised.value)
+
+
+def test_a_notebook_nested_100k_deep_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "gates.ipynb"
+    path.write_text('{"cells": [], "metadata": ' + "[" * 100_000 + "]" * 100_000 + "}")
+    assert "nested more than 64 levels deep" in _notebook_error(path)
+
+
+def test_a_50_mb_notebook_is_refused_before_it_is_read(tmp_path: Path) -> None:
+    path = tmp_path / "gates.ipynb"
+    with open(path, "wb") as handle:
+        handle.truncate(50 * 1024 * 1024)
+    assert "larger than 5 MiB" in _notebook_error(path) and "Clear its outputs" in _notebook_error(path)
+
+
+def test_a_cell_of_a_huge_list_of_tiny_strings_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "gates.ipynb"
+    cell = {"cell_type": "code", "metadata": {}, "source": ["a"] * 600_000, "outputs": []}
+    path.write_text(json.dumps({"cells": [cell], "metadata": {}, "nbformat": 4}))
+    assert "cell 1 of" in _notebook_error(path) and "more than a cell may have" in _notebook_error(path)
+
+
+def test_a_non_utf8_notebook_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "gates.ipynb"
+    path.write_bytes(b'{"cells": ["\xff\xfe"]}')
+    assert "not UTF-8" in _notebook_error(path)
+
+
+@pytest.mark.parametrize("text", ["[1, 2]", '{"cells": 3}', '{"cells": [{"cell_type": "code", "metadata": [1], '
+                                  '"source": 5}], "metadata": "x"}'])
+def test_json_that_is_not_a_notebook_is_refused_or_read_without_a_traceback(text: str, tmp_path: Path) -> None:
+    path = tmp_path / "gates.ipynb"
+    path.write_text(text)
+    try:
+        with prepare(path, load_course(ROOT / "course.toml")):
+            pass
+    except SubmissionError as exc:
+        assert "gates.ipynb" in str(exc)
+
+
+def test_nngrade_grade_says_why_a_deep_notebook_cannot_be_graded(tmp_path: Path) -> None:
+    """Through the CLI: exit code 4 and the reason, never a traceback."""
+    path = tmp_path / "gates.ipynb"
+    path.write_text("[" * 100_000)
+    done = _nngrade("grade", str(path), "-e", "gates")
+    assert done.returncode == 4, done.stderr
+    assert "nested more than" in done.stderr and "Traceback" not in done.stderr
+
+
+# --- submission files: no links, FIFOs or devices --------------------------------
+
+def _nngrade(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "autograder", *args], capture_output=True, text=True, timeout=120,
+                          env={**os.environ, "PYTHONPATH": str(ROOT)}, cwd=ROOT)
+
+
+def test_a_fifo_in_a_submission_does_not_hang_the_judge(tmp_path: Path) -> None:
+    """Opening a FIFO waits for a writer: the judge must refuse it, naming it, instead of waiting forever."""
+    submission = tmp_path / "alice"
+    submission.mkdir()
+    (submission / "softmax.py").write_text("def softmax(x):\n    return x\n")
+    os.mkfifo(submission / "gates.py")
+    done = _nngrade("grade", str(submission))
+    assert done.returncode == 4, done.stderr
+    assert "gates.py is a FIFO" in done.stderr
+
+
+def test_a_fifo_notebook_and_module_beside_notebooks_are_refused(tmp_path: Path) -> None:
+    os.mkfifo(tmp_path / "gates.ipynb")
+    with pytest.raises(UnsafeFile, match="a FIFO"):
+        read_regular(tmp_path / "gates.ipynb", 1000)
+
+
+def test_a_hard_link_to_another_students_file_is_refused(tmp_path: Path) -> None:
+    alice, mallory, copy = tmp_path / "alice", tmp_path / "mallory", tmp_path / "copy"
+    for folder in (alice, mallory, copy):
+        folder.mkdir()
+    (alice / "gates.py").write_text("def AND(a, b):\n    return a and b\n")
+    os.link(alice / "gates.py", mallory / "gates.py")
+    with pytest.raises(SubmissionError, match=r"gates.py is a hard link"):
+        copy_submission(mallory, copy)
+    course = load_course(ROOT / "course.toml").select(["gates"])
+    with pytest.raises(SubmissionError, match="hard link"), prepare(mallory / "gates.py", course):
+        pass
+
+
+def test_grade_all_skips_a_symlinked_entry_and_says_so(tmp_path: Path) -> None:
+    """A symlink named like a submission could point at a classmate's folder: it is not graded as anyone's."""
+    submissions = tmp_path / "submissions"
+    (submissions / "alice").mkdir(parents=True)
+    (submissions / "alice" / "gates.py").write_text("def AND(a, b):\n    return a and b\n")
+    (submissions / "mallory").symlink_to(submissions / "alice")
+    (submissions / "eve.py").symlink_to(ROOT / "solutions" / "gates.py")
+    options = Options(submissions, tmp_path / "out", load_course(ROOT / "course.toml").select(["gates"]), ("gates",))
+    the_plan = plan(options)
+    assert [e.name for e in the_plan.entries] == ["alice"]
+    assert the_plan.skipped_links == ["eve.py", "mallory"]
+    assert [e.name for e in the_plan.to_grade] == ["alice"]  # alice's own result is graded as before

@@ -3,7 +3,8 @@
 Every entry of SUBMISSIONS/ is one submission: a folder (its modules at the top,
 in exercises/, or in the one folder a zip unpacked into), a notebook `.ipynb`,
 or a loose `.py` file (only when one exercise is chosen with -e). Names starting
-with `.` or `_` are skipped.
+with `.` or `_` are skipped, and so are symbolic links (one named like a submission
+could point at a classmate's folder or the instructor's): the summary lists them.
 
 Each submission's result is `OUT/<entry name>.json`: the JSON scorecard plus a
 `batch` block (content hash, grader fingerprint, status, message), written
@@ -106,8 +107,11 @@ class Options:
 
 # --- finding the submissions -----------------------------------------------
 
-def discover(folder: Path, exclude: Iterable[Path] = ()) -> list[Entry]:
-    """The submissions in `folder`, sorted by name; `exclude` (the results folder, say) is left out."""
+def discover(folder: Path, exclude: Iterable[Path] = (), skipped: list[str] | None = None) -> list[Entry]:
+    """The submissions in `folder`, sorted by name; `exclude` (the results folder, say) is left out.
+
+    Symbolic links are never submissions: their names are added to `skipped`, if given, for the summary.
+    """
     if not folder.is_dir():
         raise BatchError(f"{folder} is not a folder: pass the folder that holds one entry per submission.",
                          ExitCode.SUBMISSION_INVALID)
@@ -115,6 +119,10 @@ def discover(folder: Path, exclude: Iterable[Path] = ()) -> list[Entry]:
     entries = []
     for path in sorted(folder.iterdir()):
         if path.name[:1] in (".", "_") or path.resolve() in skip:
+            continue
+        if path.is_symlink():
+            if skipped is not None:
+                skipped.append(path.name)
             continue
         if path.is_dir() or (path.is_file() and path.suffix in (".py", ".ipynb")):
             entries.append(Entry(path.name, path))
@@ -206,6 +214,8 @@ class Plan:
     kept: list[Outcome] = field(default_factory=list)
     hashes: dict[str, str] = field(default_factory=dict)
     grader: str = ""
+    skipped_links: list[str] = field(default_factory=list)
+    """Entries of SUBMISSIONS/ left out because they are symbolic links."""
 
 
 def plan(options: Options) -> Plan:
@@ -213,8 +223,10 @@ def plan(options: Options) -> Plan:
     from autograder.grading.submission import content_hash
 
     out = options.out.resolve()
-    entries = shard(discover(options.submissions, [out, *([options.csv] if options.csv else [])]), *options.shard)
-    result = Plan(entries, grader=fingerprint(options.course, options.include_hidden))
+    links: list[str] = []
+    entries = shard(discover(options.submissions, [out, *([options.csv] if options.csv else [])], links),
+                    *options.shard)
+    result = Plan(entries, grader=fingerprint(options.course, options.include_hidden), skipped_links=links)
     for entry in entries:
         try:
             result.hashes[entry.name] = content_hash(entry.path)

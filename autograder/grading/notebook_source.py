@@ -24,6 +24,9 @@ from pathlib import Path
 from typing import Any
 
 from autograder.course import Course
+from autograder.sandbox.files import TooLarge, UnsafeFile, read_regular
+from autograder.sandbox.process import MAX_SOURCE_BYTES
+from autograder.sandbox.protocol import CodecError, check_json_shape
 
 MARKER = "nngrade"
 """Notebook metadata key naming the exercise: {"nngrade": {"exercise": "<id>"}}."""
@@ -31,6 +34,23 @@ TEST_MODULE = "autograder.notebooks.notebook"
 """A code cell mentioning this is a test cell, never part of the student's module."""
 _BODY_MAGICS = {"time", "capture"}
 """Cell magics whose body is ordinary Python (the body is kept, the magic line dropped)."""
+
+# The judge reads notebooks itself, so a notebook must never cost it unbounded time or memory:
+# each limit is far above any real exercise notebook and refused with a message saying what to do.
+MAX_NOTEBOOK_BYTES = 5 * 1024 * 1024
+"""A notebook file, outputs included (a few plots are ~1 MB; clearing outputs shrinks it)."""
+MAX_JSON_DEPTH = 64
+"""Nesting of the notebook's JSON (nbformat 4 nests ~8 deep; json.loads recurses once per level)."""
+MAX_JSON_TOKENS = 2_000_000
+"""Commas, colons and brackets in the JSON: bounds the objects json.loads builds."""
+MAX_CELLS = 2_000
+"""Cells of one notebook."""
+MAX_CELL_CHARS = 200_000
+"""Characters of one code cell's source (a whole exercise solution is ~10,000)."""
+MAX_CELL_LINES = 5_000
+"""Lines of one code cell."""
+MAX_CODE_LINES = 20_000
+"""Lines of code in all cells of a notebook: turning them into a module costs ~0.1 ms a line."""
 
 
 class NotebookError(Exception):
@@ -61,11 +81,23 @@ class Cell:
 def read_notebook(path: Path) -> dict[str, Any]:
     """The notebook's JSON (format 4), or NotebookError naming the file and the problem."""
     try:
-        text = path.read_bytes().decode("utf-8")
+        raw = read_regular(path, MAX_NOTEBOOK_BYTES)
+        text = raw.decode("utf-8")
+    except TooLarge:
+        raise NotebookError(f"{path} is larger than {MAX_NOTEBOOK_BYTES // (1024 * 1024)} MiB, more than a notebook "
+                            "of this course can be. Clear its outputs (Edit > Clear Outputs of All Cells), save it "
+                            "and submit it again.") from None
+    except UnsafeFile as exc:
+        raise NotebookError(f"{exc}.") from None
     except OSError as exc:
         raise NotebookError(f"{path} cannot be read ({exc.strerror or exc}).") from None
     except UnicodeDecodeError:
         raise NotebookError(f"{path} is not a Jupyter notebook: it is not UTF-8 text. "
+                            "Submit the .ipynb file Jupyter saved.") from None
+    try:
+        check_json_shape(raw, MAX_JSON_DEPTH, MAX_JSON_TOKENS)
+    except CodecError as exc:
+        raise NotebookError(f"{path} is not a Jupyter notebook: its {exc}. "
                             "Submit the .ipynb file Jupyter saved.") from None
     try:
         data = json.loads(text)
@@ -80,6 +112,9 @@ def read_notebook(path: Path) -> dict[str, Any]:
     if not isinstance(data, dict) or not isinstance(data.get("cells"), list):
         raise NotebookError(f"{path} is JSON but not a Jupyter notebook (it has no list of \"cells\"). "
                             "Submit the .ipynb file Jupyter saved.")
+    if len(data["cells"]) > MAX_CELLS:
+        raise NotebookError(f"{path} has {len(data['cells']):,} cells, more than the {MAX_CELLS:,} a notebook may "
+                            "have. Submit the exercise's notebook with your answers only.")
     return data
 
 
@@ -91,23 +126,36 @@ def _text(value: Any) -> str:
 
 def is_test_cell(cell: dict[str, Any]) -> bool:
     """An nbgrader autograder-test cell, or a cell that calls the kit's checks."""
-    meta = cell.get("metadata", {}).get("nbgrader", {})
+    metadata = cell.get("metadata")
+    meta = metadata.get("nbgrader", {}) if isinstance(metadata, dict) else {}
     graded_test = isinstance(meta, dict) and meta.get("grade") is True and not meta.get("solution")
     return graded_test or TEST_MODULE in _text(cell.get("source"))
 
 
-def code_cells(notebook: dict[str, Any]) -> list[Cell]:
-    """The code cells that make up the student's module, in order."""
-    return [
+def code_cells(notebook: dict[str, Any], origin: str = "the notebook") -> list[Cell]:
+    """The code cells that make up the student's module, in order; NotebookError for a cell over the limits."""
+    cells = [
         Cell(f"cell {number}", _text(cell.get("source")))
         for number, cell in enumerate(notebook["cells"], start=1)
         if isinstance(cell, dict) and cell.get("cell_type") == "code" and not is_test_cell(cell)
     ]
+    for cell in cells:
+        if len(cell.source) > MAX_CELL_CHARS or cell.source.count("\n") >= MAX_CELL_LINES:
+            raise NotebookError(f"{cell.label} of {origin} has {len(cell.source):,} characters in "
+                                f"{cell.source.count(chr(10)) + 1:,} lines, more than a cell may have "
+                                f"({MAX_CELL_CHARS:,} characters, {MAX_CELL_LINES:,} lines). Split it, or load "
+                                "data from a file instead of pasting it into the cell.")
+    lines = sum(cell.source.count("\n") + 1 for cell in cells)
+    if lines > MAX_CODE_LINES:
+        raise NotebookError(f"{origin} has {lines:,} lines of code, more than the {MAX_CODE_LINES:,} a notebook of "
+                            "this course may have. Submit the exercise's notebook with your answers only.")
+    return cells
 
 
 def exercise_of(notebook: dict[str, Any], path: Path, course: Course) -> str | None:
     """The exercise a notebook answers: its nngrade metadata, else its file name (id or module)."""
-    marker = notebook.get("metadata", {}).get(MARKER, {})
+    metadata = notebook.get("metadata")
+    marker = metadata.get(MARKER, {}) if isinstance(metadata, dict) else {}
     named = marker.get("exercise") if isinstance(marker, dict) else None
     if isinstance(named, str) and course.exercise(named):
         return named
@@ -132,7 +180,43 @@ def _continues(chunk: str) -> bool:
 
 
 def logical_starts(lines: Sequence[str]) -> list[bool]:
-    """For each line: does it start a logical line (not inside brackets, a string or after a backslash)?"""
+    """For each line: does it start a logical line (not inside brackets, a string or after a backslash)?
+
+    One pass of the tokenizer over the whole cell, so linear in its size; a cell the tokenizer stops
+    on part-way (a bad dedent, say) has its other lines judged one logical line at a time.
+    """
+    starts = [False] * len(lines)
+    expect, depth, row = True, 0, 0
+    source = iter([line + "\n" for line in lines])
+    try:
+        for token in tokenize.generate_tokens(lambda: next(source, "")):
+            row = token.start[0]
+            if expect and row <= len(lines) and token.type != tokenize.ENDMARKER:
+                starts[row - 1], expect = True, False
+            if token.type == tokenize.OP and token.string in "([{":
+                depth += 1
+            elif token.type == tokenize.OP and token.string in ")]}":
+                depth = max(0, depth - 1)
+            elif token.type == tokenize.NEWLINE or (token.type == tokenize.NL and depth == 0):
+                expect = True
+    except tokenize.TokenError:
+        pass  # the end came inside brackets or a string: the lines after the last start continue it
+    except SyntaxError:
+        rest = lines[max(row, 1) - 1:]
+        if sum(map(len, rest)) <= _BY_LINE_CHARS:
+            starts[len(lines) - len(rest):] = _logical_starts_by_line(rest)
+        else:  # such a cell does not compile anyway (it is left out); only the cost must stay bounded
+            starts[len(lines) - len(rest):] = [True] * len(rest)
+    return starts
+
+
+_BY_LINE_CHARS = 5_000
+"""Above this, the rest of a cell the tokenizer stopped on is not judged line by line (quadratic)."""
+
+
+def _logical_starts_by_line(lines: Sequence[str]) -> list[bool]:
+    """logical_starts line by line, for a cell the tokenizer cannot read whole (quadratic in a long continuation,
+    so only for the few lines of _BY_LINE_CHARS)."""
     starts, chunk = [], ""
     for line in lines:
         starts.append(not chunk)
@@ -246,11 +330,25 @@ def _module_source(cells: Sequence[Cell], origin: str) -> tuple[str, tuple[str, 
 
 # --- notebook submissions -------------------------------------------------------
 
+def _module_bytes(path: Path) -> bytes | None:
+    """A .py beside the notebooks, read as copy_submission reads modules: None if too large (left out, as
+    copy_submission leaves it out), NotebookError for a hard link, FIFO or device."""
+    try:
+        return read_regular(path, MAX_SOURCE_BYTES)
+    except TooLarge:
+        return None
+    except UnsafeFile as exc:
+        raise NotebookError(f"{exc}.") from None
+    except OSError as exc:
+        raise NotebookError(f"{path} cannot be read ({exc.strerror or exc}).") from None
+
+
 def _notebooks(path: Path) -> list[Path]:
     if path.is_file():
         return [path]
     if path.is_dir():
-        return sorted(p for p in path.glob("*.ipynb") if p.is_file())
+        # A symlinked notebook may point at a classmate's or the instructor's: left out, as copy_submission does.
+        return sorted(p for p in path.glob("*.ipynb") if p.is_file() and not p.is_symlink())
     raise NotebookError(f"{path} does not exist: pass a .ipynb file or a folder that holds the notebooks.")
 
 
@@ -282,7 +380,7 @@ def notebook_submission(path: Path, course: Course) -> Iterator[NotebookSubmissi
             other = modules[exercise.module][0].name
             raise NotebookError(f"{path}: both {other} and {notebook_path.name} answer the exercise {exercise_id}; "
                                 "keep one of them.")
-        source, cell_notes = module_source(code_cells(notebook), notebook_path.name)
+        source, cell_notes = module_source(code_cells(notebook, str(notebook_path)), notebook_path.name)
         modules[exercise.module] = (notebook_path, source)
         notes += cell_notes
     if not modules and not (path.is_dir() and any(path.glob("*.py"))):
@@ -294,8 +392,9 @@ def notebook_submission(path: Path, course: Course) -> Iterator[NotebookSubmissi
             for module in sorted(path.glob("*.py")):
                 if module.stem in modules:
                     notes.append(f"{module.name} was not used: {modules[module.stem][0].name} provides {module.stem}")
-                elif module.is_file() and not module.is_symlink():
-                    shutil.copyfile(module, folder / module.name)
+                elif not module.is_symlink() and not module.is_dir() \
+                        and (data := _module_bytes(module)) is not None:
+                    (folder / module.name).write_bytes(data)
         for module_name, (_, source) in modules.items():
             (folder / f"{module_name}.py").write_text(source, encoding="utf-8")
         yield NotebookSubmission(folder, tuple(notes))

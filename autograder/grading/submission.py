@@ -23,7 +23,9 @@ from enum import Enum
 from pathlib import Path
 
 from autograder.course import Course
-from autograder.sandbox.process import SubmissionError, WorkspaceError
+from autograder.grading.notebook_source import NotebookError, notebook_submission
+from autograder.sandbox.files import UnsafeFile, read_regular
+from autograder.sandbox.process import MAX_SOURCE_BYTES, SubmissionError, WorkspaceError
 
 HASHED_SUFFIXES = (".py", ".ipynb")
 
@@ -114,7 +116,9 @@ def prepare(path: Path, course: Course, *, by_name: bool = True) -> Iterator[Pre
         module = module_for_file(located.path, course, by_name=by_name)
         chosen = course.select([e.id for e in course.exercises if e.module == module])
         try:
-            source = located.path.read_bytes()
+            source = read_regular(located.path, MAX_SOURCE_BYTES)
+        except UnsafeFile as exc:
+            raise SubmissionError(str(exc)) from None
         except OSError as exc:
             raise SubmissionError(f"{located.path} cannot be read ({exc.strerror or exc})") from None
         try:
@@ -132,8 +136,6 @@ def prepare(path: Path, course: Course, *, by_name: bool = True) -> Iterator[Pre
             shutil.rmtree(folder, ignore_errors=True)
         return
     with contextlib.ExitStack() as stack:
-        from autograder.grading.notebook_source import NotebookError, notebook_submission
-
         try:
             notebook = stack.enter_context(notebook_submission(located.path, course))
         except NotebookError as exc:

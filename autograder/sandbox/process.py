@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from autograder.course import Course, CoursePaths, kit_root
 from autograder.sandbox.faults import Fault, FaultKind
+from autograder.sandbox.files import TooLarge, UnsafeFile, read_regular
 from autograder.sandbox.replies import READY_ID, WorkerReply
 
 if TYPE_CHECKING:
@@ -119,17 +120,24 @@ class SandboxConfig:
 
 
 def copy_submission(source: Path, destination: Path) -> list[str]:
-    """Copy the top-level .py files of a submission; returns the module names copied."""
+    """Copy the top-level .py files of a submission; returns the module names copied.
+
+    Symlinks, folders and files over MAX_SOURCE_BYTES are left out (a link could point at the solutions);
+    a .py that is a hard link, FIFO, device or socket is SubmissionError naming it (a hard link may be a
+    classmate's file; opening a FIFO would block the judge).
+    """
     if not source.is_dir():
         raise SubmissionError(f"{source} is not a folder")
     names: list[str] = []
     for path in sorted(source.glob("*.py")):
-        if path.is_symlink() or not path.is_file():
-            continue  # a link could point at the solutions
-        if path.stat().st_size > MAX_SOURCE_BYTES:
+        if path.is_symlink() or path.is_dir():
             continue
         try:
-            source_bytes = path.read_bytes()
+            source_bytes = read_regular(path, MAX_SOURCE_BYTES)
+        except TooLarge:
+            continue
+        except UnsafeFile as exc:
+            raise SubmissionError(str(exc)) from None
         except OSError as exc:
             raise SubmissionError(f"{path} cannot be read ({exc.strerror or exc})") from None
         try:

@@ -239,24 +239,24 @@ def write_message(fd: int, message: dict[str, Any], max_bytes: int = MAX_MESSAGE
         write_all(fd, part)
 
 
-def check_json_shape(data: bytes) -> None:
-    """CodecError unless the JSON text nests at most MAX_JSON_DEPTH deep and has at most MAX_JSON_TOKENS tokens.
+def check_json_shape(data: bytes, max_depth: int = MAX_JSON_DEPTH, max_tokens: int = MAX_JSON_TOKENS) -> None:
+    """CodecError unless the JSON text nests at most `max_depth` deep and has at most `max_tokens` tokens.
 
     Linear in len(data) and done in C (regex, bytes methods, numpy), so json.loads then never recurses
-    deeper than MAX_JSON_DEPTH nor builds more than a bounded number of objects.
+    deeper than `max_depth` nor builds more than a bounded number of objects.
     """
-    if len(data) <= MAX_JSON_DEPTH:
+    if len(data) <= max_depth:
         return  # too short to hold more brackets or tokens than allowed
     structure = _STRING.sub(b'""', data)
     tokens = sum(structure.count(c) for c in _STRUCTURE)
-    if tokens > MAX_JSON_TOKENS:
-        raise CodecError(f"a message of more than {MAX_JSON_TOKENS:,} JSON items")
-    if structure.count(b"[") + structure.count(b"{") <= MAX_JSON_DEPTH:
+    if tokens > max_tokens:
+        raise CodecError(f"more than {max_tokens:,} JSON items")
+    if structure.count(b"[") + structure.count(b"{") <= max_depth:
         return  # fewer openers than the limit: no way to nest deeper (most replies end here)
     brackets = np.frombuffer(structure.translate(None, _NOT_BRACKETS), dtype=np.uint8)
     steps = np.where((brackets == ord("[")) | (brackets == ord("{")), 1, -1).astype(np.int32)
-    if int(np.cumsum(steps).max()) > MAX_JSON_DEPTH:
-        raise CodecError(f"a message nested more than {MAX_JSON_DEPTH} levels deep")
+    if int(np.cumsum(steps).max()) > max_depth:
+        raise CodecError(f"JSON nested more than {max_depth} levels deep")
 
 
 def _header(data: bytes) -> tuple[dict[str, Any], int]:
