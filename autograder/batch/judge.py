@@ -24,7 +24,8 @@ from typing import TYPE_CHECKING
 
 from autograder.batch.messages import JudgeConfig, JudgeReady, JudgeReply, JudgeRequest
 from autograder.course import Course, load_course
-from autograder.grading.grade import GraderFailed, grade_folder, preload
+from autograder.grading.grade import GraderFailed, grade_folder
+from autograder.grading.preload import preload
 from autograder.grading.results import Status as TestStatus
 from autograder.grading.results import SubmissionStatus as Status
 from autograder.i18n import set_language

@@ -18,8 +18,8 @@ from pathlib import Path
 import pytest
 
 from autograder.course import Course, CoursePaths
-from autograder.grading.grade import preload
 from autograder.grading.plugin import GradingPlugin, PlainFailureReports, SuiteError
+from autograder.grading.preload import preload
 from autograder.grading.results import RunResult
 from autograder.sandbox.process import Sandbox, open_sandbox
 
