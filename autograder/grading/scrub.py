@@ -2,6 +2,8 @@
 
 In the grading layer because grading makes every scorecard safe once, before any
 reporter sees it; reporters and batch use the same functions for their own text.
+This only keeps files valid: what a medium would act on (markup, terminal
+controls, formulas) is escaped by its reporter, with `autograder.reporters.escape`.
 """
 from __future__ import annotations
 
