@@ -1,6 +1,7 @@
 """course.toml -> frozen dataclasses: the one registry of exercises, tasks, points and limits."""
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from enum import Enum
@@ -180,6 +181,40 @@ class Course:
 # --- loading and validation -------------------------------------------------
 
 _LIMIT_KEYS = {"rtol": float, "atol": float, "timeout": float, "memory_mb": int}
+
+
+@dataclass(frozen=True)
+class _Range:
+    """The values a number of course.toml may take; anything else is a typo or a setting no grader survives."""
+
+    low: float
+    high: float
+    low_open: bool = False
+    high_open: bool = False
+    unit: str = ""
+
+    def holds(self, value: float) -> bool:
+        above = value > self.low if self.low_open else value >= self.low
+        below = value < self.high if self.high_open else value <= self.high
+        return math.isfinite(value) and above and below
+
+    def __str__(self) -> str:
+        low = ("positive" if self.low == 0 else f"more than {self.low:g}") if self.low_open else \
+            f"at least {self.low:g}"
+        high = f"less than {self.high:g}" if self.high_open else f"at most {self.high:g}"
+        return f"{low} and {high}" + (f" {self.unit}" if self.unit else "")
+
+
+# A tolerance of 1 or more passes anything; an hour per call or 64 GiB is no exercise's need, a worker under
+# 64 MiB cannot import numpy; 10,000 points is a typo's worth.
+RANGES = {
+    "rtol": _Range(0, 1, low_open=True, high_open=True),
+    "atol": _Range(0, 1, high_open=True),
+    "timeout": _Range(0, 3600, low_open=True, unit="seconds"),
+    "memory_mb": _Range(64, 65536, unit="MiB"),
+    "points": _Range(0, 10_000),
+}
+"""The allowed range of every number in course.toml, by key."""
 _FEEDBACK_LEVELS = tuple(level.value for level in FeedbackLevel)
 _GRADESCOPE_VISIBILITY = tuple(visibility.value for visibility in GradescopeVisibility)
 
@@ -211,6 +246,15 @@ class _Reader:
             raise self.fail(f"{where}{key}", f"expected {kind.__name__}, found {type(value).__name__} {value!r}")
         return value
 
+    def number(self, table: dict[str, Any], key: str, where: str, kind: type, default: Any = ...) -> Any:
+        """`get` of a number that must lie in RANGES[key]: NaN, infinities and absurd values are refused."""
+        value = self.get(table, key, where, kind, default)
+        allowed = RANGES[key]
+        if not allowed.holds(value):
+            finite = "" if math.isfinite(value) else "a finite number, "
+            raise self.fail(f"{where}{key}", f"must be {finite}{allowed}, found {value!r}")
+        return value
+
     def unknown_keys(self, table: dict[str, Any], allowed: set[str], where: str) -> None:
         extra = sorted(set(table) - allowed)
         if extra:
@@ -219,10 +263,7 @@ class _Reader:
     def limits(self, table: dict[str, Any], where: str, parent: Limits) -> Limits:
         values: dict[str, Any] = {}
         for key, kind in _LIMIT_KEYS.items():
-            value = self.get(table, key, where, kind, getattr(parent, key))
-            if (value <= 0 and key != "atol") or value < 0:
-                raise self.fail(f"{where}{key}", f"must be positive, found {value!r}")
-            values[key] = value
+            values[key] = self.number(table, key, where, kind, getattr(parent, key))
         return Limits(**values)
 
 
@@ -231,9 +272,7 @@ def _parse_task(reader: _Reader, raw: Any, exercise: str, where: str, parent: Li
     reader.unknown_keys(table, {"id", "title", "points", "visibility", "hints", *_LIMIT_KEYS,
                                 *_translated("title"), *_translated("hints")}, where)
     task_id = reader.get(table, "id", where, str)
-    points = reader.get(table, "points", where, float)
-    if points < 0:
-        raise reader.fail(f"{where}points", f"must not be negative, found {points!r}")
+    points = reader.number(table, "points", where, float)
     visibility = reader.get(table, "visibility", where, str, "public")
     if visibility not in {v.value for v in Visibility}:
         raise reader.fail(f"{where}visibility", f"must be 'public' or 'hidden', found {visibility!r}")

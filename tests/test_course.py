@@ -54,7 +54,7 @@ def test_limits_inherit_and_override(tmp_path):
 @pytest.mark.parametrize("change,key,problem", [
     (("format = 1", "format = 2"), "format", "reads format 1"),
     (('id = "and"\n', ""), "tasks[0].id", "required"),
-    (("points = 2", "points = -2"), "points", "negative"),
+    (("points = 2", "points = -2"), "points", "at least 0 and at most 10000"),
     (('visibility = "hidden"', 'visibility = "secret"'), "visibility", "'public' or 'hidden'"),
     (('id = "secret"', 'id = "and"'), "tasks", "appears twice"),
     (("timeout = 2", "timeout = 0"), "defaults.timeout", "positive"),

@@ -2,6 +2,8 @@
 
 Rendered by batch itself: it is grade-all's own view of a run (graded now or kept, per status), which no other
 command shows, so it takes batch's Outcome and Summary as they are rather than a reporter-level copy of them.
+A submission's name is the folder a student chose and its reason may quote the student's code: both reach rich
+as `escape.rich_text`, never as markup and never with a character the terminal would act on.
 """
 from __future__ import annotations
 
@@ -12,6 +14,7 @@ from rich.text import Text
 from autograder.batch.grade_all import Outcome, Summary
 from autograder.grading.results import SubmissionStatus as Status
 from autograder.i18n import t
+from autograder.reporters.escape import one_line, rich_text
 
 BAR_WIDTH = 30
 
@@ -51,17 +54,19 @@ def render(summary: Summary, console: Console, *, results: str = "", csv: str = 
         table.add_column(t("batch.status"), no_wrap=True)
         table.add_column(t("batch.why"))
         for outcome in summary.problems:
-            table.add_row(Text(outcome.name), Text(outcome.status.value, style="red" if outcome.status is not
-                                                   Status.INVALID else "yellow"), Text(_first_line(outcome)))
+            table.add_row(rich_text(one_line(outcome.name)),
+                          Text(outcome.status.value, style="red" if outcome.status is not Status.INVALID else "yellow"),
+                          rich_text(_first_line(outcome)))
         console.print(table)
     if results or csv:
         console.print()
         if results:
-            console.print(Text(t("batch.results-in", path=results), style="dim"))
+            console.print(rich_text(t("batch.results-in", path=results), style="dim"))
         if csv:
-            console.print(Text(f"csv: {csv}", style="dim"))
+            console.print(rich_text(f"csv: {csv}", style="dim"))
 
 
 def _first_line(outcome: Outcome) -> str:
-    text = outcome.message.strip().splitlines()[0] if outcome.message.strip() else ""
+    """The reason's first line, at most 300 characters (controls written out, so a CR cannot hide the rest)."""
+    text = one_line(outcome.message.strip().split("\n", 1)[0]) if outcome.message.strip() else ""
     return text if len(text) <= 300 else text[:300] + " ..."

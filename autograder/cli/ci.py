@@ -16,6 +16,7 @@ from autograder.cli import common
 from autograder.cli.common import fail, fail_with
 from autograder.errors import ExitCode
 from autograder.i18n import language, t
+from autograder.reporters.escape import visible
 
 
 def _cores() -> int:
@@ -192,7 +193,7 @@ def gradescope_run(ctx: click.Context, root: Path, exercises: tuple[str, ...]) -
             modules = ", ".join(e.module + ".py" for e in course.exercises)
             common.write_output(target, gradescope.dump(report.failure(t("ci.upload-what", detail=exc,
                                                                          modules=modules))))
-            click.echo(t("ci.submission-invalid", detail=exc), err=True)
+            click.echo(visible(t("ci.submission-invalid", detail=exc)), err=True)
             return
     if card.not_run:
         reason = next(t.message for t in card.tests if t.status.value == "not-run")

@@ -17,6 +17,7 @@ import click
 from autograder.course import Course, CourseError, course_from
 from autograder.errors import ExitCode
 from autograder.i18n import t
+from autograder.reporters.escape import visible
 
 if TYPE_CHECKING:
     from autograder.grading.scoring import Scorecard
@@ -50,10 +51,14 @@ def exit_code_of(error: BaseException) -> ExitCode:
 
 
 class NngradeError(click.ClickException):
-    """A user-facing error: one paragraph on stderr and its own exit code, never a traceback."""
+    """A user-facing error: one paragraph on stderr and its own exit code, never a traceback.
+
+    The message often quotes a submission (its name, a syntax error's line): `visible`, so it cannot drive
+    the terminal it is printed on.
+    """
 
     def __init__(self, message: str, code: ExitCode) -> None:
-        super().__init__(message)
+        super().__init__(visible(message))
         # click reads exit_code from the instance but declares it a ClassVar: one error class, every code.
         self.exit_code = int(code)  # type: ignore[misc]
 
@@ -126,7 +131,7 @@ def prepared(submission: Path, course: Course) -> Iterator[Prepared]:
 
     with grading_errors(), prepare(submission, course) as ready:
         for note in ready.notes:
-            click.echo(f"nngrade: note: {note}", err=True)
+            click.echo(f"nngrade: note: {visible(note)}", err=True)
         yield ready
 
 

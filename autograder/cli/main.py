@@ -66,15 +66,19 @@ def list_exercises(ctx: click.Context) -> None:
     """Show the exercises, their tasks and points (from course.toml)."""
     from rich.table import Table
 
+    from autograder.reporters.escape import rich_text
+
     course = common.course(ctx)
-    table = Table(title=course.name, title_justify="left")
+    table = Table(title=rich_text(course.name), title_justify="left")
     for column in ("exercise", "module", "task", "points", "visibility", "title"):
         table.add_column(t(f"cli.list-{column}"), justify="right" if column == "points" else "left",
                          no_wrap=column != "title")
     for exercise in course.exercises:
         for i, task in enumerate(exercise.tasks):
-            table.add_row(exercise.id if i == 0 else "", f"{exercise.module}.py" if i == 0 else "",
-                          task.id, f"{task.points:g}", t(f"cli.list-{task.visibility.value}"), task.localized_title())
+            cells = (exercise.id if i == 0 else "", f"{exercise.module}.py" if i == 0 else "",
+                     task.id, f"{task.points:g}", t(f"cli.list-{task.visibility.value}"), task.localized_title())
+            # Text, not markup: a title like "softmax [stable]" would otherwise lose its brackets.
+            table.add_row(*(rich_text(cell) for cell in cells))
         table.add_section()
     total = sum(e.max_points for e in course.exercises)
     table.caption = t("cli.list-caption", count=len(course.exercises), points=f"{total:g}")

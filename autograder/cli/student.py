@@ -12,6 +12,7 @@ from autograder.cli import common
 from autograder.course import CoursePaths, Task
 from autograder.errors import ExitCode
 from autograder.i18n import t
+from autograder.reporters.escape import rich_text
 from autograder.student import progress
 
 
@@ -96,11 +97,13 @@ def status(ctx: click.Context) -> None:
     for exercise in course.exercises:
         entry = seen.get(exercise.id)
         if entry is None:
-            table.add_row(exercise.id, "-", "-", t("cli.status-never"), "0", t("cli.status-everything"))
-            continue
-        table.add_row(exercise.id, f"{entry.best:g}/{entry.max_score:g}", f"{entry.last:g}/{entry.max_score:g}",
-                      entry.last_when.replace("T", " ").removesuffix("+00:00") + " UTC", str(entry.attempts),
-                      ", ".join(entry.open_tasks) or t("cli.status-nothing-open"))
+            cells = [exercise.id, "-", "-", t("cli.status-never"), "0", t("cli.status-everything")]
+        else:
+            cells = [exercise.id, f"{entry.best:g}/{entry.max_score:g}", f"{entry.last:g}/{entry.max_score:g}",
+                     entry.last_when.replace("T", " ").removesuffix("+00:00") + " UTC", str(entry.attempts),
+                     ", ".join(entry.open_tasks) or t("cli.status-nothing-open")]
+        # Text, not markup: .nngrade/ history is a file anyone in the folder can edit.
+        table.add_row(*(rich_text(cell) for cell in cells))
     Console(highlight=False).print(table)
     if not seen:
         click.echo(t("cli.status-no-history"))
@@ -127,12 +130,12 @@ def watch_command(ctx: click.Context, exercise: str | None, path: Path | None) -
         screen.clear()
         report.render(card, screen)
         target = exercise_id if exercise else t("cli.watch-any")
-        screen.print(f"[dim]{t('cli.watch-footer', folder=folder, target=target)}[/dim]")
+        screen.print(rich_text(t("cli.watch-footer", folder=folder, target=target), style="dim"))
 
     def grade(selected, submission: Path):  # type: ignore[no-untyped-def]
         return common.grade(selected, submission, include_hidden=False)
 
-    screen.print(t("cli.watch-start", folder=folder))
+    screen.print(rich_text(t("cli.watch-start", folder=folder)))
     watch(full if exercise is None else course, folder, grade, show, only=exercise)
 
 

@@ -2,11 +2,14 @@
 
 In the grading layer because grading makes every scorecard safe once, before any
 reporter sees it; reporters and batch use the same functions for their own text.
+This only keeps files valid: what a medium would act on (markup, terminal
+controls, formulas) is escaped by its reporter, with `autograder.reporters.escape`.
 """
 from __future__ import annotations
 
 import dataclasses
 import re
+from collections.abc import Callable
 from enum import Enum
 from typing import Any, TypeVar
 
@@ -31,15 +34,20 @@ def scrub(value: Any) -> Any:
     return value
 
 
-def scrub_card(value: T) -> T:
-    """`clean` applied to every string in a Scorecard (or any frozen dataclass tree): safe for every reporter."""
+def map_strings(value: T, change: Callable[[str], str]) -> T:
+    """`change` applied to every string in a Scorecard (or any frozen dataclass tree); enums kept as they are."""
     if isinstance(value, Enum):
         return value
     if isinstance(value, str):
-        return clean(value)  # type: ignore[return-value]
+        return change(value)  # type: ignore[return-value]
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        changes = {f.name: scrub_card(getattr(value, f.name)) for f in dataclasses.fields(value) if f.init}
+        changes = {f.name: map_strings(getattr(value, f.name), change) for f in dataclasses.fields(value) if f.init}
         return dataclasses.replace(value, **changes)  # type: ignore[return-value]
     if isinstance(value, tuple):
-        return tuple(scrub_card(v) for v in value)  # type: ignore[return-value]
+        return tuple(map_strings(v, change) for v in value)  # type: ignore[return-value]
     return value
+
+
+def scrub_card(value: T) -> T:
+    """`clean` applied to every string in a Scorecard (or any frozen dataclass tree): safe for every reporter."""
+    return map_strings(value, clean)

@@ -1,6 +1,8 @@
 """The rich console report: a table per exercise, a panel per failing check, a total line.
 
-Takes a `Console` so tests can render into a buffer.
+Takes a `Console` so tests can render into a buffer. Every string reaches rich as a `Text` (never parsed as
+markup) from a scorecard passed through `escape.card` (nothing a terminal would act on): student text, which
+messages, values and printed output are, is shown as it is and does nothing.
 """
 from __future__ import annotations
 
@@ -13,6 +15,7 @@ from autograder.course import format_points
 from autograder.grading.results import Status
 from autograder.grading.scoring import ExerciseScore, Scorecard, TestScore
 from autograder.i18n import t
+from autograder.reporters import escape
 
 BAR_WIDTH = 16
 MAX_PANELS = 12
@@ -34,7 +37,10 @@ def _bar(score: float, max_score: float) -> Text:
 
 
 def exercise_table(exercise: ExerciseScore) -> Table:
-    title = f"{exercise.id} — {exercise.title}   {format_points(exercise.score)}/{format_points(exercise.max_score)}"
+    """The task table of one exercise."""
+    exercise = escape.card(exercise)
+    title = Text(f"{exercise.id} — {exercise.title}   "
+                 f"{format_points(exercise.score)}/{format_points(exercise.max_score)}")
     table = Table(title=title, title_justify="left", expand=False, show_edge=False, pad_edge=False)
     table.add_column(t("report.task"))
     table.add_column(t("report.tests"), justify="right")
@@ -45,11 +51,13 @@ def exercise_table(exercise: ExerciseScore) -> Table:
         tests = f"{task.passed}/{task.total}" + (" " + t("report.not-run-count", count=task.not_run)
                                                  if task.not_run else "")
         earned = f"{format_points(task.score)}/{format_points(task.max_score)}"
-        table.add_row(name, tests, earned, _bar(task.score, task.max_score))
+        table.add_row(Text(name), Text(tests), Text(earned), _bar(task.score, task.max_score))
     return table
 
 
 def failure_panel(test: TestScore, repeats: int) -> Panel:
+    """The panel of one failing test: message, checked/input/expected/got, steps, traceback, hint."""
+    test = escape.card(test)
     mark, style = _STATUS_STYLE.get(test.status, ("✗", "red"))
     body = Text()
     body.append(test.message, style="bold")
@@ -118,6 +126,7 @@ def render_failures(card: Scorecard, console: Console, *, verbose: bool = False)
 
     (Also what a notebook's test cell shows under its one task's headline.)
     """
+    card = escape.card(card)
     for status, label in ((Status.NOT_IMPLEMENTED, t("report.not-implemented")), (Status.MISSING, t("report.missing"))):
         lines = _unstarted(card, status)
         if lines:
@@ -140,19 +149,20 @@ def render_failures(card: Scorecard, console: Console, *, verbose: bool = False)
 
 def render(card: Scorecard, console: Console, *, verbose: bool = False) -> None:
     """Print the whole report."""
+    card = escape.card(card)
     console.print(Text(card.course, style="bold") + Text(f"  ·  {card.submission}", style="dim"))
     for exercise in card.exercises:
         console.print()
         console.print(exercise_table(exercise))
     render_failures(card, console, verbose=verbose)
     if card.student_output and verbose:
-        console.print(Panel(card.student_output, title=t("report.student-output"), title_align="left",
+        console.print(Panel(Text(card.student_output), title=Text(t("report.student-output")), title_align="left",
                             border_style="dim"))
     if card.internal_errors:
         console.print(Panel(
             Group(Text(t("report.internal-error")),
                   *(Text(e, style="dim") for e in card.internal_errors[:5])),
-            title=t("report.internal-error-title"), border_style="red bold",
+            title=Text(t("report.internal-error-title")), border_style="red bold",
         ))
     console.print()
     total = Text(t("report.total") + ": ", style="bold") + Text(

@@ -3,7 +3,8 @@
 Columns: submission, one per exercise (its points), total, max_score, percent,
 status (graded, invalid, timeout, internal-error) and message (why not graded).
 Scores are left empty unless the status is `graded`: a submission that could
-not be graded is not silently a zero.
+not be graded is not silently a zero. The text cells a student names or causes (the submission, the
+message) go through `escape.csv_text`: never a formula; numbers are written as numbers.
 """
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from collections.abc import Iterable, Sequence
 
 from autograder.grading.results import SubmissionResult, SubmissionStatus
 from autograder.grading.scoring import Scorecard
-from autograder.grading.scrub import clean
+from autograder.reporters.escape import csv_text as _text
 
 FIXED = ("total", "max_score", "percent", "status", "message")
 
@@ -28,12 +29,6 @@ def of_card(card: Scorecard, submission: str | None = None) -> SubmissionResult:
 
 def header(exercise_ids: Sequence[str]) -> list[str]:
     return ["submission", *exercise_ids, *FIXED]
-
-
-def _text(value: str) -> str:
-    # A cell starting with = + - @ is a formula to a spreadsheet; a submission name must never run as one.
-    value = clean(value).replace("\r", " ").replace("\n", " ")
-    return "'" + value if value[:1] in ("=", "+", "-", "@") else value
 
 
 def _number(value: float | None) -> str:

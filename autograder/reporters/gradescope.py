@@ -4,12 +4,10 @@ Public tests are `visible`; hidden tasks' tests get course.toml's
 `[feedback] gradescope_hidden` (default `after_published`), and their output is
 cut to `[feedback] hidden` (full, summary or score-only; `autograder.grading.visibility`).
 Test output is Markdown (`output_format: "md"`), the feedback in a code block so
-numbers line up.
+numbers line up (a block its text cannot close: `escape.markdown_code`); names are one line of visible text.
 """
 from __future__ import annotations
 
-import json
-import re
 from typing import Any
 
 from autograder import __version__
@@ -19,25 +17,18 @@ from autograder.grading.scoring import Scorecard, TestScore
 from autograder.grading.scrub import scrub
 from autograder.grading.visibility import for_students
 from autograder.i18n import t
-from autograder.reporters import markdown
+from autograder.reporters import escape, markdown
 from autograder.reporters.text import feedback, title_of
-
-
-def _fence(text: str) -> str:
-    """A Markdown code block that the text itself cannot close."""
-    longest = max((len(run) for run in re.findall(r"`+", text)), default=0)
-    fence = "`" * max(3, longest + 1)
-    return f"{fence}\n{text}\n{fence}"
 
 
 def _test(test: TestScore, hidden_visibility: GradescopeVisibility) -> dict[str, Any]:
     hidden = test.visibility is Visibility.HIDDEN
     return {
-        "name": title_of(test),
+        "name": escape.one_line(title_of(test)),
         "score": test.score,
         "max_score": test.max_score,
         "status": "passed" if test.status is Status.PASSED else "failed",
-        "output": _fence(feedback(test)) if test.status is not Status.PASSED else "",
+        "output": escape.markdown_code(feedback(test)) if test.status is not Status.PASSED else "",
         "output_format": "md",
         "visibility": (hidden_visibility if hidden else GradescopeVisibility.VISIBLE).value,
         "tags": [test.exercise, f"{test.exercise}.{test.task}"],
@@ -55,6 +46,7 @@ def to_dict(card: Scorecard, *,
         raise ValueError(f"hidden_visibility must be one of {', '.join(v.value for v in GradescopeVisibility)}") \
             from None
     shown = for_students(card, hidden_feedback)
+    # Scrubbed as well as escaped at render: callers that dump the dict themselves get text UTF-8 can hold.
     return scrub({
         "score": card.score,
         "output": markdown.render(card, public_only=visibility is not GradescopeVisibility.VISIBLE),
@@ -69,10 +61,13 @@ def to_dict(card: Scorecard, *,
 
 
 def failure(message: str) -> dict[str, Any]:
-    """results.json for a submission that could not be graded: zero points and the reason, visible at once."""
+    """results.json for a submission that could not be graded: zero points and the reason, visible at once.
+
+    The reason carries student text (a file name, a syntax error): it is Markdown-escaped, not markup.
+    """
     return scrub({
         "score": 0.0,
-        "output": f"**{t('report.not-graded')}**\n\n{message}",
+        "output": f"**{t('report.not-graded')}**\n\n{escape.markdown_block(message)}",
         "output_format": "md",
         "visibility": GradescopeVisibility.VISIBLE.value,
         "stdout_visibility": GradescopeVisibility.HIDDEN.value,
@@ -84,5 +79,6 @@ def failure(message: str) -> dict[str, Any]:
 def render(card: Scorecard, *,
            hidden_visibility: GradescopeVisibility | str = GradescopeVisibility.AFTER_PUBLISHED,
            hidden_feedback: FeedbackLevel | str = FeedbackLevel.FULL) -> str:
-    return json.dumps(to_dict(card, hidden_visibility=hidden_visibility, hidden_feedback=hidden_feedback),
-                      indent=2, ensure_ascii=False) + "\n"
+    """results.json as text: valid UTF-8 JSON whatever the student wrote (`escape.json_dumps`)."""
+    return escape.json_dumps(to_dict(card, hidden_visibility=hidden_visibility,
+                                     hidden_feedback=hidden_feedback)) + "\n"

@@ -4,6 +4,8 @@ GitHub and GitLab test reports read it. A wrong answer, a stub and a missing
 function are `<failure>`s; an exception or a timeout in the student's code is an
 `<error>`; a test that could not run here is `<skipped>`. Each suite carries its
 points as `<properties>` (score, max_score), so a job summary can show the grade.
+Every text, attributes too, goes through `escape.xml_text` (only characters XML 1.0 allows, none a log viewer
+would act on); ElementTree escapes `<&>"`.
 """
 from __future__ import annotations
 
@@ -11,7 +13,8 @@ import xml.etree.ElementTree as ET
 
 from autograder.grading.results import Status
 from autograder.grading.scoring import Scorecard, TestScore
-from autograder.grading.scrub import clean
+from autograder.reporters.escape import xml_comment
+from autograder.reporters.escape import xml_text as _xml
 from autograder.reporters.text import feedback, points, summary_line
 
 _FAILURES = {Status.FAILED, Status.NOT_IMPLEMENTED, Status.MISSING}
@@ -19,7 +22,7 @@ _ERRORS = {Status.ERROR, Status.TIMEOUT}
 
 
 def _testcase(test: TestScore) -> ET.Element:
-    case = ET.Element("testcase", classname=clean(f"{test.exercise}.{test.task}"), name=clean(test.name),
+    case = ET.Element("testcase", classname=_xml(f"{test.exercise}.{test.task}"), name=_xml(test.name),
                       time="0")
     # Points in a property: GitLab and most viewers show testcase properties; none needs them to parse.
     properties = ET.SubElement(case, "properties")
@@ -29,11 +32,11 @@ def _testcase(test: TestScore) -> ET.Element:
     if test.status is Status.PASSED:
         return case
     if test.status is Status.NOT_RUN:
-        ET.SubElement(case, "skipped", message=clean(test.message))
+        ET.SubElement(case, "skipped", message=_xml(test.message))
         return case
     tag = "error" if test.status in _ERRORS or test.code == "internal-error" else "failure"
-    element = ET.SubElement(case, tag, message=clean(test.message), type=clean(test.code or test.status.value))
-    element.text = clean(feedback(test))
+    element = ET.SubElement(case, tag, message=_xml(test.message), type=_xml(test.code or test.status.value))
+    element.text = _xml(feedback(test))
     return case
 
 
@@ -42,18 +45,18 @@ def to_element(card: Scorecard) -> ET.Element:
     def count(tests: list[TestScore], kind: set[Status]) -> str:
         return str(sum(t.status in kind for t in tests))
 
-    root = ET.Element("testsuites", name=clean(f"nngrade: {card.course}"))
+    root = ET.Element("testsuites", name=_xml(f"nngrade: {card.course}"))
     all_tests: list[TestScore] = []
     for exercise in card.exercises:
         tests = [t for t in card.tests if t.exercise == exercise.id]
         all_tests += tests
-        suite = ET.SubElement(root, "testsuite", name=exercise.id, tests=str(len(tests)),
+        suite = ET.SubElement(root, "testsuite", name=_xml(exercise.id), tests=str(len(tests)),
                               failures=count(tests, _FAILURES), errors=count(tests, _ERRORS),
                               skipped=count(tests, {Status.NOT_RUN}), time="0")
         properties = ET.SubElement(suite, "properties")
         for name, value in (("title", exercise.title), ("score", points(exercise.score)),
                             ("max_score", points(exercise.max_score))):
-            ET.SubElement(properties, "property", name=name, value=clean(value))
+            ET.SubElement(properties, "property", name=name, value=_xml(value))
         suite.extend(_testcase(t) for t in tests)
     root.set("tests", str(len(all_tests)))
     root.set("failures", count(all_tests, _FAILURES))
@@ -67,5 +70,5 @@ def render(card: Scorecard) -> str:
     root = to_element(card)
     ET.indent(root)
     body = ET.tostring(root, encoding="unicode")
-    comment = clean(f"nngrade {card.submission}: {summary_line(card)}").replace("--", "- -")
+    comment = xml_comment(f"nngrade {card.submission}: {summary_line(card)}")
     return f'<?xml version="1.0" encoding="utf-8"?>\n<!-- {comment} -->\n{body}\n'

@@ -1,20 +1,17 @@
 """A short Markdown summary of a Scorecard: a row per exercise, the total, the hidden tests not run.
 
 Used for Gradescope's submission-wide output and for CI job summaries
-(`nngrade grade ... --summary "$GITHUB_STEP_SUMMARY"`).
+(`nngrade grade ... --summary "$GITHUB_STEP_SUMMARY"`). Every text cell goes through `escape.markdown_inline`:
+a `|` cannot add a column, nor `<img>` or `[link](...)` become markup.
 """
 from __future__ import annotations
 
 from autograder.course import Visibility
 from autograder.grading.results import Status
 from autograder.grading.scoring import Scorecard
-from autograder.grading.scrub import clean
 from autograder.i18n import t
+from autograder.reporters.escape import markdown_inline as _cell
 from autograder.reporters.text import points, summary_line
-
-
-def _cell(text: str) -> str:
-    return clean(text).replace("|", "\\|").replace("\n", " ")
 
 
 def render(card: Scorecard, *, title: str | None = None, public_only: bool = False) -> str:
