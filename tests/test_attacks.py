@@ -16,7 +16,7 @@ import textwrap
 from pathlib import Path
 
 import pytest
-from conftest import ROOT, processes, slow_except, working_in
+from conftest import ROOT, processes, slow_except, wait_for, working_in
 
 GUARD_SECONDS = 300  # a hang guard for the whole grading run, not a performance bound
 GATES = ("perceptron", "AND", "NAND", "OR", "XOR")
@@ -288,7 +288,9 @@ def stealing(steal: str) -> str:
     return textwrap.dedent(steal).strip("\n") + "\n\n" + STEAL_SCAFFOLD
 
 
-SKIP_HOOK_LIAR = 'lambda path, roots: not any(r.endswith(("/solutions", "/suites", "course.toml", "/tests")) for r in roots)'
+SKIP_HOOK_LIAR = 'lambda path, roots: "/dev/urandom" in roots'
+"""An _inside() for the guard that calls every path readable (only the readable roots hold /dev/urandom) and none
+denied."""
 
 STEAL_ATTACKS: dict[str, str] = {
     # Rebinds the module global _inside of autograder.sandbox.guard (found in sys.modules), which the hook's
@@ -620,3 +622,285 @@ def test_channel_attack_wins_nothing(attack, kind, audit_hook, attack_course, tm
     assert "STOLEN" not in output and "FOUND" not in output, output[-1500:]
     assert snapshot(data_folder) == before, "the data folder changed"
     assert not (ROOT / "PWNED").exists()
+
+
+# --- Taking over the judge: a file of the Python installation that the judge runs after the student ----------
+
+TAKEOVER = STUB + '''
+
+import os
+import sys
+
+PLANTED = """import os, sys
+if "autograder.sandbox.worker" not in sys.modules:
+    with open(os.path.join(os.path.dirname(os.path.abspath(__file__)), "TAKEN-OVER"), "a") as handle:
+        handle.write(" ".join(sys.argv) + "\\\\n")
+"""
+
+
+def _plant():
+    """Plant sitecustomize.py and a .pth in the installation's site-packages: every later Python of it (the next
+    judge, the next grade-all) runs them. First through the rename hole, then with the hook switched off."""
+    site = os.path.join(sys.prefix, "lib", f"python{sys.version_info[0]}.{sys.version_info[1]}", "site-packages")
+    files = {"sitecustomize.py": PLANTED, "nngrade-takeover.pth": "import sitecustomize\\n"}
+    for name, text in files.items():
+        try:
+            with open(name, "w") as handle:
+                handle.write(text)
+            os.rename(name, os.path.join(site, name))
+            print("planted", name)
+        except OSError as exc:
+            print("refused:", exc)
+    if not os.path.exists(os.path.join(site, "sitecustomize.py")):
+        try:
+            hook_off()
+            for name, text in files.items():
+                with open(os.path.join(site, name), "w") as handle:
+                    handle.write(text)
+        except (OSError, KeyError) as exc:
+            print("refused:", exc)
+
+
+_plant()
+''' + HOOK_OFF_BY_CLOSURE_CELL
+
+
+@pytest.fixture(scope="module")
+def private_python(tmp_path_factory) -> Path:
+    """A venv of our own (numpy and the rest reached through a .pth), so an attack that wins writes into it and
+    never into the shared installation."""
+    import sysconfig
+
+    folder = tmp_path_factory.mktemp("venv") / "venv"
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(folder)], check=True, timeout=120)
+    python = folder / "bin" / "python"
+    site = subprocess.run([str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+                          capture_output=True, text=True, check=True).stdout.strip()
+    (Path(site) / "shared-packages.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")
+    return python
+
+
+def grade_all(python: Path, course_toml: Path, submissions: Path, out: Path, scratch: Path, audit_hook: bool,
+              jobs: int = 1) -> dict[str, dict]:
+    """Run grade-all (jobs 1: in name order, one judge) and wait for every process of it to be gone."""
+    scratch.mkdir(exist_ok=True)
+    env = {**os.environ, "TMPDIR": str(scratch), AUDIT_HOOK_ENV: "1" if audit_hook else "0"}
+    done = subprocess.run(
+        [str(python), "-m", "autograder", "--course", str(course_toml), "grade-all", str(submissions),
+         "--out", str(out), "-e", "gates", "--jobs", str(jobs), "--timeout", "120"],
+        capture_output=True, text=True, env=env, timeout=GUARD_SECONDS,
+    )
+    assert done.returncode == 0, done.stderr
+    wait_for(lambda: not processes_mentioning(str(scratch)) and not working_in(scratch), 60, "the graders to end")
+    return {p.stem: json.loads(p.read_text()) for p in out.glob("*.json")}
+
+
+@pytest.mark.parametrize("audit_hook", slow_except(AUDIT_HOOKS, (True,)))
+def test_a_planted_file_never_takes_over_the_judge(audit_hook, attack_course, private_python, tmp_path):
+    """After a submission tries to plant sitecustomize.py and a .pth in the installation's site-packages, do the
+    stubs graded after it in the same grade-all run, and a judge started afterwards, still score 0 -- and is
+    every file of the installation exactly as it was?"""
+    install = private_python.parent.parent
+    before = snapshot(install)
+    submissions = tmp_path / "submissions"
+    stub = (ROOT / "exercises" / "gates.py").read_text()
+    for name, source in (("a-takeover", TAKEOVER), ("b-stub", stub), ("c-stub", stub)):
+        (submissions / name).mkdir(parents=True)
+        (submissions / name / "gates.py").write_text(source)
+    cards = grade_all(private_python, attack_course, submissions, tmp_path / "results", tmp_path / "tmp", audit_hook)
+    assert {n: c["score"] for n, c in cards.items()} == {"a-takeover": 0, "b-stub": 0, "c-stub": 0}
+    changed = sorted(set(snapshot(install).items()) ^ set(before.items()))
+    assert not changed, f"the installation changed: {[name for name, _ in changed]}"
+    again = grade_all(private_python, attack_course, submissions, tmp_path / "again", tmp_path / "tmp", audit_hook)
+    assert {n: c["score"] for n, c in again.items()} == {"a-takeover": 0, "b-stub": 0, "c-stub": 0}
+    assert not list(install.rglob("TAKEN-OVER"))
+
+
+# --- grade-all: the classmates ------------------------------------------------------------------------------
+
+CLASSMATES = STUB + '''
+
+import json
+import os
+
+
+def _classmates():
+    """Switch the hook off, find grade-all in /proc (its argv names the submissions and the results), read every
+    classmate's gates.py (its length is the loot), leave the loot in the class folder, and zero every result
+    already written -- keeping its batch block, so a resumed run trusts the forgery."""
+    try:
+        hook_off()
+    except (OSError, KeyError) as exc:
+        print("refused:", exc)
+    mine = open("gates.py").read()
+    for pid in sorted(os.listdir("/proc")):
+        if not pid.isdigit():
+            continue
+        try:
+            argv = open(f"/proc/{pid}/cmdline", "rb").read().decode().split("\\0")
+            cwd = os.readlink(f"/proc/{pid}/cwd")
+        except OSError:
+            continue
+        if "grade-all" not in argv or "--out" not in argv:
+            continue
+        submissions = os.path.join(cwd, argv[argv.index("grade-all") + 1])
+        out = os.path.join(cwd, argv[argv.index("--out") + 1])
+        loot = {}
+        for name in sorted(os.listdir(submissions)):
+            try:
+                text = open(os.path.join(submissions, name, "gates.py")).read()
+            except OSError:
+                continue
+            if text != mine:
+                loot[name] = len(text)
+                print("READ", name, len(text))
+        with open(os.path.join(submissions, "LOOT.json"), "w") as handle:
+            json.dump(loot, handle)
+        for name in os.listdir(out):
+            if name.endswith(".json"):
+                path = os.path.join(out, name)
+                with open(path) as handle:
+                    record = json.load(handle)
+                record["score"] = 0
+                for test in record.get("tests", []):
+                    test["score"], test["status"] = 0, "failed"
+                with open(path, "w") as handle:
+                    json.dump(record, handle)
+                print("ZEROED", name)
+        return
+
+
+try:
+    _classmates()
+except OSError as exc:
+    print("refused:", exc)
+''' + HOOK_OFF_BY_CLOSURE_CELL
+
+
+def outcome(card: dict) -> tuple:
+    """What a result says, without when or how fast: the score and each test's status and points."""
+    return card["score"], card["max_score"], sorted((t["name"], t["status"], t["score"]) for t in card["tests"])
+
+
+@pytest.mark.parametrize("audit_hook", slow_except(AUDIT_HOOKS, (True,)))
+def test_a_classmate_attacker_changes_no_other_grade(audit_hook, attack_course, tmp_path):
+    """In a class of [honest, attacker, honest] graded by grade-all -- and graded again, resuming -- does every
+    honest submission get full marks identical to grading it alone, the attacker 0, and is no file of the class
+    or of the others' results changed or added (their code unread, their results not forged)?"""
+    submissions = tmp_path / "submissions"
+    honest = (ROOT / "solutions" / "gates.py").read_text()
+    sources = {"a-honest": honest, "b-attacker": CLASSMATES, "c-honest": honest + "\n# c's own copy\n"}
+    for name, source in sources.items():
+        (submissions / name).mkdir(parents=True)
+        (submissions / name / "gates.py").write_text(source)
+    class_before = snapshot(submissions)
+    out = tmp_path / "results"
+    cards = grade_all(Path(sys.executable), attack_course, submissions, out, tmp_path / "tmp", audit_hook)
+    assert snapshot(submissions) == class_before, "the class folder changed (loot left, or code rewritten)"
+    solo = {}
+    for name in ("a-honest", "c-honest"):
+        done = subprocess.run([sys.executable, "-m", "autograder", "--course", str(attack_course), "grade",
+                               str(submissions / name), "-e", "gates", "--format", "json"],
+                              capture_output=True, text=True, timeout=GUARD_SECONDS)
+        solo[name] = json.loads(done.stdout)
+        assert solo[name]["score"] == solo[name]["max_score"] > 0
+    for attempt in ("first run", "resumed run"):
+        for name in ("a-honest", "c-honest"):
+            assert outcome(cards[name]) == outcome(solo[name]), (attempt, name)
+        assert cards["b-attacker"]["score"] == 0, attempt
+        assert "READ" not in json.dumps(cards["b-attacker"]), attempt
+        results_before = snapshot(out)
+        cards = grade_all(Path(sys.executable), attack_course, submissions, out, tmp_path / "tmp", audit_hook)
+    assert snapshot(out) == results_before, "the resumed run regraded or changed a kept result"
+    assert snapshot(submissions) == class_before
+
+
+# --- Gradescope: the layout run_autograder makes ----------------------------------------------------------------
+
+GRADESCOPE = HOOK_OFF_BY_CLOSURE_CELL + '''
+
+def steal(path):
+    hook_off()
+    return open(path).read()
+
+
+def _loot():
+    """Switch the hook off, list every copy of the suites (the kit's and a pip-installed one in site-packages),
+    and write <root>/results/results.json with full marks before the grader does."""
+    import json
+    import os
+    import sys
+
+    try:
+        hook_off()
+    except (OSError, KeyError) as exc:
+        print("refused:", exc)
+    package = os.path.dirname(sys.modules["autograder"].__file__)
+    for folder in [package] + [os.path.join(p, "autograder") for p in sys.path]:
+        try:
+            print("FOUND suites", folder, os.listdir(os.path.join(folder, "suites")))
+        except OSError:
+            pass
+    root = os.path.dirname(os.path.dirname(os.path.dirname(package)))
+    forged = {"score": 30.0, "output": "forged", "tests": [{"name": "all", "score": 30.0, "max_score": 30.0,
+                                                             "status": "passed", "output": "forged"}]}
+    try:
+        os.makedirs(os.path.join(root, "results"), exist_ok=True)
+        with open(os.path.join(root, "results", "results.json"), "w") as handle:
+            json.dump(forged, handle)
+        print("FORGED results.json")
+    except OSError as exc:
+        print("refused:", exc)
+
+
+_loot()
+''' + STEAL_SCAFFOLD
+
+
+@pytest.fixture(scope="module")
+def gates_autograder_zip(tmp_path_factory) -> Path:
+    from click.testing import CliRunner
+
+    from autograder.cli.main import main
+
+    target = tmp_path_factory.mktemp("build") / "autograder.zip"
+    result = CliRunner().invoke(main, ["--course", str(ROOT / "course.toml"), "gradescope", "build", str(target),
+                                       "-e", "gates", "--no-data"], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    return target
+
+
+@pytest.mark.parametrize("audit_hook", slow_except(AUDIT_HOOKS, (True,)))
+def test_gradescope_layout_attacked_as_run_autograder_lays_it_out(audit_hook, gates_autograder_zip, tmp_path):
+    """Laid out as on Gradescope (zip in <root>/source, the attack in <root>/submission), does an attacker that
+    reads source/kit/solutions, lists the suites and writes results/results.json itself end with the grader's
+    results.json, score 0, and the kit untouched?"""
+    import shutil
+    import zipfile
+
+    root = tmp_path / "autograder"
+    with zipfile.ZipFile(gates_autograder_zip) as archive:
+        archive.extractall(root / "source")
+        for info in archive.infolist():
+            os.chmod(root / "source" / info.filename, info.external_attr >> 16)
+    shutil.copyfile(root / "source" / "run_autograder", root / "run_autograder")
+    os.chmod(root / "run_autograder", 0o755)
+    (root / "submission").mkdir()
+    (root / "submission" / "gates.py").write_text(GRADESCOPE)
+    kit_before = snapshot(root / "source")
+    scratch = tmp_path / "tmp"
+    scratch.mkdir()
+    env = {**os.environ, "NNGRADE_GRADESCOPE_ROOT": str(root), "NNGRADE_PYTHON": sys.executable,
+           "TMPDIR": str(scratch), AUDIT_HOOK_ENV: "1" if audit_hook else "0"}
+    env.pop("NNGRADE_COURSE", None)
+    env.pop("PYTHONPATH", None)  # the kit in the zip grades, as on Gradescope
+    done = subprocess.run([str(root / "run_autograder")], capture_output=True, text=True, env=env, cwd=root,
+                          timeout=GUARD_SECONDS)
+    assert done.returncode == 0, done.stderr
+    wait_for(lambda: not working_in(scratch) and not processes_mentioning(str(scratch)), 60, "the graders to end")
+    results = json.loads((root / "results" / "results.json").read_text())
+    assert results["score"] == 0, results.get("output", "")[-1500:]
+    assert results["tests"] and all(t["status"] == "failed" for t in results["tests"])
+    text = json.dumps(results)
+    assert "forged" not in text and "STOLEN" not in text and "FOUND" not in text, text[-1500:]
+    assert snapshot(root / "source") == kit_before, "the kit changed"
