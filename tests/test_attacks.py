@@ -626,7 +626,7 @@ def test_channel_attack_wins_nothing(attack, kind, audit_hook, attack_course, tm
 
 # --- Taking over the judge: a file of the Python installation that the judge runs after the student ----------
 
-TAKEOVER = STUB + '''
+TAKEOVER = STUB + HOOK_OFF_BY_CLOSURE_CELL + '''
 
 import os
 import sys
@@ -639,9 +639,10 @@ if "autograder.sandbox.worker" not in sys.modules:
 
 
 def _plant():
-    """Plant sitecustomize.py and a .pth in the installation's site-packages: every later Python of it (the next
-    judge, the next grade-all) runs them. First through the rename hole, then with the hook switched off."""
-    site = os.path.join(sys.prefix, "lib", f"python{sys.version_info[0]}.{sys.version_info[1]}", "site-packages")
+    """Plant sitecustomize.py and a .pth in the judge's site-packages: every later Python of that installation (the
+    next judge, the next grade-all) runs them. First through the rename hole, then with the hook switched off.
+    Wins: the installation changed, and a judge ran the planted code (TAKEN-OVER beside it)."""
+    site = "@SITE@"  # the test's own venv: a payload that wins must never write into a shared installation
     files = {"sitecustomize.py": PLANTED, "nngrade-takeover.pth": "import sitecustomize\\n"}
     for name, text in files.items():
         try:
@@ -662,7 +663,7 @@ def _plant():
 
 
 _plant()
-''' + HOOK_OFF_BY_CLOSURE_CELL
+'''
 
 
 @pytest.fixture(scope="module")
@@ -674,10 +675,13 @@ def private_python(tmp_path_factory) -> Path:
     folder = tmp_path_factory.mktemp("venv") / "venv"
     subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(folder)], check=True, timeout=120)
     python = folder / "bin" / "python"
-    site = subprocess.run([str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
-                          capture_output=True, text=True, check=True).stdout.strip()
-    (Path(site) / "shared-packages.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")
+    (site_packages(python) / "shared-packages.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")
     return python
+
+
+def site_packages(python: Path) -> Path:
+    return Path(subprocess.run([str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+                               capture_output=True, text=True, check=True).stdout.strip())
 
 
 def grade_all(python: Path, course_toml: Path, submissions: Path, out: Path, scratch: Path, audit_hook: bool,
@@ -706,7 +710,7 @@ def test_a_planted_file_never_takes_over_the_judge(audit_hook, attack_course, pr
     stub = (ROOT / "exercises" / "gates.py").read_text()
     for name, source in (("a-takeover", TAKEOVER), ("b-stub", stub), ("c-stub", stub)):
         (submissions / name).mkdir(parents=True)
-        (submissions / name / "gates.py").write_text(source)
+        (submissions / name / "gates.py").write_text(source.replace("@SITE@", str(site_packages(private_python))))
     cards = grade_all(private_python, attack_course, submissions, tmp_path / "results", tmp_path / "tmp", audit_hook)
     assert {n: c["score"] for n, c in cards.items()} == {"a-takeover": 0, "b-stub": 0, "c-stub": 0}
     changed = sorted(set(snapshot(install).items()) ^ set(before.items()))
@@ -718,7 +722,7 @@ def test_a_planted_file_never_takes_over_the_judge(audit_hook, attack_course, pr
 
 # --- grade-all: the classmates ------------------------------------------------------------------------------
 
-CLASSMATES = STUB + '''
+CLASSMATES = STUB + HOOK_OFF_BY_CLOSURE_CELL + '''
 
 import json
 import os
@@ -745,15 +749,20 @@ def _classmates():
             continue
         submissions = os.path.join(cwd, argv[argv.index("grade-all") + 1])
         out = os.path.join(cwd, argv[argv.index("--out") + 1])
-        loot = {}
+        loot, ours = {}, False
         for name in sorted(os.listdir(submissions)):
             try:
                 text = open(os.path.join(submissions, name, "gates.py")).read()
             except OSError:
                 continue
-            if text != mine:
+            if text == mine:
+                ours = True
+            else:
                 loot[name] = len(text)
-                print("READ", name, len(text))
+        if not ours:  # bounded: another class graded on this machine (another test run) is left alone
+            continue
+        for name, size in loot.items():
+            print("READ", name, size)
         with open(os.path.join(submissions, "LOOT.json"), "w") as handle:
             json.dump(loot, handle)
         for name in os.listdir(out):
@@ -774,7 +783,7 @@ try:
     _classmates()
 except OSError as exc:
     print("refused:", exc)
-''' + HOOK_OFF_BY_CLOSURE_CELL
+'''
 
 
 def outcome(card: dict) -> tuple:
@@ -796,7 +805,6 @@ def test_a_classmate_attacker_changes_no_other_grade(audit_hook, attack_course, 
     class_before = snapshot(submissions)
     out = tmp_path / "results"
     cards = grade_all(Path(sys.executable), attack_course, submissions, out, tmp_path / "tmp", audit_hook)
-    assert snapshot(submissions) == class_before, "the class folder changed (loot left, or code rewritten)"
     solo = {}
     for name in ("a-honest", "c-honest"):
         done = subprocess.run([sys.executable, "-m", "autograder", "--course", str(attack_course), "grade",
@@ -812,7 +820,7 @@ def test_a_classmate_attacker_changes_no_other_grade(audit_hook, attack_course, 
         results_before = snapshot(out)
         cards = grade_all(Path(sys.executable), attack_course, submissions, out, tmp_path / "tmp", audit_hook)
     assert snapshot(out) == results_before, "the resumed run regraded or changed a kept result"
-    assert snapshot(submissions) == class_before
+    assert snapshot(submissions) == class_before, "the class folder changed (loot left, or code rewritten)"
 
 
 # --- Gradescope: the layout run_autograder makes ----------------------------------------------------------------
