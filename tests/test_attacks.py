@@ -912,3 +912,28 @@ def test_gradescope_layout_attacked_as_run_autograder_lays_it_out(audit_hook, ga
     text = json.dumps(results)
     assert "forged" not in text and "STOLEN" not in text and "FOUND" not in text, text[-1500:]
     assert snapshot(root / "source") == kit_before, "the kit changed"
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("audit_hook", AUDIT_HOOKS)
+def test_every_channel_attack_in_one_class_wins_nothing_through_grade_all(audit_hook, attack_course, tmp_path,
+                                                                          data_folder, monkeypatch):
+    """Graded together by grade-all (forked workers, judges kept between submissions), does every channel attack
+    score 0, the two honest submissions graded after them full marks, and the data folder stay as it was?"""
+    submissions = tmp_path / "submissions"
+    for name, source in CHANNEL_ATTACKS.items():
+        (submissions / name).mkdir(parents=True)
+        (submissions / name / "gates.py").write_text(source.replace("@DATA@", str(data_folder)))
+    for name in ("zz-honest-1", "zz-honest-2"):
+        (submissions / name).mkdir()
+        (submissions / name / "gates.py").write_text((ROOT / "solutions" / "gates.py").read_text())
+    before = snapshot(data_folder)
+    monkeypatch.setenv("NNGRADE_DATA", str(data_folder))
+    cards = grade_all(Path(sys.executable), attack_course, submissions, tmp_path / "results", tmp_path / "tmp",
+                      audit_hook, jobs=2)
+    won = {name: passed(cards[name]) for name in CHANNEL_ATTACKS if cards[name]["score"]
+           or "STOLEN" in cards[name].get("student_output", "") or "FOUND" in cards[name].get("student_output", "")}
+    assert not won, sorted(won)
+    for name in ("zz-honest-1", "zz-honest-2"):
+        assert cards[name]["score"] == cards[name]["max_score"] > 0, name
+    assert snapshot(data_folder) == before, "the data folder changed"
