@@ -50,15 +50,14 @@ _LATE_IMPORTS = textwrap.dedent("""
     process.Sandbox._exchange = first_call_noted
     from conftest import case_folder
     from autograder.course import load_course
-    from autograder.grading.grade import grade_folder
+    from autograder.cli.common import grade_folder  # the commands' way in: it names their reporters to preload
 
     course = load_course(Path({course!r}))
     broken = Path(tempfile.mkdtemp())
     (broken / "gates.py").write_text("def perceptron(x, w, b):\\n    raise ValueError('no')\\n"
                                      "def AND(a, b):\\n    return object()\\n")
     (broken / "softmax.py").write_text("def softmax(:\\n")
-    data = os.environ.get("NNGRADE_DATA")
-    cards = [grade_folder(course, folder, include_hidden=True, data_dir=Path(data) if data else None)
+    cards = [grade_folder(course, folder, include_hidden=True)
              for folder in (Path({stubs!r}), case_folder(Path({case!r})), broken)]
     # What the CLI and grade-all do with a scorecard once graded: every reporter.
     from autograder.reporters import console, csv_report, gradescope, json_report, junit, markdown

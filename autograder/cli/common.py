@@ -94,8 +94,16 @@ def grade_folder(course: Course, folder: Path, *, include_hidden: bool, submissi
     The commands' one way into grading, so where `grade_folder` lives is said once.
     """
     from autograder.grading.grade import grade_folder as run_and_score
+    from autograder.grading.preload import also_preload
 
+    also_preload(*REPORTERS)  # written after grading, in this process: imported before student code runs
     return run_and_score(course, folder, include_hidden=include_hidden, data_dir=data_dir(), submission=submission)
+
+
+REPORTERS = ("autograder.reporters.console", "autograder.reporters.text", "autograder.reporters.markdown",
+             "autograder.reporters.json_report", "autograder.reporters.gradescope", "autograder.reporters.junit",
+             "autograder.reporters.csv_report", "autograder.reporters.escape")
+"""Every reporter a command may render with once a submission is graded."""
 
 
 @contextlib.contextmanager

@@ -9,6 +9,7 @@ before the first call into student code; tests/test_hardening.py checks that not
 from __future__ import annotations
 
 import importlib
+import sys
 
 PRELOADED = (
     # grading itself: pytest and the plugin, scoring, the sandbox's judge side and its codec
@@ -22,16 +23,18 @@ PRELOADED = (
     # numpy.random for the seeded `rng` fixture, numpy.linalg for norms, gzip/zipfile/cp437 for
     # reading MNIST and .npz weights (zipfile decodes legacy member names with cp437)
     "numpy", "numpy.linalg", "numpy.random", "numpy.typing", "json", "gzip", "zipfile", "encodings.cp437",
-    "difflib", "traceback",
-    # the reporters that write the judge's own output after grading (CLI formats, grade-all's CSV)
-    "autograder.reporters.console", "autograder.reporters.text", "autograder.reporters.markdown",
-    "autograder.reporters.json_report", "autograder.reporters.gradescope", "autograder.reporters.junit",
-    "autograder.reporters.csv_report", "rich.console", "rich.table", "rich.panel", "rich.text",
-    "xml.etree.ElementTree",
+    "difflib", "traceback", "rich.console", "rich.table", "rich.panel", "rich.text", "xml.etree.ElementTree",
 )
-"""Every module the judge may need once student code has run, imported by `preload` before it does."""
+"""Every module grading may need once student code has run, imported by `preload` before it does."""
 
+_also: list[str] = []
 _preloaded = False
+
+
+def also_preload(*modules: str) -> None:
+    """Have `preload` import `modules` too: what a caller above grading (the CLI's reporters, a notebook's
+    feedback) runs in this process after grading. Named by the caller, so grading imports nothing above it."""
+    _also.extend(m for m in modules if m not in _also)
 
 
 def preload() -> None:
@@ -43,9 +46,9 @@ def preload() -> None:
     (the sandbox makes the installation read-only; this makes the judge not depend on it).
     """
     global _preloaded
-    if _preloaded:
+    if _preloaded and all(name in sys.modules for name in _also):
         return
-    for name in PRELOADED:
+    for name in (*PRELOADED, *_also):
         importlib.import_module(name)
     from autograder.grading import catalog
     from autograder.i18n import MessageFileError, namespace, namespaces

@@ -92,10 +92,12 @@ def grade_task(course: Course, exercise_id: str, task_id: str, submission: Path,
     The suite file is loaded through a shim that keeps only this task's tests, under the suite's own
     name, so seeded inputs are the same as in `nngrade grade`.
     """
+    from autograder.grading.preload import also_preload
     from autograder.grading.runner import run
     from autograder.grading.scoring import score
     from autograder.sandbox.process import open_sandbox
 
+    also_preload("autograder.reporters.console", "autograder.grading.visibility")  # feedback_text, after grading
     one = single_task(course, exercise_id, task_id)
     paths = CoursePaths.of(course)
     suite = paths.suites / f"test_{exercise_id}.py"
