@@ -231,11 +231,11 @@ def main(config_json: str) -> None:
     sys.path[:] = [submission] + [p for p in config["sys_path"] if p and os.path.realpath(p) != config["kit_parent"]]
     readable = [sys.prefix, sys.base_prefix, sys.exec_prefix, *sys.path[1:], *config["readable"]]
     # Kernel walls, for good, before any student code: Landlock grants only, so the denied paths are carved out.
+    # The submission is granted as writable only: the same rights as the temp folder, so files move between them.
     global isolation
     temp = _private_temp(submission)
     isolation = confine.apply(
-        confine.allowed_roots([*readable, submission, *confine.SYSTEM_READABLE, "/dev/null", "/dev/urandom",
-                               "/proc/self"], config["denied"]),
+        confine.allowed_roots([*readable, *confine.SYSTEM_READABLE, "/dev/urandom", "/proc/self"], config["denied"]),
         [submission, temp, "/dev/null"],
     )
     if config.get("audit_hook", True):
