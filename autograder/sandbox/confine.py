@@ -271,11 +271,32 @@ _NEWER_SYSCALLS = {
 
 def _libseccomp() -> Any:
     """The `pyseccomp` module over the system's libseccomp; None when either is missing."""
+    import ctypes.util
+
+    # pyseccomp looks its libraries up with find_library, which runs ldconfig (tens of ms, per worker):
+    # the sonames the dynamic linker finds by itself are tried first.
+    search = ctypes.util.find_library
+    ctypes.util.find_library = lambda name: _SONAMES.get(name) if _loadable(_SONAMES.get(name)) else search(name)
     try:
         import pyseccomp
     except (ImportError, RuntimeError, OSError):  # RuntimeError: pyseccomp found no libseccomp
         return None
+    finally:
+        ctypes.util.find_library = search
     return pyseccomp
+
+
+_SONAMES = {"c": "libc.so.6", "seccomp": "libseccomp.so.2"}
+
+
+def _loadable(soname: str | None) -> bool:
+    if soname is None:
+        return False
+    try:
+        ctypes.CDLL(soname)
+    except OSError:
+        return False
+    return True
 
 
 def _seccomp(sc: Any, pid: int) -> bool:
