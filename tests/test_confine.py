@@ -236,3 +236,14 @@ def test_the_solutions_get_full_marks_with_confinement_on(tmp_path):
                             cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
     report = json.loads(result.stdout)
     assert (report["score"], report["max_score"], report["internal_errors"]) == (102, 102, []), result.stderr[-2000:]
+
+
+def test_a_folder_on_the_judges_import_path_is_not_readable(tmp_path, monkeypatch):
+    """Is the judge's own folder on sys.path (say, every student's submissions) out of the worker's reach?"""
+    others = tmp_path / "submissions"
+    others.mkdir()
+    (others / "gates.py").write_text("# another student's work\n")
+    monkeypatch.syspath_prepend(str(others))
+    with pytest.raises(StudentFault) as info:
+        run_unhooked(tmp_path, "return open('{others}/gates.py').read()", None, others=others)
+    assert info.value.kind is FaultKind.SANDBOX_REFUSED, info.value.fault

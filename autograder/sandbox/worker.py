@@ -207,6 +207,20 @@ def _respond(fd: int, request_id: int, reply: WorkerReply) -> None:
         protocol.write_all(fd, part)
 
 
+def _library_paths(entries: list[str], prefixes: list[str]) -> list[str]:
+    """The import path entries that hold installed packages (site-packages, zips, anything under a prefix).
+
+    Not the others: the judge's own folder or working directory lands on its sys.path too, and there it
+    may be the folder of every student's submission.
+    """
+    def installed(entry: str) -> bool:
+        name = os.path.basename(entry.rstrip("/"))
+        return (name in ("site-packages", "dist-packages") or entry.endswith((".zip", ".egg"))
+                or any(entry == p or entry.startswith(p.rstrip("/") + "/") for p in prefixes))
+
+    return [e for e in entries if installed(e)]
+
+
 def _private_temp(submission: str) -> str:
     """The worker's temp folder: TMPDIR when the judge set one, else a fresh one beside the submission copy.
 
@@ -234,8 +248,10 @@ def main(config_json: str) -> None:
     # The submission is granted as writable only: the same rights as the temp folder, so files move between them.
     global isolation
     temp = _private_temp(submission)
+    prefixes = [sys.prefix, sys.base_prefix, sys.exec_prefix]
     isolation = confine.apply(
-        confine.allowed_roots([*readable, *confine.SYSTEM_READABLE, "/dev/urandom", "/proc/self"], config["denied"]),
+        confine.allowed_roots([*prefixes, *_library_paths(sys.path[1:], prefixes), *config["readable"],
+                               *confine.SYSTEM_READABLE, "/dev/urandom", "/proc/self"], config["denied"]),
         [submission, temp, "/dev/null"],
     )
     if config.get("audit_hook", True):
