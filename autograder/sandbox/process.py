@@ -117,6 +117,8 @@ class SandboxConfig:
     """Extra folders student code may read (the data directory)."""
     denied: list[str] = field(default_factory=list)
     """Folders and files student code may never read (solutions, suites, course.toml)."""
+    audit_hook: bool = True
+    """Install the in-process audit hook; off only to test that the kernel layers hold by themselves."""
 
 
 def copy_submission(source: Path, destination: Path) -> list[str]:
@@ -218,7 +220,7 @@ class Sandbox:
             "request_fd": request_read, "reply_fd": reply_write, "submission": str(self.copy),
             "memory_mb": self.config.memory_mb, "cpu_seconds": self.config.cpu_seconds,
             "readable": self.config.readable, "denied": self.config.denied,
-            "sys_path": worker_sys_path(), "kit_parent": KIT_PARENT,
+            "sys_path": worker_sys_path(), "kit_parent": KIT_PARENT, "audit_hook": self.config.audit_hook,
         }
         try:
             self._process = self._launch(config)

@@ -7,6 +7,7 @@ It imports nothing but numpy and the protocol, so it starts fast.
 """
 from __future__ import annotations
 
+import errno
 import importlib.util
 import json
 import os
@@ -19,9 +20,12 @@ from typing import Any
 
 import numpy as np
 
-from autograder.sandbox import guard, protocol
+from autograder.sandbox import confine, guard, protocol
 from autograder.sandbox.faults import Fault, FaultKind
 from autograder.sandbox.replies import READY_ID, WorkerReply
+
+isolation: tuple[str, ...] = ()
+"""The kernel layers confining this worker (from `confine.apply`); the READY reply will report them."""
 
 
 def _set_limits(memory_mb: int, cpu_seconds: int) -> None:
@@ -42,6 +46,11 @@ def _set_limits(memory_mb: int, cpu_seconds: int) -> None:
             resource.setrlimit(which, value)
         except (ValueError, OSError):  # a limit already lower than ours stays
             pass
+
+
+def _kernel_refusal(exc: BaseException) -> bool:
+    """True for the errors Landlock (EACCES) and the seccomp filter (EPERM) answer with."""
+    return isinstance(exc, PermissionError) and exc.errno in (errno.EPERM, errno.EACCES) and bool(isolation)
 
 
 class Worker:
@@ -72,6 +81,8 @@ class Worker:
             except BaseException:  # noqa: BLE001 - a student exception whose __str__ raises
                 text = "<unprintable>"
             message = message or (f"{type(exc).__name__}: {text}" if text else type(exc).__name__)
+            if kind is FaultKind.SANDBOX_REFUSED and _kernel_refusal(exc):
+                message = f"the grader's sandbox does not allow {self._operation(exc)} ({message})"
         return Fault(
             kind, message[:2000],
             exc_type=type(exc).__name__ if exc is not None else "",
@@ -80,10 +91,18 @@ class Worker:
             exc_types=tuple(c.__name__ for c in type(exc).__mro__) if exc is not None else (),
         )
 
+    def _operation(self, exc: BaseException) -> str:
+        """What the student's code was doing when the kernel refused: its innermost line, else the file named."""
+        frames = [f for f in traceback.extract_tb(exc.__traceback__) if f.filename.startswith(self.submission + os.sep)]
+        if frames and frames[-1].line:
+            return f"`{frames[-1].line.strip()[:200]}`"
+        filename = getattr(exc, "filename", None)
+        return f"this on {filename}" if filename else "this operation"
+
     def classify(self, exc: BaseException) -> FaultKind:
         if isinstance(exc, NotImplementedError):
             return FaultKind.NOT_IMPLEMENTED
-        if isinstance(exc, guard.SandboxRefusal):
+        if isinstance(exc, guard.SandboxRefusal) or _kernel_refusal(exc):
             return FaultKind.SANDBOX_REFUSED
         if isinstance(exc, MemoryError):
             return FaultKind.MEMORY_LIMIT
@@ -188,6 +207,35 @@ def _respond(fd: int, request_id: int, reply: WorkerReply) -> None:
         protocol.write_all(fd, part)
 
 
+def _library_paths(entries: list[str], prefixes: list[str]) -> list[str]:
+    """The import path entries that hold installed packages (site-packages, zips, anything under a prefix).
+
+    Not the others: the judge's own folder or working directory lands on its sys.path too, and there it
+    may be the folder of every student's submission.
+    """
+    def installed(entry: str) -> bool:
+        name = os.path.basename(entry.rstrip("/"))
+        return (name in ("site-packages", "dist-packages") or entry.endswith((".zip", ".egg"))
+                or any(entry == p or entry.startswith(p.rstrip("/") + "/") for p in prefixes))
+
+    return [e for e in entries if installed(e)]
+
+
+def _private_temp(submission: str) -> str:
+    """The worker's temp folder: TMPDIR when the judge set one, else a fresh one beside the submission copy.
+
+    Never the shared /tmp: it holds the judge's files and the other submissions' copies.
+    """
+    import tempfile
+
+    if os.environ.get("TMPDIR"):
+        return tempfile.gettempdir()
+    temp = os.path.join(os.path.dirname(submission), "tmp")
+    os.makedirs(temp, mode=0o700, exist_ok=True)
+    os.environ["TMPDIR"] = tempfile.tempdir = temp
+    return temp
+
+
 def main(config_json: str) -> None:
     config = json.loads(config_json)
     request_fd, reply_fd = config["request_fd"], config["reply_fd"]
@@ -196,7 +244,18 @@ def main(config_json: str) -> None:
     # The kit is needed only to start; student imports must not find its solutions.
     sys.path[:] = [submission] + [p for p in config["sys_path"] if p and os.path.realpath(p) != config["kit_parent"]]
     readable = [sys.prefix, sys.base_prefix, sys.exec_prefix, *sys.path[1:], *config["readable"]]
-    guard.install(submission, readable, config["denied"])
+    # Kernel walls, for good, before any student code: Landlock grants only, so the denied paths are carved out.
+    # The submission is granted as writable only: the same rights as the temp folder, so files move between them.
+    global isolation
+    temp = _private_temp(submission)
+    prefixes = [sys.prefix, sys.base_prefix, sys.exec_prefix]
+    isolation = confine.apply(
+        confine.allowed_roots([*prefixes, *_library_paths(sys.path[1:], prefixes), *config["readable"],
+                               *confine.SYSTEM_READABLE, "/dev/urandom", "/proc/self"], config["denied"]),
+        [submission, temp, "/dev/null"],
+    )
+    if config.get("audit_hook", True):
+        guard.install(submission, readable, config["denied"])
     worker = Worker(submission)
     read_exact = protocol.fd_reader(request_fd)
     _respond(reply_fd, READY_ID, WorkerReply(ok=True, pid=os.getpid()))
