@@ -320,3 +320,17 @@ def test_grade_all_skips_a_symlinked_entry_and_says_so(tmp_path: Path) -> None:
     assert [e.name for e in the_plan.entries] == ["alice"]
     assert the_plan.skipped_links == ["eve.py", "mallory"]
     assert [e.name for e in the_plan.to_grade] == ["alice"]  # alice's own result is graded as before
+
+
+def test_grade_all_says_which_links_it_skipped(tmp_path: Path) -> None:
+    """Does the instructor running grade-all read which entries were links and were not graded?"""
+    submissions = tmp_path / "submissions"
+    (submissions / "alice").mkdir(parents=True)
+    (submissions / "alice" / "gates.py").write_text("def AND(a, b):\n    return a and b\n")
+    (submissions / "mallory").symlink_to(submissions / "alice")
+    done = subprocess.run([sys.executable, "-m", "autograder", "--lang", "en", "grade-all", str(submissions),
+                           "--out", str(tmp_path / "out"), "-e", "gates", "--jobs", "1"],
+                          capture_output=True, text=True, cwd=ROOT, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert "Skipped 1 symbolic link(s)" in done.stderr and "mallory" in done.stderr
+    assert sorted(p.name for p in (tmp_path / "out").glob("*.json")) == ["alice.json"]

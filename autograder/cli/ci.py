@@ -83,6 +83,10 @@ def grade_all(ctx: click.Context, submissions: Path, exercises: tuple[str, ...],
     if not plan.entries and shard == (1, 1):
         fail(t("ci.no-submissions", folder=submissions), ExitCode.SUBMISSION_INVALID)
     errors = Console(stderr=True, highlight=False)
+    if plan.skipped_links:
+        # A link could point at a classmate's folder or the instructor's: never graded, always said.
+        names = ", ".join(visible(name) for name in plan.skipped_links)
+        click.echo(t("ci.skipped-links", count=len(plan.skipped_links), names=names), err=True)
     progress = _progress(errors)
     task = progress.add_task(t("ci.progress", shard=f"{shard[0]}/{shard[1]}", kept=len(plan.kept)),
                              total=len(plan.to_grade))
