@@ -145,7 +145,8 @@ def main(argv: list[str]) -> None:
     forkserver: ForkServer | None = None
     if sys.platform.startswith("linux"):
         try:
-            forkserver = start_forkserver()
+            # Inside bwrap when it works here: the server then sees only the data folder and its workspace.
+            forkserver = start_forkserver(readable=[config.data_dir] if config.data_dir else [])
         except ForkServerError:
             forkserver = None
     suites = _SuiteSessions(course, config)
@@ -165,7 +166,7 @@ def main(argv: list[str]) -> None:
             _die()
         _current.busy = False
     if forkserver is not None:
-        forkserver.close()  # waited for, so its CPU time and its workers' count in this judge's
+        forkserver.discard()  # waited for, so its CPU time and its workers' count in this judge's; workspace removed
     os._exit(0)
 
 

@@ -30,6 +30,9 @@ class WorkerReply:
     """The request answered (READY_ID: the worker's hello)."""
     pid: int | None = None
     """The worker's process id, in its hello only."""
+    isolation: str = ""
+    """In its hello only: the layers that hold the worker in, joined with "+" in the order namespaces,
+    landlock, seccomp; "audit-hook" when no kernel layer holds, "none" when not even the hook is installed."""
 
     @staticmethod
     def failed(kind: FaultKind, message: str) -> WorkerReply:
@@ -48,6 +51,8 @@ class WorkerReply:
                                 "message": f.message, "trace": f.trace}
         if self.pid is not None:
             message["pid"] = self.pid
+        if self.isolation:
+            message["isolation"] = self.isolation
         return message
 
     @staticmethod
@@ -56,6 +61,7 @@ class WorkerReply:
         ok = message.get("ok") is True
         raw_id = message.get("id")
         pid = message.get("pid")
+        isolation = message.get("isolation")
         fault = None
         if not ok:
             raw = message.get("fault")
@@ -74,4 +80,5 @@ class WorkerReply:
             if isinstance(warnings, (list, tuple)) else (),
             id=raw_id if type(raw_id) is int else -1,
             pid=pid if type(pid) is int else None,
+            isolation=isolation[:200] if isinstance(isolation, str) else "",
         )

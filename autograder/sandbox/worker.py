@@ -188,18 +188,57 @@ def _respond(fd: int, request_id: int, reply: WorkerReply) -> None:
         protocol.write_all(fd, part)
 
 
+def _copy_in(source: str, workdir: str) -> str:
+    """Make this worker's writable folder in the sandbox's tmpfs and copy the submission's modules into it.
+
+    The judge's copy (`source`) is read-only in the sandbox; student code works on this one, which vanishes
+    with the tmpfs (or is removed by the fork server) when the worker ends.
+    """
+    own = os.path.join(workdir, str(os.getpid()))
+    os.mkdir(own, 0o700)
+    for name in sorted(os.listdir(source)):
+        path = os.path.join(source, name)
+        if not name.endswith(".py") or os.path.islink(path) or not os.path.isfile(path):
+            continue
+        with open(path, "rb") as reader, open(os.path.join(own, name), "wb") as writer:
+            writer.write(reader.read())
+    os.chdir(own)
+    os.environ["HOME"] = own
+    return own
+
+
+def _namespaces(host: dict[str, str]) -> tuple[str, ...]:
+    """("namespaces",) when this process is seen to be walled in: uid 65534, PID and network namespaces other
+    than the judge's, and no network interface but lo; () otherwise."""
+    try:
+        own = {kind: os.readlink(f"/proc/self/ns/{kind}") for kind in ("pid", "net")}
+        with open("/proc/net/dev") as handle:
+            interfaces = {line.split(":")[0].strip() for line in handle.readlines()[2:]}
+    except OSError:
+        return ()
+    apart = all(kind in host and own[kind] != host[kind] for kind in ("pid", "net"))
+    return ("namespaces",) if os.getuid() == 65534 and apart and interfaces <= {"lo"} else ()
+
+
 def main(config_json: str) -> None:
     config = json.loads(config_json)
     request_fd, reply_fd = config["request_fd"], config["reply_fd"]
     _set_limits(config["memory_mb"], config["cpu_seconds"])
     submission = os.path.realpath(config["submission"])
+    layers: tuple[str, ...] = ()
+    if config.get("workdir"):  # inside bwrap: work on a copy in the tmpfs, never in the judge's folder
+        submission = _copy_in(submission, config["workdir"])
+        layers = _namespaces(config.get("namespaces", {}))
     # The kit is needed only to start; student imports must not find its solutions.
     sys.path[:] = [submission] + [p for p in config["sys_path"] if p and os.path.realpath(p) != config["kit_parent"]]
     readable = [sys.prefix, sys.base_prefix, sys.exec_prefix, *sys.path[1:], *config["readable"]]
-    guard.install(submission, readable, config["denied"])
+    # kernel confinement (confine.apply) goes here: layers = (*layers, *confine.apply(readable, (submission, ...)))
+    if config.get("audit_hook", True):
+        guard.install(submission, readable, config["denied"])
+    isolation = "+".join(layers) or ("audit-hook" if config.get("audit_hook", True) else "none")
     worker = Worker(submission)
     read_exact = protocol.fd_reader(request_fd)
-    _respond(reply_fd, READY_ID, WorkerReply(ok=True, pid=os.getpid()))
+    _respond(reply_fd, READY_ID, WorkerReply(ok=True, pid=os.getpid(), isolation=isolation))
     while True:
         try:
             request = protocol.read_message(read_exact)
