@@ -422,7 +422,10 @@ class ForkServer:
             readable, _, _ = select.select([self._channel], [], [], remaining)
             if not readable:
                 continue
-            chunk = self._channel.recv(1 << 16)
+            try:
+                chunk = self._channel.recv(1 << 16)
+            except OSError:  # killed with data unread (a reset, not an end of file)
+                chunk = b""
             if not chunk:
                 self._broken("it exited")
             self._buffer += chunk

@@ -207,7 +207,8 @@ def wrap(command: Sequence[str], readable: Sequence[str], denied: Sequence[str],
     args += _masks(trees, denied)
     if kit is not None:
         args += ["--ro-bind", kit, KIT_MOUNT]
-    args += ["--chdir", chdir, "--", *command]
+    # bwrap's own root is a tmpfs without a size limit: read-only, so only the sized mounts take writes.
+    args += ["--remount-ro", "/", "--chdir", chdir, "--", *command]
     return args
 
 

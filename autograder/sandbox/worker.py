@@ -204,6 +204,7 @@ def _copy_in(source: str, workdir: str) -> str:
             writer.write(reader.read())
     os.chdir(own)
     os.environ["HOME"] = own
+    os.environ.pop("PWD", None)  # bwrap's --chdir sets it; a worker's environment is the judge's choice alone
     return own
 
 
@@ -227,6 +228,10 @@ def main(config_json: str) -> None:
     submission = os.path.realpath(config["submission"])
     layers: tuple[str, ...] = ()
     if config.get("workdir"):  # inside bwrap: work on a copy in the tmpfs, never in the judge's folder
+        try:
+            os.setsid()  # bwrap's --new-session made its init the session leader; lead our own, as forks do
+        except OSError:
+            pass  # already a session leader (a fork of the server)
         submission = _copy_in(submission, config["workdir"])
         layers = _namespaces(config.get("namespaces", {}))
     # The kit is needed only to start; student imports must not find its solutions.
