@@ -227,3 +227,19 @@ def test_the_solutions_get_full_marks_inside_the_wall(grade, course):
     """Do the reference solutions still score everything when graded inside bwrap (fast exercises only)?"""
     card = grade(ROOT / "solutions", "gates", "activations", "softmax")
     assert card.max_score > 0 and card.score == card.max_score, [t for t in card.tests if t.score < t.max_score]
+
+
+def test_an_installed_kit_is_masked_in_its_site_packages(tmp_path):
+    """With the kit installed (not editable), is its site-packages shown for numpy but its `autograder` hidden?"""
+    if isolation.bwrap_binary() is None:
+        pytest.skip("no bwrap")
+    site = tmp_path / "lib" / "site-packages"
+    (site / "autograder" / "suites").mkdir(parents=True)
+    (site / "numpy").mkdir()
+    args = isolation.wrap(["python"], readable=[], denied=[], chdir="/", sys_path=[str(site)], kit_parent=str(site))
+    assert ["--ro-bind", str(site), str(site)] == args[args.index(str(site)) - 1:args.index(str(site)) + 2]
+    assert ["--tmpfs", str(site / "autograder"), "--remount-ro", str(site / "autograder")] == \
+        args[args.index("--tmpfs", args.index(str(site))):args.index("--tmpfs", args.index(str(site))) + 4]
+    repository = isolation.wrap(["python"], readable=[], denied=[], chdir="/", sys_path=[str(ROOT), str(site)],
+                                kit_parent=str(ROOT))
+    assert str(ROOT) not in repository

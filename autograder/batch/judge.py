@@ -113,7 +113,21 @@ def _die(*_: object) -> None:
         except Exception:  # noqa: BLE001, S110 - the judge is dying anyway; the worker dies with its session
             pass
         shutil.rmtree(sandbox.root, ignore_errors=True)
+    _discard_workspace()
     os._exit(1)  # the fork server sees its socket close and kills whatever it still runs
+
+
+_forkserver: ForkServer | None = None
+"""The judge's fork server, whose workspace (isolated) is removed when the judge leaves."""
+
+
+def _discard_workspace() -> None:
+    """Remove what the wall needed on disk: the fork server's workspace and the worker kit (os._exit skips atexit)."""
+    from autograder.sandbox import isolation
+
+    if _forkserver is not None and _forkserver.workspace is not None:
+        shutil.rmtree(_forkserver.workspace, ignore_errors=True)
+    isolation.discard_worker_kit()
 
 
 def _read_requests(requests: queue.Queue[JudgeRequest | None]) -> None:
@@ -142,6 +156,7 @@ def main(argv: list[str]) -> None:
     from autograder.sandbox.forkserver import ForkServerError
     from autograder.sandbox.process import start_forkserver
 
+    global _forkserver
     forkserver: ForkServer | None = None
     if sys.platform.startswith("linux"):
         try:
@@ -149,6 +164,7 @@ def main(argv: list[str]) -> None:
             forkserver = start_forkserver(readable=[config.data_dir] if config.data_dir else [])
         except ForkServerError:
             forkserver = None
+    _forkserver = forkserver
     suites = _SuiteSessions(course, config)
     suites.current()  # pytest imported and the suites collected once, before the judge says it is ready
 
@@ -166,7 +182,8 @@ def main(argv: list[str]) -> None:
             _die()
         _current.busy = False
     if forkserver is not None:
-        forkserver.discard()  # waited for, so its CPU time and its workers' count in this judge's; workspace removed
+        forkserver.close()  # waited for, so its CPU time and its workers' count in this judge's
+    _discard_workspace()
     os._exit(0)
 
 

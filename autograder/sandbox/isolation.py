@@ -105,27 +105,38 @@ def worker_kit() -> str:
             target = folder / name
             target.parent.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(source / name, target)
-    for path in sorted(folder.rglob("*"), reverse=True):
-        path.chmod(0o555 if path.is_dir() else 0o444)
-    folder.chmod(0o555)
-    return str(folder)
+    return str(folder)  # private (mkdtemp's 0700) and bound read-only into each sandbox
+
+
+def discard_worker_kit() -> None:
+    """Remove the worker kit now (a judge that leaves with os._exit runs no atexit handlers)."""
+    if worker_kit.cache_info().currsize:
+        shutil.rmtree(worker_kit(), ignore_errors=True)
+        worker_kit.cache_clear()
 
 
 def _inside(path: str, root: str) -> bool:
     return path == root or path.startswith(root.rstrip("/") + "/")
 
 
+def installed(kit_parent: str) -> bool:
+    """True when the kit is an installed package (its parent is site-packages), not a repository."""
+    return os.path.basename(os.path.realpath(kit_parent)) in ("site-packages", "dist-packages")
+
+
 def import_trees(sys_path: Iterable[str], kit_parent: str) -> list[str]:
-    """The import path's folders that may be shown to a worker: never the kit, nor a folder holding it."""
+    """The import path's folders that may be shown to a worker: never the kit's repository, nor a folder holding it.
+
+    An installed kit's site-packages is shown (numpy lives there), its `autograder` package masked by `wrap`.
+    """
     kit = os.path.realpath(kit_parent)
     trees = []
     for entry in sys_path:
         if not entry or not os.path.isabs(entry) or not os.path.exists(entry):
             continue
         real = os.path.realpath(entry)
-        if _inside(real, kit) or _inside(kit, real):
-            continue
-        trees.append(entry)
+        if (real == kit and installed(kit)) or not (_inside(real, kit) or _inside(kit, real)):
+            trees.append(entry)
     return trees
 
 
@@ -152,14 +163,15 @@ def _bind(path: str, shown: set[str]) -> list[str]:
     return args
 
 
-def _masks(trees: Sequence[str], denied: Iterable[str]) -> list[str]:
-    """Arguments hiding denied paths, and any installed `autograder` package, that lie inside a shown tree."""
+def _masks(trees: Sequence[str], denied: Iterable[str], kit_parent: str) -> list[str]:
+    """Arguments hiding denied paths, the kit's own package and any other installed `autograder` package
+    that lie inside a shown tree (an installed kit's suites would otherwise be readable in site-packages)."""
     hidden: set[str] = set()
     for tree in trees:
         package = os.path.join(os.path.realpath(tree), "autograder")
         if os.path.isdir(package):
             hidden.add(package)
-    for path in denied:
+    for path in [*denied, os.path.join(kit_parent, "autograder")]:
         for form in {os.path.abspath(path), os.path.realpath(path)}:
             if os.path.exists(form) and any(_inside(form, os.path.realpath(t)) for t in trees):
                 hidden.add(form)
@@ -204,7 +216,7 @@ def wrap(command: Sequence[str], readable: Sequence[str], denied: Sequence[str],
     trees = [*python_trees(), *import_trees(sys_path, kit_parent), *readable]
     for tree in trees:
         args += _bind(tree, shown)
-    args += _masks(trees, denied)
+    args += _masks(trees, denied, kit_parent)
     if kit is not None:
         args += ["--ro-bind", kit, KIT_MOUNT]
     # bwrap's own root is a tmpfs without a size limit: read-only, so only the sized mounts take writes.
