@@ -122,12 +122,9 @@ _forkserver: ForkServer | None = None
 
 
 def _discard_workspace() -> None:
-    """Remove what the wall needed on disk: the fork server's workspace and the worker kit (os._exit skips atexit)."""
-    from autograder.sandbox import isolation
-
+    """Remove the fork server's workspace (isolated servers have one; os._exit skips atexit)."""
     if _forkserver is not None and _forkserver.workspace is not None:
         shutil.rmtree(_forkserver.workspace, ignore_errors=True)
-    isolation.discard_worker_kit()
 
 
 def _read_requests(requests: queue.Queue[JudgeRequest | None]) -> None:

@@ -335,7 +335,7 @@ class ForkServer:
                    str(socket_fd), "isolated"]
         return isolation.wrap(command, readable=[*self.readable, self.workspace], denied=self.denied,
                               chdir=self.workspace, sys_path=self.sys_path, kit_parent=self.kit_parent,
-                              kit=isolation.worker_kit())
+                              kit=True)
 
     def shows(self, paths: list[str]) -> bool:
         """True when every one of `paths` is in the server's view (always, when it is not isolated)."""

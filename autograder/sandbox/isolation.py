@@ -10,8 +10,8 @@ namespaces, no capabilities, and a file system in which only these exist:
 - the data folder and the other readable folders, read-only;
 - the submission's source copy and the judge's scratch folder (or, for a fork server,
   the judge's whole workspace, which holds them), read-only;
-- the *worker kit* at `KIT_MOUNT`: a private copy of just the modules a worker needs to
-  start, so the kit itself (suites, solutions, tests, course.toml) is absent;
+- the *worker kit* at `KIT_MOUNT`: just the modules a worker needs to start, bound file by
+  file, so the kit itself (suites, solutions, tests, course.toml) is absent;
 - `/proc`, a minimal `/dev`, and size-limited tmpfs mounts for `/tmp` and `WORK_MOUNT`,
   where each worker makes its writable working folder.
 
@@ -21,15 +21,12 @@ audit hook alone, and say so in their READY reply.
 """
 from __future__ import annotations
 
-import atexit
 import functools
 import os
 import shutil
 import subprocess
 import sys
-import tempfile
 from collections.abc import Iterable, Sequence
-from pathlib import Path
 
 ENV = "NNGRADE_NAMESPACES"
 """Set to 0 in the judge's environment to run workers without namespaces."""
@@ -92,27 +89,15 @@ def _probe() -> bool:
     return done.returncode == 0
 
 
-@functools.lru_cache(maxsize=1)
-def worker_kit() -> str:
-    """A private read-only folder holding only the worker's modules (made once per judge process)."""
-    from autograder.course import kit_root
-
-    source = Path(kit_root())
-    folder = Path(tempfile.mkdtemp(prefix="nngrade-worker-kit-"))
-    atexit.register(shutil.rmtree, folder, ignore_errors=True)
+def worker_kit(kit_parent: str) -> list[str]:
+    """Arguments showing only the worker's modules of the kit, read-only, at KIT_MOUNT (file by file: nothing is
+    copied, so nothing is left on disk, and the rest of the kit does not exist in the sandbox)."""
+    args: list[str] = []
     for name in WORKER_MODULES:
-        if (source / name).is_file():
-            target = folder / name
-            target.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copyfile(source / name, target)
-    return str(folder)  # private (mkdtemp's 0700) and bound read-only into each sandbox
-
-
-def discard_worker_kit() -> None:
-    """Remove the worker kit now (a judge that leaves with os._exit runs no atexit handlers)."""
-    if worker_kit.cache_info().currsize:
-        shutil.rmtree(worker_kit(), ignore_errors=True)
-        worker_kit.cache_clear()
+        source = os.path.join(kit_parent, name)
+        if os.path.isfile(source):
+            args += ["--ro-bind", source, f"{KIT_MOUNT}/{name}"]
+    return args
 
 
 def _inside(path: str, root: str) -> bool:
@@ -198,11 +183,12 @@ def _system() -> list[str]:
 
 
 def wrap(command: Sequence[str], readable: Sequence[str], denied: Sequence[str], chdir: str,
-         sys_path: Sequence[str] = (), kit_parent: str = "/nonexistent", kit: str | None = None) -> list[str]:
+         sys_path: Sequence[str] = (), kit_parent: str = "/nonexistent", kit: bool = False) -> list[str]:
     """The bwrap command line running `command` in the sandbox.
 
     Shown read-only: the system libraries, the Python installation, the folders of `sys_path` that are not
-    the kit's, `readable`, and `kit` at KIT_MOUNT; `denied` paths and installed `autograder` packages masked.
+    the kit's, `readable`, and (with `kit`) the worker's modules of `kit_parent` at KIT_MOUNT;
+    `denied` paths and installed `autograder` packages masked.
     Writable: only the tmpfs mounts /tmp and WORK_MOUNT. The process starts in `chdir`.
     """
     binary = bwrap_binary()
@@ -217,8 +203,8 @@ def wrap(command: Sequence[str], readable: Sequence[str], denied: Sequence[str],
     for tree in trees:
         args += _bind(tree, shown)
     args += _masks(trees, denied, kit_parent)
-    if kit is not None:
-        args += ["--ro-bind", kit, KIT_MOUNT]
+    if kit:
+        args += worker_kit(kit_parent)
     # bwrap's own root is a tmpfs without a size limit: read-only, so only the sized mounts take writes.
     args += ["--remount-ro", "/", "--chdir", chdir, "--", *command]
     return args

@@ -270,7 +270,7 @@ class Sandbox:
         if isolated:
             command = isolation.wrap(command, readable=[*self.config.readable, str(self.copy)],
                                      denied=self.config.denied, chdir=str(self.copy), sys_path=worker_sys_path(),
-                                     kit_parent=KIT_PARENT, kit=isolation.worker_kit())
+                                     kit_parent=KIT_PARENT, kit=True)
         self._wrapped = isolated
         return subprocess.Popen(
             command, pass_fds=(config["request_fd"], config["reply_fd"]), stdin=subprocess.DEVNULL,
