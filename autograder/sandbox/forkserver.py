@@ -27,6 +27,7 @@ import os
 import select
 import signal
 import socket
+import stat
 import struct
 import subprocess
 import sys
@@ -145,37 +146,40 @@ def _sweep() -> None:
         pass
     for mount in ("/tmp", _WORK_MOUNT):
         try:
+            device = os.lstat(mount).st_dev
             entries = os.listdir(mount)
         except OSError:
             continue
         for name in entries:
-            _remove(os.path.join(mount, name))
+            _remove(os.path.join(mount, name), device)
 
 
-def _remove(path: str) -> None:
-    """Delete a file or folder tree, whatever its permissions (student code may have chmod-ed it)."""
-    import shutil
-
-    def writable_and_retry(function: Any, target: str, _exc: object) -> None:
-        try:
-            os.chmod(os.path.dirname(target), 0o700)
-            if os.path.isdir(target) and not os.path.islink(target):
-                os.chmod(target, 0o700)
-            function(target)
-        except OSError:
-            pass
-
-    if os.path.isdir(path) and not os.path.islink(path):
-        try:
-            os.chmod(path, 0o700)
-        except OSError:
-            pass
-        shutil.rmtree(path, onerror=writable_and_retry)
-    else:
+def _remove(path: str, device: int | None = None) -> None:
+    """Delete a file or folder tree on `device` (the tmpfs), whatever its permissions (student code may have
+    chmod-ed it); the read-only mounts bwrap placed inside it (the judge's workspace under /tmp) are left alone."""
+    try:
+        info = os.lstat(path)
+    except OSError:
+        return
+    if device is not None and info.st_dev != device:
+        return  # a mount point: not ours to empty
+    if not stat.S_ISDIR(info.st_mode):
         try:
             os.unlink(path)
         except OSError:
             pass
+        return
+    try:
+        os.chmod(path, 0o700)
+        names = os.listdir(path)
+    except OSError:
+        names = []
+    for name in names:
+        _remove(os.path.join(path, name), info.st_dev)
+    try:
+        os.rmdir(path)
+    except OSError:
+        pass  # it holds a mount point
 
 
 def _returncode(status: int) -> int:
