@@ -92,6 +92,27 @@ def leave(path):
 
 def where():
     return os.getcwd()
+
+def importable(names):
+    import importlib.util
+    found = []
+    for name in names:
+        try:
+            if importlib.util.find_spec(name) is not None:
+                found.append(name)
+        except ImportError:
+            continue
+    return found
+
+def search(names, skip):
+    """Every file, or folder with something in it, in the whole visible tree whose name is one of `names`
+    (`skip`: trees not walked; a masked folder is an empty one)."""
+    found = []
+    for folder, dirs, files in os.walk("/"):
+        dirs[:] = [d for d in dirs if os.path.join(folder, d) not in skip]
+        found += [os.path.join(folder, n) for n in files if n in names]
+        found += [os.path.join(folder, n) for n in dirs if n in names and os.listdir(os.path.join(folder, n))]
+    return sorted(found)
 '''
 
 
@@ -140,6 +161,28 @@ def test_the_kit_and_other_sandboxes_are_absent(submission, workers, tmp_path):
         assert probe(submission, workers, "exists", [m + "/suites" for m in masked]) == []
     finally:
         other.close()
+
+
+@walled
+def test_the_grader_cannot_be_imported(submission, workers):
+    """Can student code import the solutions, the suites or the judge's modules (the editable install's finder and
+    .pth files are not processed: the worker runs with -I -S)? Only the worker's own modules exist."""
+    names = ["solutions", "solutions.gates", "autograder.suites", "autograder.course", "autograder.grading",
+             "__editable___nngrade_0_1_0_finder"]
+    found = probe(submission, workers, "importable", names)
+    assert found in ([], ["__editable___nngrade_0_1_0_finder"]), found
+    if found:  # the finder is a file of site-packages; what it points at must not exist
+        assert probe(submission, workers, "exists", ["/work/main/autograder"]) == []
+
+
+@walled
+@pytest.mark.slow
+def test_walking_the_whole_visible_disk_finds_nothing_of_the_grader(submission, workers):
+    """Does a walk of everything the worker can see (but /proc, /dev and the system's /usr) find a course.toml,
+    a suite, a solutions folder or an autograder package other than the worker kit's?"""
+    names = ["course.toml", "test_gates.py", "test_backprop.py", "solutions", "suites", "autograder"]
+    found = probe(submission, workers, "search", names, ["/proc", "/dev", "/sys", "/usr"])
+    assert found == [f"{isolation.KIT_MOUNT}/autograder"], found
 
 
 @walled

@@ -48,6 +48,8 @@ WORKER_MODULES = (
       for name in ("__init__", "worker", "guard", "protocol", "replies", "faults", "confine", "forkserver")),
 )
 """What a worker (and the fork server) imports of the kit; the worker kit holds these and nothing else."""
+_KIT_SECRETS = ("autograder", "solutions", "tests", "course.toml")
+"""What of the kit is masked should a shown tree hold it (a Python installed around the kit, an installed kit)."""
 _SYSTEM_TREES = ("/usr", "/lib", "/lib64", "/lib32", "/bin", "/sbin")
 _SYSTEM_FILES = ("/etc/ld.so.cache",)
 
@@ -156,14 +158,15 @@ def _masks(trees: Sequence[str], denied: Iterable[str], kit_parent: str) -> list
         package = os.path.join(os.path.realpath(tree), "autograder")
         if os.path.isdir(package):
             hidden.add(package)
-    for path in [*denied, os.path.join(kit_parent, "autograder")]:
+    kit = [os.path.join(kit_parent, name) for name in _KIT_SECRETS]
+    for path in [*denied, *kit]:
         for form in {os.path.abspath(path), os.path.realpath(path)}:
             if os.path.exists(form) and any(_inside(form, os.path.realpath(t)) for t in trees):
                 hidden.add(form)
     args: list[str] = []
     for path in sorted(hidden):
-        # Masks go after the binds (bwrap applies its arguments in order): an empty tmpfs over a folder,
-        # /dev/null over a file.
+        # Masks go after the binds (bwrap applies its arguments in order): an empty read-only tmpfs over a folder,
+        # /dev/null over a file (device nodes are unusable in the namespace: opening it fails with EACCES).
         args += ["--tmpfs", path, "--remount-ro", path] if os.path.isdir(path) else ["--ro-bind", "/dev/null", path]
     return args
 
