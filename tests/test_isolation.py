@@ -90,6 +90,20 @@ def leave(path):
         handle.write("for the next student")
     return os.getcwd()
 
+def peek(pid):
+    found = {}
+    for name in ("environ", "mem", "maps"):
+        try:
+            with open(f"/proc/{pid}/{name}", "rb") as handle:
+                handle.read(1)
+            found[name] = "read"
+        except OSError as exc:
+            found[name] = errno.errorcode.get(exc.errno, str(exc.errno))
+    return found
+
+def parent():
+    return os.getppid()
+
 def where():
     return os.getcwd()
 
@@ -192,6 +206,16 @@ def test_student_code_runs_as_nobody_and_sees_no_process_of_the_judge(submission
     seen = probe(submission, workers, "processes")
     assert len(seen) <= 3, seen  # bwrap's init, (the fork server,) the worker itself
     assert not any("pytest" in line for line in seen.values()), seen
+
+
+@walled
+def test_a_forked_worker_cannot_reach_into_its_fork_server(submission, forkserver):
+    """Can a forked worker read the memory, maps or environment of the server it was forked from (same uid)? The
+    server is not dumpable, so the kernel refuses: it cannot tamper with the next submission's worker."""
+    with Sandbox(submission, OPEN, forkserver) as sandbox:
+        server = sandbox.call("gates", "parent").value
+        assert server > 1
+        assert set(sandbox.call("gates", "peek", (server,)).value.values()) <= {"EACCES", "EPERM"}
 
 
 @walled

@@ -58,6 +58,8 @@ def serve(socket_fd: int, flags: list[str] | None = None) -> None:
     mounts, and clears them between workers (see `_sweep`).
     """
     isolated = "isolated" in (flags or ())
+    if isolated:
+        _set_dumpable(False)  # its forks share its uid: they must not ptrace it or read its memory
     import numpy  # noqa: F401  (the reason the server exists: every fork starts with numpy imported)
 
     from autograder.sandbox import worker  # noqa: F401  (and the worker, guard and protocol)
@@ -106,6 +108,16 @@ def serve(socket_fd: int, flags: list[str] | None = None) -> None:
                 os.killpg(pid, signal.SIGKILL)
             except OSError:
                 pass
+
+
+def _set_dumpable(on: bool) -> None:
+    """prctl(PR_SET_DUMPABLE): off, no process of the same uid may ptrace this one or open its /proc memory."""
+    import ctypes
+
+    try:
+        ctypes.CDLL(None, use_errno=True).prctl(4, int(on), 0, 0, 0)  # 4: PR_SET_DUMPABLE
+    except (OSError, AttributeError):
+        pass  # not Linux's libc: the server then relies on the audit hook and the worker's own confinement
 
 
 def _leave(*_: object) -> None:
@@ -207,6 +219,8 @@ def _fork_worker(config: dict[str, Any], descriptors: list[int]) -> int:
     status = 1
     try:
         os.setsid()  # its own process group, so the judge can kill it and whatever it starts
+        if config.get("workdir"):
+            _set_dumpable(True)  # as a spawned worker is (the server made itself non-dumpable)
         os.dup2(stdout_fd, 1)
         os.dup2(stderr_fd, 2)
         # Nothing of the server may stay reachable from student code: not its socket (it could ask for
