@@ -17,6 +17,7 @@ from conftest import ROOT
 
 from autograder.sandbox import isolation
 from autograder.sandbox.process import KIT_PARENT, Sandbox, SandboxConfig, start_forkserver
+from autograder.sandbox.replies import WorkerReply
 
 walled = pytest.mark.skipif(not isolation.available(), reason="bwrap cannot create namespaces here")
 OPEN = SandboxConfig(audit_hook=False)
@@ -310,3 +311,35 @@ def test_an_installed_kit_is_masked_in_its_site_packages(tmp_path):
     repository = isolation.wrap(["python"], readable=[], denied=[], chdir="/", sys_path=[str(ROOT), str(site)],
                                 kit_parent=str(ROOT))
     assert str(ROOT) not in repository
+
+
+def test_the_ready_reply_carries_the_isolation_and_trusts_nothing():
+    """Does the isolation a worker reports cross the protocol intact, and garbage in its place become ""?"""
+    ready = WorkerReply(ok=True, pid=7, isolation="namespaces+landlock+seccomp")
+    assert WorkerReply.from_message(ready.to_message()) == ready
+    assert WorkerReply.from_message({"id": 0, "ok": True, "isolation": ["namespaces"]}).isolation == ""
+
+
+def test_isolation_is_the_weakest_any_worker_of_the_sandbox_reported(submission, monkeypatch):
+    """After restarts, does `Sandbox.isolation` name the weakest wall any of the sandbox's workers stood behind?"""
+    monkeypatch.setenv(isolation.ENV, "0")
+    with Sandbox(submission) as sandbox:
+        assert sandbox.isolation == "audit-hook"
+        sandbox._levels[:0] = ["namespaces+landlock+seccomp", "namespaces"]
+        assert sandbox.isolation == "audit-hook"
+        sandbox._levels[:] = ["namespaces+landlock+seccomp", "namespaces", "namespaces+seccomp"]
+        assert sandbox.isolation == "namespaces"
+        sandbox._levels.append("none")
+        assert sandbox.isolation == "none"
+
+
+@walled
+def test_a_crashed_worker_is_replaced_inside_the_wall(submission, workers):
+    """Is the worker that replaces a crashed one walled in too, and the sandbox's isolation still namespaces?"""
+    (submission / "crash.py").write_text("import os\n\ndef crash():\n    os._exit(3)\n")
+    with Sandbox(submission, OPEN, workers) as sandbox:
+        with pytest.raises(Exception, match="exited"):
+            sandbox.call("crash", "crash")
+        assert sandbox.call("gates", "identity").value["uid"] == 65534
+        assert sandbox.restarts == 1 and len(sandbox._levels) == 2
+        assert sandbox.isolation.startswith("namespaces")

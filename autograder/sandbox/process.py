@@ -209,6 +209,7 @@ class Sandbox:
         self.restarts = 0
         self._wrapped = False
         """The running worker was spawned inside bwrap (its exit status is bwrap's)."""
+        self._start_failure: WorkerReply | None = None
         self._levels: list[str] = []
         """The isolation each worker of this sandbox reported in its READY reply."""
 
@@ -284,7 +285,7 @@ class Sandbox:
         "audit-hook", or "none"); starts the worker if none has reported yet."""
         if not self._levels:
             self.start()
-            self._ready()
+            self._start_failure = self._ready()  # the next call reports it, as if it had waited itself
         return min(self._levels, key=_strength) if self._levels else "none"
 
     def kill_worker(self) -> None:
@@ -360,7 +361,7 @@ class Sandbox:
 
         self.start()
         assert self._process is not None
-        failed = self._ready()
+        failed, self._start_failure = self._ready() or self._start_failure, None
         if failed is not None:
             return failed
         request_id = self._next_id
