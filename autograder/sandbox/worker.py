@@ -226,7 +226,7 @@ def main(config_json: str) -> None:
     request_fd, reply_fd = config["request_fd"], config["reply_fd"]
     _set_limits(config["memory_mb"], config["cpu_seconds"])
     submission = os.path.realpath(config["submission"])
-    layers: tuple[str, ...] = ()
+    layers: tuple[str, ...] = ()  # the kernel layers that hold, in the order namespaces, landlock, seccomp
     if config.get("workdir"):  # inside bwrap: work on a copy in the tmpfs, never in the judge's folder
         try:
             os.setsid()  # bwrap's --new-session made its init the session leader; lead our own, as forks do
@@ -237,7 +237,8 @@ def main(config_json: str) -> None:
     # The kit is needed only to start; student imports must not find its solutions.
     sys.path[:] = [submission] + [p for p in config["sys_path"] if p and os.path.realpath(p) != config["kit_parent"]]
     readable = [sys.prefix, sys.base_prefix, sys.exec_prefix, *sys.path[1:], *config["readable"]]
-    # kernel confinement (confine.apply) goes here: layers = (*layers, *confine.apply(readable, (submission, ...)))
+    # kernel confinement (confine.apply) goes here: layers = (*layers, *confine.apply(readable, writable)), with
+    # writable = (submission, "/tmp") when config.get("workdir") (both bwrap tmpfs mounts), else (submission,)
     if config.get("audit_hook", True):
         guard.install(submission, readable, config["denied"])
     isolation = "+".join(layers) or ("audit-hook" if config.get("audit_hook", True) else "none")
