@@ -178,7 +178,7 @@ def test_numpy_threads_and_own_files_still_work(tmp_path, forkserver, workers_ki
     thread.join()
     os.kill(os.getpid(), 0)
     worker = sys.modules['autograder.sandbox.worker']
-    return [round(seen[0]), len(values), open('moved.txt').read(), list(worker.isolation)]
+    return [round(seen[0]), len(values), open('moved.txt').read(), list(worker.kernel_layers)[-2:]]
     """
     workers = forkserver if workers_kind == "forked" else None
     submission = tmp_path / "submission"
@@ -191,28 +191,25 @@ def test_numpy_threads_and_own_files_still_work(tmp_path, forkserver, workers_ki
     assert any(name == "RuntimeWarning" and "overflow" in text for name, text in reply.warnings)
 
 
-def test_apply_confines_a_process_in_a_few_milliseconds(tmp_path):
-    """Does apply report both layers here, quickly, and then hold in that process?"""
+def test_apply_confines_a_process(tmp_path):
+    """Does apply report both layers here, and then hold in that process (its cost is measured in benchmarks/)?"""
     script = textwrap.dedent(f"""
-        import os, sys, time
+        import os, sys
         import numpy
         from autograder.sandbox import confine
-        start = time.perf_counter()
         layers = confine.apply([sys.prefix, sys.base_prefix, *sys.path[1:], *confine.SYSTEM_READABLE],
                                [{str(tmp_path)!r}])
-        took = time.perf_counter() - start
         try:
             open({str(COURSE)!r}).read()
             read = 'read'
         except PermissionError:
             read = 'refused'
-        print(','.join(layers), read, round(took * 1000, 2))
+        print(','.join(layers), read)
     """)
     env = {**worker_environment(str(tmp_path)), "PYTHONPATH": str(ROOT)}
     out = subprocess.run([sys.executable, "-I", "-c", f"import sys; sys.path.insert(0, {str(ROOT)!r})\n" + script],
                          env=env, capture_output=True, text=True, timeout=60, check=True).stdout.split()
     assert out[:2] == ["landlock,seccomp", "refused"]
-    assert float(out[2]) < 100  # a few ms on an idle machine; the bound leaves room for a busy one
 
 
 def test_allowed_roots_carve_the_denied_paths_out(tmp_path):

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from conftest import alive, slow_except, wait_for
 
+from autograder.sandbox import isolation
 from autograder.sandbox.faults import FaultKind
 from autograder.sandbox.process import Sandbox, SandboxConfig, StudentFault, start_forkserver
 
@@ -18,8 +19,10 @@ PROBE = '''
 import os, resource, signal, stat, sys, threading
 
 def probe(root):
+    work = os.getcwd()  # the judge's copy, or (inside bwrap) the worker's own folder in its tmpfs
+
     def mine(text):
-        return str(text).replace(root, "<root>")
+        return str(text).replace(work, "<work>").replace(root, "<root>")
 
     fds = {}
     for fd in range(1024):
@@ -34,6 +37,7 @@ def probe(root):
     return {
         "fds": sorted(fds.values()),  # their kinds; the numbers are whatever the judge's pipes got
         "cwd": mine(os.getcwd()),
+        "work": work.replace(root, "<root>").rsplit("/", 1)[0],
         "environ": {k: mine(v) for k, v in os.environ.items()},
         "limits": [resource.getrlimit(r) for r in (resource.RLIMIT_AS, resource.RLIMIT_CPU,
                                                     resource.RLIMIT_CORE, resource.RLIMIT_FSIZE)],
@@ -82,7 +86,8 @@ def test_student_code_cannot_tell_a_forked_worker_from_a_spawned_one(tmp_path, f
     assert len(forked["fds"]) == 5  # stdin, stdout, stderr and the two pipes: not the server's socket
     assert forked["own-session"] and forked["threads"] == 1
     assert forked["limits"][0] == (900 * 1024 * 1024,) * 2
-    assert forked["cwd"] == "<root>/submission" and forked["environ"]["HOME"] == "<root>/submission"
+    assert forked["cwd"] == "<work>" and forked["environ"]["HOME"] == "<work>"
+    assert forked["work"] == ("/nngrade-work" if isolation.available() else "<root>")
     assert forked["judge-modules"] == []
 
 

@@ -114,7 +114,18 @@ def _die(*_: object) -> None:
         except Exception:  # noqa: BLE001, S110 - the judge is dying anyway; the worker dies with its session
             pass
         shutil.rmtree(sandbox.root, ignore_errors=True)
+    _discard_workspace()
     os._exit(1)  # the fork server sees its socket close and kills whatever it still runs
+
+
+_forkserver: ForkServer | None = None
+"""The judge's fork server, whose workspace (isolated) is removed when the judge leaves."""
+
+
+def _discard_workspace() -> None:
+    """Remove the fork server's workspace (isolated servers have one; os._exit skips atexit)."""
+    if _forkserver is not None and _forkserver.workspace is not None:
+        shutil.rmtree(_forkserver.workspace, ignore_errors=True)
 
 
 def _read_requests(requests: queue.Queue[JudgeRequest | None]) -> None:
@@ -143,13 +154,16 @@ def main(argv: list[str]) -> None:
     from autograder.sandbox.forkserver import ForkServerError
     from autograder.sandbox.process import start_forkserver
 
+    global _forkserver
     forkserver: ForkServer | None = None
     if sys.platform.startswith("linux"):
         try:
-            forkserver = start_forkserver()
+            # Inside bwrap when it works here: the server then sees only the data folder and its workspace.
+            forkserver = start_forkserver(readable=[config.data_dir] if config.data_dir else [])
         except ForkServerError:
             forkserver = None
     preload()  # every module the judge needs, while the fork server boots and before any student code runs
+    _forkserver = forkserver
     suites = _SuiteSessions(course, config)
     suites.current()  # pytest imported and the suites collected once, before the judge says it is ready
 
@@ -168,6 +182,7 @@ def main(argv: list[str]) -> None:
         _current.busy = False
     if forkserver is not None:
         forkserver.close()  # waited for, so its CPU time and its workers' count in this judge's
+    _discard_workspace()
     os._exit(0)
 
 

@@ -27,6 +27,7 @@ import os
 import select
 import signal
 import socket
+import stat
 import struct
 import subprocess
 import sys
@@ -38,8 +39,10 @@ _FRAME = struct.Struct(">I")
 STARTUP_TIMEOUT = 60.0
 _BOOT = (
     "import sys, json; sys.path[:0] = [sys.argv[2], *json.loads(sys.argv[1])]; "
-    "from autograder.sandbox.forkserver import serve; serve(int(sys.argv[3]))"
+    "from autograder.sandbox.forkserver import serve; serve(int(sys.argv[3]), sys.argv[4:])"
 )
+_WORK_MOUNT = "/nngrade-work"
+"""isolation.WORK_MOUNT (not imported: the server imports nothing of the judge)."""
 
 
 class ForkServerError(OSError):
@@ -48,8 +51,15 @@ class ForkServerError(OSError):
 
 # --- the server process -----------------------------------------------------------------------------
 
-def serve(socket_fd: int) -> None:
-    """Main of the server process: fork a worker for each request until the judge's end closes."""
+def serve(socket_fd: int, flags: list[str] | None = None) -> None:
+    """Main of the server process: fork a worker for each request until the judge's end closes.
+
+    `flags` holds "isolated" when the server runs inside bwrap: it then owns its PID namespace and tmpfs
+    mounts, and clears them between workers (see `_sweep`).
+    """
+    isolated = "isolated" in (flags or ())
+    if isolated:
+        _set_dumpable(False)  # its forks share its uid: they must not ptrace it or read its memory
     import numpy  # noqa: F401  (the reason the server exists: every fork starts with numpy imported)
 
     from autograder.sandbox import worker  # noqa: F401  (and the worker, guard and protocol)
@@ -72,7 +82,7 @@ def serve(socket_fd: int) -> None:
             if wake_read in readable:
                 while _drain(wake_read):
                     pass
-                _reap(channel, children)
+                _reap(channel, children, isolated)
             if socket_fd not in readable:
                 continue
             data, fds, _, _ = socket.recv_fds(channel, 1 << 16, 8)
@@ -85,6 +95,10 @@ def serve(socket_fd: int) -> None:
                 config = json.loads(bytes(buffer[_FRAME.size:_FRAME.size + size]))
                 del buffer[:_FRAME.size + size]
                 descriptors, received = received[:4], received[4:]
+                if isolated:
+                    _reap(channel, children, isolated)
+                    if not children:
+                        _sweep()
                 pid = _fork_worker(config, descriptors)
                 children.add(pid)
                 _send(channel, {"pid": pid})
@@ -94,6 +108,16 @@ def serve(socket_fd: int) -> None:
                 os.killpg(pid, signal.SIGKILL)
             except OSError:
                 pass
+
+
+def _set_dumpable(on: bool) -> None:
+    """prctl(PR_SET_DUMPABLE): off, no process of the same uid may ptrace this one or open its /proc memory."""
+    import ctypes
+
+    try:
+        ctypes.CDLL(None, use_errno=True).prctl(4, int(on), 0, 0, 0)  # 4: PR_SET_DUMPABLE
+    except (OSError, AttributeError):
+        pass  # not Linux's libc: the server then relies on the audit hook and the worker's own confinement
 
 
 def _leave(*_: object) -> None:
@@ -107,8 +131,8 @@ def _drain(fd: int) -> bool:
         return False
 
 
-def _reap(channel: socket.socket, children: set[int]) -> None:
-    """Collect every ended worker and tell the judge how it ended."""
+def _reap(channel: socket.socket, children: set[int], isolated: bool = False) -> None:
+    """Collect every ended worker and tell the judge how it ended (and, isolated, remove its working folder)."""
     for pid in list(children):
         try:
             done, status = os.waitpid(pid, os.WNOHANG)
@@ -116,7 +140,58 @@ def _reap(channel: socket.socket, children: set[int]) -> None:
             done, status = pid, 0
         if done:
             children.discard(pid)
+            if isolated:
+                _remove(os.path.join(_WORK_MOUNT, str(pid)))
             _send(channel, {"exit": pid, "status": _returncode(status)})
+
+
+def _sweep() -> None:
+    """Before a worker starts with no other alive: nothing a previous submission left may reach it.
+
+    Inside the sandbox this server owns its PID namespace, so every other process in it but init is a leftover
+    of an earlier worker (a daemon that could rewrite the next student's files): all are killed. /tmp and the
+    working tmpfs are emptied, so no file passes from one submission to the next.
+    """
+    try:
+        os.kill(-1, signal.SIGKILL)  # every process this one may signal, except itself and the namespace's init
+    except OSError:
+        pass
+    for mount in ("/tmp", _WORK_MOUNT):
+        try:
+            device = os.lstat(mount).st_dev
+            entries = os.listdir(mount)
+        except OSError:
+            continue
+        for name in entries:
+            _remove(os.path.join(mount, name), device)
+
+
+def _remove(path: str, device: int | None = None) -> None:
+    """Delete a file or folder tree on `device` (the tmpfs), whatever its permissions (student code may have
+    chmod-ed it); the read-only mounts bwrap placed inside it (the judge's workspace under /tmp) are left alone."""
+    try:
+        info = os.lstat(path)
+    except OSError:
+        return
+    if device is not None and info.st_dev != device:
+        return  # a mount point: not ours to empty
+    if not stat.S_ISDIR(info.st_mode):
+        try:
+            os.unlink(path)
+        except OSError:
+            pass
+        return
+    try:
+        os.chmod(path, 0o700)
+        names = os.listdir(path)
+    except OSError:
+        names = []
+    for name in names:
+        _remove(os.path.join(path, name), info.st_dev)
+    try:
+        os.rmdir(path)
+    except OSError:
+        pass  # it holds a mount point
 
 
 def _returncode(status: int) -> int:
@@ -144,6 +219,8 @@ def _fork_worker(config: dict[str, Any], descriptors: list[int]) -> int:
     status = 1
     try:
         os.setsid()  # its own process group, so the judge can kill it and whatever it starts
+        if config.get("workdir"):
+            _set_dumpable(True)  # as a spawned worker is (the server made itself non-dumpable)
         os.dup2(stdout_fd, 1)
         os.dup2(stderr_fd, 2)
         # Nothing of the server may stay reachable from student code: not its socket (it could ask for
@@ -177,6 +254,10 @@ def _fork_worker(config: dict[str, Any], descriptors: list[int]) -> int:
         os._exit(status)
 
 
+def _within(path: str, root: str) -> bool:
+    return bool(root) and (path == root or path.startswith(root.rstrip("/") + "/"))
+
+
 def _max_fd() -> int:
     try:
         return min(os.sysconf("SC_OPEN_MAX"), 1 << 16)
@@ -189,29 +270,46 @@ def _max_fd() -> int:
 class ForkedWorker:
     """A worker forked by the server: the `pid` and `wait` a sandbox needs, as Popen has them."""
 
-    def __init__(self, server: ForkServer, pid: int) -> None:
+    def __init__(self, server: ForkServer, pid: int, inner: int | None = None) -> None:
         self.server = server
         self.pid = pid
+        """The pid as the judge sees it (what it signals)."""
+        self.inner = pid if inner is None else inner
+        """The pid as the server sees it (different when the server has its own PID namespace)."""
         self.returncode: int | None = None
 
     def wait(self, timeout: float | None = None) -> int | None:
         """The exit status; raises subprocess.TimeoutExpired as Popen does. None if the server died first."""
         if self.returncode is None:
-            self.returncode = self.server.wait_exit(self.pid, timeout)
+            self.returncode = self.server.wait_exit(self.inner, timeout)
         return self.returncode
 
     def ended(self) -> bool:
         """True once the server reported it gone (its pid may already belong to someone else)."""
-        return self.returncode is not None or self.pid in self.server.exits
+        return self.returncode is not None or self.inner in self.server.exits
 
 
 class ForkServer:
     """The judge's handle on one fork server process, started with `start()` and stopped with `close()`."""
 
-    def __init__(self, env: dict[str, str], sys_path: list[str], kit_parent: str) -> None:
+    def __init__(self, env: dict[str, str], sys_path: list[str], kit_parent: str, isolated: bool = False,
+                 readable: list[str] | None = None, denied: list[str] | None = None) -> None:
         self.env = env
         self.sys_path = sys_path
         self.kit_parent = kit_parent
+        self.isolated = isolated
+        """The server (and so every fork) runs inside bwrap: see autograder.sandbox.isolation."""
+        self.readable = list(readable or ())
+        """The folders besides its workspace the server shows its workers (the data folder)."""
+        self.denied = list(denied or ())
+        self.workspace: str | None = tempfile.mkdtemp(prefix="nngrade-judge-") if isolated else None
+        """Isolated only: the folder every Sandbox using this server keeps its folders in (the server sees it
+        read-only; nothing else of the judge's disk)."""
+        if self.workspace is not None:
+            import atexit
+            import shutil
+
+            atexit.register(shutil.rmtree, self.workspace, ignore_errors=True)
         self.exits: dict[int, int] = {}
         self._process: subprocess.Popen[bytes] | None = None
         self._channel: socket.socket | None = None
@@ -227,8 +325,7 @@ class ForkServer:
         try:
             self._log = open(os.devnull, "wb")
             self._process = subprocess.Popen(
-                [sys.executable, "-I", "-S", "-B", "-c", _BOOT, json.dumps(self.sys_path), self.kit_parent,
-                 str(theirs.fileno())],
+                self._command(theirs.fileno()),
                 pass_fds=(theirs.fileno(),), stdin=subprocess.DEVNULL, stdout=self._log, stderr=self._log,
                 # In the temp folder, like the workers' own folders: whoever looks for the grader's processes
                 # under TMPDIR finds the server too.
@@ -242,6 +339,51 @@ class ForkServer:
         self._channel = ours
         self._buffer.clear()
         self._ready = False
+
+    def _command(self, socket_fd: int) -> list[str]:
+        """The server's command line: a clean Python, inside bwrap when isolated."""
+        if not self.isolated:
+            return [sys.executable, "-I", "-S", "-B", "-c", _BOOT, json.dumps(self.sys_path), self.kit_parent,
+                    str(socket_fd)]
+        from autograder.sandbox import isolation
+
+        assert self.workspace is not None
+        trees = isolation.import_trees(self.sys_path, self.kit_parent)
+        command = [sys.executable, "-I", "-S", "-B", "-c", _BOOT, json.dumps(trees), isolation.KIT_MOUNT,
+                   str(socket_fd), "isolated"]
+        return isolation.wrap(command, readable=[*self.readable, self.workspace], denied=self.denied,
+                              chdir=self.workspace, sys_path=self.sys_path, kit_parent=self.kit_parent,
+                              kit=True)
+
+    def shows(self, paths: list[str]) -> bool:
+        """True when every one of `paths` is in the server's view (always, when it is not isolated)."""
+        if not self.isolated:
+            return True
+        roots = [os.path.realpath(p) for p in (*self.readable, self.workspace or "")]
+        return all(any(_within(os.path.realpath(p), root) for root in roots) for p in paths)
+
+    def _outer_pid(self, inner: int) -> int | None:
+        """The judge's pid for the server's child `inner`, found among the server process's descendants."""
+        assert self._process is not None
+        level = [self._process.pid]
+        for _ in range(4):  # bwrap, its init, the server, the worker
+            following: list[int] = []
+            for pid in level:
+                try:
+                    with open(f"/proc/{pid}/task/{pid}/children") as handle:
+                        following += [int(p) for p in handle.read().split()]
+                except OSError:
+                    continue
+            for pid in following:
+                try:
+                    with open(f"/proc/{pid}/status") as handle:
+                        spaces = next(line for line in handle if line.startswith("NSpid:")).split()[1:]
+                except (OSError, StopIteration):
+                    continue
+                if len(spaces) > 1 and int(spaces[-1]) == inner and int(spaces[-2]) != inner:
+                    return pid
+            level = following
+        return None
 
     def alive(self) -> bool:
         return self._process is not None and self._process.poll() is None
@@ -259,7 +401,13 @@ class ForkServer:
         except OSError as exc:
             self._broken(f"cannot reach it: {exc}")
         reply = self._next_message(time.monotonic() + STARTUP_TIMEOUT, "pid")
-        return ForkedWorker(self, int(reply["pid"]))
+        inner = int(reply["pid"])
+        if not self.isolated:
+            return ForkedWorker(self, inner)
+        outer = self._outer_pid(inner)
+        if outer is None:  # the judge could not signal it: a spawned worker instead
+            self._broken(f"its worker {inner} cannot be found in /proc")
+        return ForkedWorker(self, outer, inner)
 
     def wait_exit(self, pid: int, timeout: float | None) -> int | None:
         """The status the server reported for `pid`, waiting up to `timeout` (None: as long as it takes)."""
@@ -292,7 +440,10 @@ class ForkServer:
             readable, _, _ = select.select([self._channel], [], [], remaining)
             if not readable:
                 continue
-            chunk = self._channel.recv(1 << 16)
+            try:
+                chunk = self._channel.recv(1 << 16)
+            except OSError:  # killed with data unread (a reset, not an end of file)
+                chunk = b""
             if not chunk:
                 self._broken("it exited")
             self._buffer += chunk
@@ -316,6 +467,14 @@ class ForkServer:
         if self._log is not None:
             self._log.close()
             self._log = None
+
+    def discard(self) -> None:
+        """Close, and remove the workspace (only once no Sandbox uses it any more)."""
+        self.close()
+        if self.workspace is not None:
+            import shutil
+
+            shutil.rmtree(self.workspace, ignore_errors=True)
 
     def __enter__(self) -> ForkServer:
         self.start()

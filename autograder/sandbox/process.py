@@ -16,11 +16,13 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 from autograder.course import Course, CoursePaths, kit_root
+from autograder.sandbox import isolation
 from autograder.sandbox.faults import Fault, FaultKind
 from autograder.sandbox.files import TooLarge, UnsafeFile, read_regular
 from autograder.sandbox.replies import READY_ID, WorkerReply
@@ -59,11 +61,22 @@ def worker_sys_path() -> list[str]:
     return [p for p in sys.path if p and os.path.isabs(p)]
 
 
-def start_forkserver() -> ForkServer:
-    """A started fork server whose forks are workers like spawned ones (same environment, same import path)."""
+def kit_denied(paths: Iterable[Path] = ()) -> list[str]:
+    """What student code may never read: the kit's solutions, tests and course.toml, and `paths`."""
+    kit = Path(KIT_PARENT)
+    return sorted({str(p) for p in (*paths, kit / "solutions", kit / "tests", kit / "course.toml")})
+
+
+def start_forkserver(readable: Sequence[str] = (), namespaces: bool = True) -> ForkServer:
+    """A started fork server whose forks are workers like spawned ones (same environment, same import path).
+
+    With `namespaces` (and bwrap working here) the server runs inside the sandbox, seeing `readable` (the data
+    folder) and its own workspace, where every Sandbox that uses it keeps its folders.
+    """
     from autograder.sandbox.forkserver import ForkServer
 
-    server = ForkServer(worker_environment("/"), worker_sys_path(), KIT_PARENT)
+    server = ForkServer(worker_environment("/"), worker_sys_path(), KIT_PARENT,
+                        isolated=namespaces and isolation.available(), readable=list(readable), denied=kit_denied())
     server.start()
     return server
 
@@ -117,8 +130,10 @@ class SandboxConfig:
     """Extra folders student code may read (the data directory)."""
     denied: list[str] = field(default_factory=list)
     """Folders and files student code may never read (solutions, suites, course.toml)."""
+    namespaces: bool = True
+    """Run the worker inside bwrap's namespaces when they work here (NNGRADE_NAMESPACES=0 turns them off)."""
     audit_hook: bool = True
-    """Install the in-process audit hook; off only to test that the kernel layers hold by themselves."""
+    """Install the audit hook in the worker (tests turn it off to prove the kernel alone holds the wall)."""
 
 
 def copy_submission(source: Path, destination: Path) -> list[str]:
@@ -167,8 +182,10 @@ class Sandbox:
 
     def __init__(self, submission: Path, config: SandboxConfig | None = None,
                  forkserver: ForkServer | None = None) -> None:
+        # A fork server inside the sandbox sees only its own workspace: the folders of its sandboxes live there.
+        workspace = forkserver.workspace if forkserver is not None else None
         try:
-            self.root = Path(tempfile.mkdtemp(prefix="nngrade-"))
+            self.root = Path(tempfile.mkdtemp(prefix="nngrade-", dir=workspace))
         except OSError as exc:
             raise WorkspaceError(f"cannot create a grading workspace in {tempfile.gettempdir()}: "
                                  f"{exc.strerror or exc}; set TMPDIR to a writable folder with free space") from None
@@ -198,6 +215,11 @@ class Sandbox:
         self._load_faults: dict[str, Fault] = {}
         self._next_id = 1
         self.restarts = 0
+        self._wrapped = False
+        """The running worker was spawned inside bwrap (its exit status is bwrap's)."""
+        self._start_failure: WorkerReply | None = None
+        self._levels: list[str] = []
+        """The isolation each worker of this sandbox reported in its READY reply."""
 
     # --- lifecycle ----------------------------------------------------------
     def __enter__(self) -> Sandbox:
@@ -216,12 +238,17 @@ class Sandbox:
 
         widen_pipe(self._request_fd)
         widen_pipe(self._reply_fd)
-        config = {
+        config: dict[str, Any] = {
             "request_fd": request_read, "reply_fd": reply_write, "submission": str(self.copy),
             "memory_mb": self.config.memory_mb, "cpu_seconds": self.config.cpu_seconds,
             "readable": self.config.readable, "denied": self.config.denied,
             "sys_path": worker_sys_path(), "kit_parent": KIT_PARENT, "audit_hook": self.config.audit_hook,
         }
+        if self.config.namespaces and isolation.available():
+            # The worker sees the worker kit, not the kit, and copies the submission into its own tmpfs folder.
+            config.update(sys_path=isolation.import_trees(worker_sys_path(), KIT_PARENT),
+                          kit_parent=isolation.KIT_MOUNT, workdir=isolation.WORK_MOUNT,
+                          namespaces=isolation.host_namespaces())
         try:
             self._process = self._launch(config)
         finally:
@@ -235,20 +262,39 @@ class Sandbox:
 
     def _launch(self, config: dict[str, Any]) -> WorkerProcess:
         """A forked worker when a fork server was given and works, else a freshly spawned interpreter."""
-        if self.forkserver is not None:
+        isolated = "workdir" in config
+        server = self.forkserver
+        # A server forks only workers it can show everything to: same wall, this sandbox's folders in its view.
+        if server is not None and server.isolated == isolated and server.shows([str(self.root), *self.config.readable]):
             from autograder.sandbox.forkserver import ForkServerError
 
             try:
-                return self.forkserver.launch(config, (config["request_fd"], config["reply_fd"],
-                                                       self._stdout.fileno(), self._stderr.fileno()))
+                self._wrapped = False
+                return server.launch(config, (config["request_fd"], config["reply_fd"],
+                                              self._stdout.fileno(), self._stderr.fileno()))
             except ForkServerError:
                 self.forkserver = None  # this submission goes on with spawned workers; the judge starts a new server
+        command = [sys.executable, "-I", "-S", "-B", "-c", _BOOT, json.dumps(config),
+                   isolation.KIT_MOUNT if isolated else KIT_PARENT]
+        if isolated:
+            command = isolation.wrap(command, readable=[*self.config.readable, str(self.copy)],
+                                     denied=self.config.denied, chdir=str(self.copy), sys_path=worker_sys_path(),
+                                     kit_parent=KIT_PARENT, kit=True)
+        self._wrapped = isolated
         return subprocess.Popen(
-            [sys.executable, "-I", "-S", "-B", "-c", _BOOT, json.dumps(config), KIT_PARENT],
-            pass_fds=(config["request_fd"], config["reply_fd"]), stdin=subprocess.DEVNULL,
+            command, pass_fds=(config["request_fd"], config["reply_fd"]), stdin=subprocess.DEVNULL,
             stdout=self._stdout, stderr=self._stderr, cwd=self.copy, env=worker_environment(str(self.copy)),
             start_new_session=True,
         )
+
+    @property
+    def isolation(self) -> str:
+        """What protected this submission: the weakest level any of its workers reported ("namespaces+...",
+        "audit-hook", or "none"); starts the worker if none has reported yet."""
+        if not self._levels:
+            self.start()
+            self._start_failure = self._ready()  # the next call reports it, as if it had waited itself
+        return min(self._levels, key=_strength) if self._levels else "none"
 
     def kill_worker(self) -> None:
         """SIGKILL the worker's process group, without waiting (safe from a signal handler or another thread)."""
@@ -323,11 +369,9 @@ class Sandbox:
 
         self.start()
         assert self._process is not None
-        if self._pending_ready:
-            self._pending_ready = False
-            ready = self._receive(STARTUP_TIMEOUT, expect_id=READY_ID)
-            if not ready.ok:
-                return self._start_failed(ready)
+        failed, self._start_failure = self._ready() or self._start_failure, None
+        if failed is not None:
+            return failed
         request_id = self._next_id
         self._next_id += 1
         try:
@@ -335,6 +379,17 @@ class Sandbox:
         except (BrokenPipeError, OSError):
             return self._died()
         return self._receive(timeout, expect_id=request_id)
+
+    def _ready(self) -> WorkerReply | None:
+        """Wait for a new worker's READY reply and note its isolation; a failure reply if it never came."""
+        if not self._pending_ready:
+            return None
+        self._pending_ready = False
+        ready = self._receive(STARTUP_TIMEOUT, expect_id=READY_ID)
+        if not ready.ok:
+            return self._start_failed(ready)
+        self._levels.append(ready.isolation or "none")
+        return None
 
     def _receive(self, timeout: float, expect_id: int) -> WorkerReply:
         from autograder.sandbox import protocol
@@ -373,6 +428,8 @@ class Sandbox:
             code = self._process.wait(timeout=5)
         except subprocess.TimeoutExpired:
             code = None
+        if code is not None and self._wrapped:
+            code = isolation.exit_status(code)
         kind, message = _describe_exit(code)
         self._kill()
         self.restarts += 1
@@ -416,6 +473,13 @@ class Sandbox:
         return "".join(parts).strip()
 
 
+def _strength(level: str) -> int:
+    """How much a reported isolation level holds: none < audit-hook < one kernel layer < two < three."""
+    if level in ("none", ""):
+        return 0
+    return 1 if level == "audit-hook" else 1 + len(level.split("+"))
+
+
 def _fault(reply: WorkerReply) -> Fault:
     # A reply that is not ok always carries a fault once decoded; this guards a worker that sent none.
     return reply.fault or Fault(FaultKind.PROTOCOL, "")
@@ -430,12 +494,10 @@ def open_sandbox(course: Course, submission: Path, data_dir: Path | None = None,
     paths = paths or CoursePaths.of(course)
     if not submission.is_dir():
         raise SubmissionError(f"{submission} is not a folder")
-    kit = Path(KIT_PARENT)
-    denied = {paths.solutions, paths.suites, course.path, kit / "solutions", kit / "tests", kit / "course.toml"}
     config = SandboxConfig(
         memory_mb=course.limits.memory_mb,
         readable=[str(data_dir)] if data_dir else [],
-        denied=sorted(str(p) for p in denied),
+        denied=kit_denied([paths.solutions, paths.suites, course.path]),
     )
     sandbox = Sandbox(submission, config, forkserver)
     expected = {e.module for e in course.exercises}

@@ -43,6 +43,9 @@ class WorkerReply:
     """The request answered (READY_ID: the worker's hello)."""
     pid: int | None = None
     """The worker's process id, in its hello only."""
+    isolation: str = ""
+    """In its hello only: the layers that hold the worker in, joined with "+" in the order namespaces,
+    landlock, seccomp; "audit-hook" when no kernel layer holds, "none" when not even the hook is installed."""
 
     @staticmethod
     def failed(kind: FaultKind, message: str) -> WorkerReply:
@@ -61,6 +64,8 @@ class WorkerReply:
                                 "message": f.message, "trace": f.trace}
         if self.pid is not None:
             message["pid"] = self.pid
+        if self.isolation:
+            message["isolation"] = self.isolation
         return message
 
     @staticmethod
@@ -72,11 +77,13 @@ class WorkerReply:
         ok = message.get("ok") is True
         raw_id = message.get("id")
         pid = message.get("pid")
+        isolation = message.get("isolation")
         return WorkerReply(
             ok=ok, value=message.get("value") if ok else None, fault=None if ok else _fault(message.get("fault")),
             warnings=_warnings(message.get("warnings")) if ok else (),
             id=raw_id if type(raw_id) is int else -1,
             pid=pid if type(pid) is int else None,
+            isolation=isolation[:200] if isinstance(isolation, str) else "",
         )
 
 

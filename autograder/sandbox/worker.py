@@ -24,8 +24,8 @@ from autograder.sandbox import confine, guard, protocol
 from autograder.sandbox.faults import Fault, FaultKind
 from autograder.sandbox.replies import READY_ID, WorkerReply
 
-isolation: tuple[str, ...] = ()
-"""The kernel layers confining this worker (from `confine.apply`); the READY reply will report them."""
+kernel_layers: tuple[str, ...] = ()
+"""The kernel layers confining this worker (namespaces, landlock, seccomp), as the READY reply reports them."""
 
 
 def _set_limits(memory_mb: int, cpu_seconds: int) -> None:
@@ -50,7 +50,7 @@ def _set_limits(memory_mb: int, cpu_seconds: int) -> None:
 
 def _kernel_refusal(exc: BaseException) -> bool:
     """True for the errors Landlock (EACCES) and the seccomp filter (EPERM) answer with."""
-    return isinstance(exc, PermissionError) and exc.errno in (errno.EPERM, errno.EACCES) and bool(isolation)
+    return isinstance(exc, PermissionError) and exc.errno in (errno.EPERM, errno.EACCES) and bool(kernel_layers)
 
 
 class Worker:
@@ -236,29 +236,73 @@ def _private_temp(submission: str) -> str:
     return temp
 
 
+def _copy_in(source: str, workdir: str) -> str:
+    """Make this worker's writable folder in the sandbox's tmpfs and copy the submission's modules into it.
+
+    The judge's copy (`source`) is read-only in the sandbox; student code works on this one, which vanishes
+    with the tmpfs (or is removed by the fork server) when the worker ends.
+    """
+    own = os.path.join(workdir, str(os.getpid()))
+    os.mkdir(own, 0o700)
+    for name in sorted(os.listdir(source)):
+        path = os.path.join(source, name)
+        if not name.endswith(".py") or os.path.islink(path) or not os.path.isfile(path):
+            continue
+        with open(path, "rb") as reader, open(os.path.join(own, name), "wb") as writer:
+            writer.write(reader.read())
+    os.chdir(own)
+    os.environ["HOME"] = own
+    os.environ.pop("PWD", None)  # bwrap's --chdir sets it; a worker's environment is the judge's choice alone
+    return own
+
+
+def _namespaces(host: dict[str, str]) -> tuple[str, ...]:
+    """("namespaces",) when this process is seen to be walled in: uid 65534, PID and network namespaces other
+    than the judge's, and no network interface but lo; () otherwise."""
+    try:
+        own = {kind: os.readlink(f"/proc/self/ns/{kind}") for kind in ("pid", "net")}
+        with open("/proc/net/dev") as handle:
+            interfaces = {line.split(":")[0].strip() for line in handle.readlines()[2:]}
+    except OSError:
+        return ()
+    apart = all(kind in host and own[kind] != host[kind] for kind in ("pid", "net"))
+    return ("namespaces",) if os.getuid() == 65534 and apart and interfaces <= {"lo"} else ()
+
+
 def main(config_json: str) -> None:
     config = json.loads(config_json)
     request_fd, reply_fd = config["request_fd"], config["reply_fd"]
     _set_limits(config["memory_mb"], config["cpu_seconds"])
     submission = os.path.realpath(config["submission"])
+    layers: tuple[str, ...] = ()  # the kernel layers that hold, in the order namespaces, landlock, seccomp
+    if config.get("workdir"):  # inside bwrap: work on a copy in the tmpfs, never in the judge's folder
+        try:
+            os.setsid()  # bwrap's --new-session made its init the session leader; lead our own, as forks do
+        except OSError:
+            pass  # already a session leader (a fork of the server)
+        submission = _copy_in(submission, config["workdir"])
+        layers = _namespaces(config.get("namespaces", {}))
     # The kit is needed only to start; student imports must not find its solutions.
     sys.path[:] = [submission] + [p for p in config["sys_path"] if p and os.path.realpath(p) != config["kit_parent"]]
     readable = [sys.prefix, sys.base_prefix, sys.exec_prefix, *sys.path[1:], *config["readable"]]
     # Kernel walls, for good, before any student code: Landlock grants only, so the denied paths are carved out.
     # The submission is granted as writable only: the same rights as the temp folder, so files move between them.
-    global isolation
-    temp = _private_temp(submission)
+    # Inside bwrap, /tmp is the sandbox's own tmpfs; outside, a private folder (never the shared /tmp).
+    temp = "/tmp" if config.get("workdir") else _private_temp(submission)
     prefixes = [sys.prefix, sys.base_prefix, sys.exec_prefix]
-    isolation = confine.apply(
+    layers = (*layers, *confine.apply(
         confine.allowed_roots([*prefixes, *_library_paths(sys.path[1:], prefixes), *config["readable"],
                                *confine.SYSTEM_READABLE, "/dev/urandom", "/proc/self"], config["denied"]),
         [submission, temp, "/dev/null"],
-    )
+    ))
+    global kernel_layers
+    kernel_layers = layers
     if config.get("audit_hook", True):
         guard.install(submission, readable, config["denied"])
+    isolation = "+".join(layers) or ("audit-hook" if config.get("audit_hook", True) else "none")
     worker = Worker(submission)
     read_exact = protocol.fd_reader(request_fd)
-    _respond(reply_fd, READY_ID, WorkerReply(ok=True, pid=os.getpid()))
+    _respond(reply_fd, READY_ID, WorkerReply(ok=True, pid=os.getpid(), isolation=isolation))
     while True:
         try:
             request = protocol.read_message(read_exact)
