@@ -21,8 +21,9 @@ from autograder.sandbox.replies import WorkerReply
 
 walled = pytest.mark.skipif(not isolation.available(),
                             reason="no namespaces: bwrap missing or refused here, or NNGRADE_NAMESPACES=0")
-OPEN = SandboxConfig(audit_hook=False)
-"""No audit hook: only the kernel stands between student code and the machine."""
+OPEN = SandboxConfig(audit_hook=False, kernel_confinement=False)
+"""No audit hook, no Landlock or seccomp: only the namespaces stand between student code and the machine
+(tests/test_confine.py shows the other kernel layer on its own)."""
 
 PROBES = '''
 import errno, os, socket
@@ -250,7 +251,7 @@ def test_nothing_outside_the_working_folder_can_be_written(submission, workers, 
     Python installation or the root? Read-only or absent, every one."""
     data = tmp_path / "data"
     data.mkdir()
-    config = SandboxConfig(audit_hook=False, readable=[str(data)])
+    config = SandboxConfig(audit_hook=False, kernel_confinement=False, readable=[str(data)])
     with Sandbox(submission, config, workers) as sandbox:
         targets = [sandbox.copy / "gates.py", sandbox.scratch / "x", data / "x", Path(sys.prefix) / "x", Path("/x")]
         results = [sandbox.call("gates", "write", (str(t),)).value for t in targets]
@@ -273,20 +274,23 @@ def test_nothing_passes_from_one_forked_worker_to_the_next(submission, forkserve
 def test_isolation_names_what_held(submission, workers, monkeypatch):
     """Does `Sandbox.isolation` say namespaces when bwrap holds, and audit-hook when namespaces are turned off?"""
     with Sandbox(submission, SandboxConfig(), workers) as sandbox:
-        assert sandbox.isolation.split("+")[0] == "namespaces"
+        assert sandbox.isolation == "namespaces+landlock+seccomp"
     with Sandbox(submission, SandboxConfig(namespaces=False), workers) as sandbox:
-        assert sandbox.isolation == "audit-hook"
+        assert sandbox.isolation == "landlock+seccomp"  # where namespaces are refused (Docker, Gradescope)
         assert sandbox.call("gates", "identity").value["uid"] == os.getuid()
-    with Sandbox(submission, SandboxConfig(namespaces=False, audit_hook=False), workers) as sandbox:
+    with Sandbox(submission, SandboxConfig(namespaces=False, kernel_confinement=False), workers) as sandbox:
+        assert sandbox.isolation == "audit-hook"
+    with Sandbox(submission, SandboxConfig(namespaces=False, kernel_confinement=False, audit_hook=False),
+                 workers) as sandbox:
         assert sandbox.isolation == "none"
 
 
 def test_the_environment_turns_namespaces_off(submission, monkeypatch):
-    """Does NNGRADE_NAMESPACES=0 in the judge's environment give workers the audit hook alone, and say so?"""
+    """Does NNGRADE_NAMESPACES=0 in the judge's environment leave workers without namespaces, and say so?"""
     monkeypatch.setenv(isolation.ENV, "0")
     assert not isolation.available()
     with Sandbox(submission) as sandbox:
-        assert sandbox.isolation == "audit-hook"
+        assert sandbox.isolation == "landlock+seccomp"
         assert sandbox.call("gates", "where").value == str(sandbox.copy.resolve())
 
 
@@ -324,7 +328,7 @@ def test_the_ready_reply_carries_the_isolation_and_trusts_nothing():
 def test_isolation_is_the_weakest_any_worker_of_the_sandbox_reported(submission, monkeypatch):
     """After restarts, does `Sandbox.isolation` name the weakest wall any of the sandbox's workers stood behind?"""
     monkeypatch.setenv(isolation.ENV, "0")
-    with Sandbox(submission) as sandbox:
+    with Sandbox(submission, SandboxConfig(kernel_confinement=False)) as sandbox:
         assert sandbox.isolation == "audit-hook"
         sandbox._levels[:0] = ["namespaces+landlock+seccomp", "namespaces"]
         assert sandbox.isolation == "audit-hook"

@@ -133,6 +133,9 @@ class SandboxConfig:
     namespaces: bool = True
     """Run the worker inside bwrap's namespaces when they work here (NNGRADE_NAMESPACES=0 turns them off)."""
     audit_hook: bool = True
+    kernel_confinement: bool = True
+    """Landlock and seccomp in the worker where the kernel has them; tests turn them off to prove the namespaces
+    hold by themselves (each layer is shown to be a wall on its own)."""
     """Install the audit hook in the worker (tests turn it off to prove the kernel alone holds the wall)."""
 
 
@@ -243,6 +246,7 @@ class Sandbox:
             "memory_mb": self.config.memory_mb, "cpu_seconds": self.config.cpu_seconds,
             "readable": self.config.readable, "denied": self.config.denied,
             "sys_path": worker_sys_path(), "kit_parent": KIT_PARENT, "audit_hook": self.config.audit_hook,
+            "confine": self.config.kernel_confinement,
         }
         if self.config.namespaces and isolation.available():
             # The worker sees the worker kit, not the kit, and copies the submission into its own tmpfs folder.

@@ -290,11 +290,12 @@ def main(config_json: str) -> None:
     # Inside bwrap, /tmp is the sandbox's own tmpfs; outside, a private folder (never the shared /tmp).
     temp = "/tmp" if config.get("workdir") else _private_temp(submission)
     prefixes = [sys.prefix, sys.base_prefix, sys.exec_prefix]
-    layers = (*layers, *confine.apply(
-        confine.allowed_roots([*prefixes, *_library_paths(sys.path[1:], prefixes), *config["readable"],
-                               *confine.SYSTEM_READABLE, "/dev/urandom", "/proc/self"], config["denied"]),
-        [submission, temp, "/dev/null"],
-    ))
+    if config.get("confine", True):
+        layers = (*layers, *confine.apply(
+            confine.allowed_roots([*prefixes, *_library_paths(sys.path[1:], prefixes), *config["readable"],
+                                   *confine.SYSTEM_READABLE, "/dev/urandom", "/proc/self"], config["denied"]),
+            [submission, temp, "/dev/null"],
+        ))
     global kernel_layers
     kernel_layers = layers
     if config.get("audit_hook", True):
