@@ -23,6 +23,8 @@ class ExitCode(IntEnum):
     """The grader cannot set up its temporary workspace (disk full, temp folder not writable)."""
     EXTRA_MISSING = 8
     """An optional extra the command needs is not installed (matplotlib for `nngrade plot`)."""
+    ISOLATION_UNAVAILABLE = 9
+    """--isolation strict, and no kernel wall (namespaces, or Landlock with seccomp) holds on this machine."""
     INTERNAL = 70
     """The grader itself failed (EX_SOFTWARE): not the student's fault."""
     INTERRUPTED = 130

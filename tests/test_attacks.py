@@ -208,8 +208,8 @@ def test_every_attack_in_one_class_wins_nothing_through_grade_all(attack_course,
 # around one channel. The "steal" attacks try to read the kit's solutions/gates.py and, if they can, answer
 # with the reference's functions: a stolen read shows up as points. The others leave evidence the test looks
 # for: a file changed outside the submission, "FOUND" in the student's output, a result file forged.
-# Today the only wall is the in-process audit hook, and several of these win on purpose: they are the proof
-# that the kernel wall (namespaces, Landlock, seccomp) closes them. Do not xfail them.
+# Against the in-process audit hook alone, most of them won; each is run with the hook on and off, so what
+# stops them is shown to be the kernel wall (namespaces, Landlock, seccomp), which every scorecard names.
 
 AUDIT_HOOK_ENV = "NNGRADE_AUDIT_HOOK"
 """The judge's switch for the worker's audit hook ("0": off), so the kernel wall is tested on its own."""
@@ -579,6 +579,8 @@ def grade_hostile(source: str, tmp_path: Path, kind: str, audit_hook: bool, *, c
         card = card_to_dict(score(run(course, submission, include_hidden=True, data_dir=data, paths=paths,
                                       sandbox=sandbox), course))
     assert processes_mentioning(str(scratch)) == [] and working_in(scratch) == []
+    # The wall that held is the kernel's, and with the hook off nothing else stood there.
+    assert card["isolation"] == "namespaces+landlock+seccomp", card["isolation"]
     return card
 
 

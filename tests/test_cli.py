@@ -48,7 +48,7 @@ def test_grade_json_scorecard_fields(cli):
     """Does `nngrade grade PATH --format json` print the documented fields for every test?"""
     result = cli("grade", str(ROOT / "exercises"), "-e", "gates", "--format", "json")
     assert result.exit_code == 0
-    card = json.loads(result.output)
+    card = json.loads(result.stdout)
     assert card["score"] == 0 and card["max_score"] == 10
     assert card["tests"]
     for test in card["tests"]:
@@ -59,8 +59,8 @@ def test_grade_json_scorecard_fields(cli):
 
 def test_grade_counts_hidden_tests(cli):
     """Does `grade` run the hidden tests that `check` leaves out?"""
-    graded = json.loads(cli("grade", str(ROOT / "solutions"), "-e", "gates", "-f", "json").output)
-    checked = json.loads(cli("grade", str(ROOT / "solutions"), "-e", "gates", "-f", "json", "--public-only").output)
+    graded = json.loads(cli("grade", str(ROOT / "solutions"), "-e", "gates", "-f", "json").stdout)
+    checked = json.loads(cli("grade", str(ROOT / "solutions"), "-e", "gates", "-f", "json", "--public-only").stdout)
     assert graded["score"] == graded["max_score"] == 10
     assert checked["hidden_not_run"] > 0
     assert len(graded["tests"]) == len(checked["tests"]) + checked["hidden_not_run"]

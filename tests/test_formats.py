@@ -185,11 +185,11 @@ def test_one_py_file_is_graded_as_the_exercise_it_is_named_after(cli, tmp_path):
     while an oddly named file without -e is refused with a clear message?"""
     single = tmp_path / "softmax.py"
     shutil.copyfile(ROOT / "solutions" / "softmax.py", single)
-    card = json.loads(cli("grade", str(single), "-f", "json").output)
+    card = json.loads(cli("grade", str(single), "-f", "json").stdout)
     assert [e["id"] for e in card["exercises"]] == ["softmax"] and card["score"] == card["max_score"] == 20
     odd = tmp_path / "alice.py"
     shutil.copyfile(ROOT / "solutions" / "gates.py", odd)
-    assert json.loads(cli("grade", str(odd), "-e", "gates", "-f", "json").output)["score"] == 10
+    assert json.loads(cli("grade", str(odd), "-e", "gates", "-f", "json").stdout)["score"] == 10
     refused = cli("grade", str(odd))
     assert refused.exit_code == ExitCode.SUBMISSION_INVALID and "-e" in refused.output
     assert "Traceback" not in refused.output
@@ -198,7 +198,7 @@ def test_one_py_file_is_graded_as_the_exercise_it_is_named_after(cli, tmp_path):
 def test_a_repository_with_exercises_folder_is_found(cli, tmp_path):
     """Is a student repository (modules in exercises/) graded like the folder of modules itself?"""
     shutil.copytree(ROOT / "solutions", tmp_path / "repo" / "exercises")
-    result = json.loads(cli("grade", str(tmp_path / "repo"), "-e", "gates", "-f", "json").output)
+    result = json.loads(cli("grade", str(tmp_path / "repo"), "-e", "gates", "-f", "json").stdout)
     assert result["score"] == 10
 
 
@@ -217,7 +217,7 @@ def test_a_notebook_is_graded_like_its_module(cli, tmp_path):
     notebook.write_text(_notebook((ROOT / "solutions" / "gates.py").read_text()))
     result = cli("grade", str(notebook), "-e", "gates", "-f", "json")
     assert result.exit_code == 0, result.output
-    assert json.loads(result.output)["score"] == 10
+    assert json.loads(result.stdout)["score"] == 10
     broken = tmp_path / "broken" / "gates.ipynb"
     broken.parent.mkdir()
     broken.write_text("{ not json")

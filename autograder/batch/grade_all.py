@@ -20,6 +20,7 @@ import hashlib
 import json
 import re
 import statistics
+from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -68,6 +69,8 @@ class Outcome:
     seconds: float = 0.0
     cached: bool = False
     """True when an earlier run's result was kept."""
+    isolation: str = ""
+    """What walled its code in while it was graded ("" when it was not graded)."""
 
     @property
     def name(self) -> str:
@@ -103,6 +106,8 @@ class Options:
     data_dir: Path | None = None
     language: str = DEFAULT_LANGUAGE
     """The language the judges write their scorecards in."""
+    isolation: str = "auto"
+    """The isolation mode the judges grade under (sandbox.isolation.Mode's value)."""
 
 
 # --- finding the submissions -----------------------------------------------
@@ -188,7 +193,9 @@ def _outcome(name: str, record: dict[str, Any], *, cached: bool) -> Outcome:
                                   record["max_score"], record["percent"], message)
     else:
         result = SubmissionResult(name, status, message=message)
-    return Outcome(result, float(batch.get("seconds", 0.0)), cached)
+    isolation = record.get("isolation")
+    return Outcome(result, float(batch.get("seconds", 0.0)), cached,
+                   isolation if isinstance(isolation, str) and "exercises" in record else "")
 
 
 def _record(entry: Entry, reply: JudgeReply, content: str, grader: str) -> dict[str, Any]:
@@ -255,7 +262,8 @@ def run(options: Options, the_plan: Plan, on_done: Callable[[Outcome], None] = l
     outcomes = {o.name: o for o in the_plan.kept}
     entries = {e.name: e for e in the_plan.entries}
     config = JudgeConfig(str(options.course.path), options.exercises, options.include_hidden,
-                         str(options.data_dir) if options.data_dir else None, options.language)
+                         str(options.data_dir) if options.data_dir else None, options.language,
+                         options.isolation)
     jobs = [Job(e.name, e.path) for e in the_plan.to_grade]
     with Pool(config, min(options.jobs, max(1, len(jobs))), options.deadline) as pool:
         try:
@@ -319,6 +327,8 @@ class Summary:
     """Graded submissions per tenth of the percentage: 0-10, 10-20, ..., 90-100 (100 in the last)."""
     problems: tuple[Outcome, ...]
     """The submissions not graded, and why."""
+    by_isolation: dict[str, int] = field(default_factory=dict)
+    """Graded submissions per isolation level they were graded under (one level, on one machine)."""
 
 
 def summarize(outcomes: list[Outcome]) -> Summary:
@@ -334,4 +344,5 @@ def summarize(outcomes: list[Outcome]) -> Summary:
         median=statistics.median(percents) if percents else None,
         low=min(percents, default=None), high=max(percents, default=None), histogram=tuple(histogram),
         problems=tuple(o for o in outcomes if o.status is not Status.GRADED),
+        by_isolation=dict(sorted(Counter(o.isolation for o in outcomes if o.isolation).items())),
     )

@@ -29,6 +29,7 @@ from autograder.grading.preload import preload
 from autograder.grading.results import Status as TestStatus
 from autograder.grading.results import SubmissionStatus as Status
 from autograder.i18n import set_language
+from autograder.sandbox import isolation
 from autograder.sandbox.process import SubmissionError, WorkspaceError
 
 if TYPE_CHECKING:
@@ -147,6 +148,7 @@ def main(argv: list[str]) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
     config = JudgeConfig.from_json(argv[0])
     set_language(config.language)  # told by the parent, never guessed from this process's environment
+    isolation.set_mode(config.isolation)
     course = load_course(Path(config.course)).select(list(config.exercises))
     # Workers are forked from a server that imported numpy once (a new Python costs ~0.1 CPU-s a worker, a
     # fork ~0.03); it boots while this process imports pytest. If it cannot start, workers are spawned.

@@ -27,17 +27,19 @@ class JudgeConfig:
     data_dir: str | None
     language: str
     """The language of every message the judge writes into a scorecard (grade-all's --lang)."""
+    isolation: str = "auto"
+    """The isolation mode the judge's workers get (grade-all's --isolation)."""
 
     def to_json(self) -> str:
         return json.dumps({"course": self.course, "exercises": list(self.exercises),
                            "include_hidden": self.include_hidden, "data_dir": self.data_dir,
-                           "language": self.language})
+                           "language": self.language, "isolation": self.isolation})
 
     @staticmethod
     def from_json(text: str) -> JudgeConfig:
         raw = json.loads(text)
         return JudgeConfig(raw["course"], tuple(raw["exercises"]), bool(raw["include_hidden"]), raw["data_dir"],
-                           raw["language"])
+                           raw["language"], raw["isolation"])
 
 
 @dataclass(frozen=True)

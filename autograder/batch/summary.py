@@ -37,6 +37,8 @@ def render(summary: Summary, console: Console, *, results: str = "", csv: str = 
     figures.add_row(t("batch.mean"), _percent(summary.mean))
     figures.add_row(t("batch.median"), _percent(summary.median))
     figures.add_row(t("batch.range"), t("batch.range-values", low=_percent(summary.low), high=_percent(summary.high)))
+    for level, count in summary.by_isolation.items():
+        figures.add_row(t("batch.isolation"), t("batch.isolation-count", level=level, count=count))
     console.print(figures)
 
     if any(summary.histogram):

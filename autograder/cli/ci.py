@@ -53,6 +53,7 @@ def _interrupt(signum: int, frame: Any) -> None:
               help="Time one submission may take in all before it is stopped and reported.")
 @click.option("--force", is_flag=True, help="Grade every submission again, even those unchanged since the last run.")
 @click.option("--public-only", is_flag=True, help="Run only the public tests.")
+@common.isolation_option
 @click.pass_context
 def grade_all(ctx: click.Context, submissions: Path, exercises: tuple[str, ...], jobs: int | None, out: Path,
               csv_path: Path | None, shard: tuple[int, int], timeout: float, force: bool, public_only: bool) -> None:
@@ -69,12 +70,14 @@ def grade_all(ctx: click.Context, submissions: Path, exercises: tuple[str, ...],
     from autograder.batch import grade_all as batch
     from autograder.batch import summary as summary_report
     from autograder.grading.results import SubmissionStatus
+    from autograder.sandbox import isolation
 
     course = common.course(ctx, exercises)
+    common.require_isolation()
     options = batch.Options(
         submissions=submissions, out=out, course=course, exercises=exercises, jobs=jobs or _cores(), shard=shard,
         csv=csv_path, deadline=timeout, force=force, include_hidden=not public_only, data_dir=common.data_dir(),
-        language=language(),
+        language=language(), isolation=isolation.mode().value,
     )
     try:
         plan = batch.plan(options)
@@ -169,6 +172,7 @@ def gradescope_build(ctx: click.Context, output: Path, exercises: tuple[str, ...
 @click.option("--root", type=click.Path(path_type=Path, file_okay=False), envvar="NNGRADE_GRADESCOPE_ROOT",
               default=Path("/autograder"), show_default=True, help="Gradescope's folder.")
 @click.option("-e", "--exercise", "exercises", multiple=True, help="Grade only this exercise (repeatable).")
+@common.isolation_option
 @click.pass_context
 def gradescope_run(ctx: click.Context, root: Path, exercises: tuple[str, ...]) -> None:
     """Grade ROOT/submission into ROOT/results/results.json (what run_autograder calls).

@@ -32,6 +32,7 @@ EXIT_CODES: dict[str, ExitCode] = {
     "builtins.OSError": ExitCode.OUTPUT_FAILED,
     "autograder.sandbox.process.WorkspaceError": ExitCode.WORKSPACE,
     "autograder.grading.grade.GraderFailed": ExitCode.INTERNAL,
+    "autograder.sandbox.process.IsolationRefused": ExitCode.ISOLATION_UNAVAILABLE,
 }
 """The one table from an error the commands meet to the exit code it ends with (checked along the
 error's class hierarchy, most specific first). Keyed by name so that no command imports the sandbox
@@ -106,11 +107,50 @@ REPORTERS = ("autograder.reporters.console", "autograder.reporters.text", "autog
 """Every reporter a command may render with once a submission is graded."""
 
 
+ISOLATION_MODES = ("auto", "strict")
+
+
+def choose_isolation(ctx: click.Context, param: click.Parameter, value: str | None) -> None:
+    """--isolation: the mode for this process and the judges it starts (NNGRADE_ISOLATION when not given)."""
+    from autograder.sandbox import isolation
+
+    if value is not None:
+        isolation.set_mode(value)
+
+
+isolation_option = click.option(
+    "--isolation", type=click.Choice(ISOLATION_MODES), expose_value=False, is_eager=True, callback=choose_isolation,
+    help="Isolation of student code: auto uses every kernel layer this machine has (namespaces, Landlock, "
+         "seccomp); strict refuses to grade (exit 9) unless one holds. Default: NNGRADE_ISOLATION, else auto.")
+"""The --isolation option of every command that runs student code."""
+
+
+def require_isolation() -> None:
+    """Under --isolation strict, stop with exit code 9 unless a real worker here stands behind a kernel wall.
+
+    For commands whose workers run in other processes (grade-all's judges): asked once, before grading.
+    """
+    from autograder.sandbox import isolation
+    from autograder.sandbox.process import probe_isolation
+
+    if isolation.mode() is isolation.Mode.STRICT:
+        with grading_errors():
+            level = probe_isolation()
+        if not isolation.kernel_walled(level):
+            fail(t("cli.isolation-refused", level=level), ExitCode.ISOLATION_UNAVAILABLE)
+
+
+def say_isolation(level: str) -> None:
+    """Say once, on stderr, what walled the student's code in (and that it was only the audit hook, if so)."""
+    key = "cli.isolation-weak" if level in ("audit-hook", "none") else "cli.isolation"
+    click.echo(t(key, level=level), err=True)
+
+
 @contextlib.contextmanager
 def grading_errors() -> Iterator[None]:
     """Submission, workspace and grader faults as NngradeErrors with their explanation and exit code."""
     from autograder.grading.grade import GraderFailed
-    from autograder.sandbox.process import SubmissionError, WorkspaceError
+    from autograder.sandbox.process import IsolationRefused, SubmissionError, WorkspaceError
 
     try:
         yield
@@ -120,6 +160,8 @@ def grading_errors() -> Iterator[None]:
         fail_with(exc, t("cli.workspace-failed", detail=exc))
     except GraderFailed as exc:
         fail_with(exc, t("cli.grader-failed", detail=exc))
+    except IsolationRefused as exc:
+        fail_with(exc, t("cli.isolation-refused", level=exc))
 
 
 def grade(course: Course, submission: Path, *, include_hidden: bool, name: str | None = None) -> Scorecard:

@@ -91,6 +91,7 @@ def list_exercises(ctx: click.Context) -> None:
 @click.option("--path", "path", type=click.Path(path_type=Path, file_okay=False),
               help="Grade this folder instead of exercises/.")
 @click.option("-v", "--verbose", is_flag=True, help="Show every failing check and what your code printed.")
+@common.isolation_option
 @click.pass_context
 def check(ctx: click.Context, exercises: tuple[str, ...], solutions: bool, path: Path | None, verbose: bool) -> None:
     """Grade your work with the public tests and explain every failure.
@@ -123,6 +124,7 @@ def check(ctx: click.Context, exercises: tuple[str, ...], solutions: bool, path:
 @click.option("--public-only", is_flag=True, help="Run only the public tests, as `nngrade check` does.")
 @click.option("--summary", "summary", type=click.Path(path_type=Path, dir_okay=False),
               help='Also append a Markdown summary to this file (e.g. "$GITHUB_STEP_SUMMARY").')
+@common.isolation_option
 @click.pass_context
 def grade(ctx: click.Context, submission: Path, exercises: tuple[str, ...], fmt: str, output: Path | None,
           fail_under: float | None, public_only: bool, summary: Path | None) -> None:
@@ -137,6 +139,7 @@ def grade(ctx: click.Context, submission: Path, exercises: tuple[str, ...], fmt:
     course = common.course(ctx, exercises)
     with common.prepared(submission, course) as ready:
         card = common.grade(ready.course, ready.folder, include_hidden=not public_only, name=str(submission))
+    common.say_isolation(card.isolation)
     if card.not_run:
         # A grade must never silently leave out tests: absent data is an error, not points won or lost.
         reason = next(t.message for t in card.tests if t.status.value == "not-run")

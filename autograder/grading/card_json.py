@@ -26,6 +26,7 @@ def card_to_dict(card: Scorecard) -> dict[str, Any]:
         "percent": round(card.percent, 2),
         "hidden_not_run": card.hidden_not_run,
         "internal_errors": list(card.internal_errors),
+        "isolation": card.isolation,
         "exercises": [
             {
                 "id": e.id, "title": e.title, "score": e.score, "max_score": e.max_score,

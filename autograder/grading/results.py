@@ -60,6 +60,9 @@ class RunResult:
     """What the student's code printed, truncated."""
     restarts: int = 0
     """How many times the worker was restarted (crashes, timeouts)."""
+    isolation: str = "audit-hook"
+    """What walled the student's code in: the weakest level any worker reported ("namespaces+landlock+seccomp",
+    "landlock+seccomp", "audit-hook")."""
 
 
 class SubmissionStatus(str, Enum):

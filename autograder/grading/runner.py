@@ -102,7 +102,8 @@ def run(course: Course, submission: Path, *, include_hidden: bool, data_dir: Pat
         if plugin.collection_errors or code in (pytest.ExitCode.INTERNAL_ERROR, pytest.ExitCode.USAGE_ERROR):
             detail = "; ".join(plugin.collection_errors) or out.getvalue().strip()[-2000:]
             raise InternalError(f"the suites could not be collected (pytest exit {int(code)}): {detail}")
-        return RunResult(tuple(plugin.results), plugin.hidden_not_run, sandbox.captured_output(), sandbox.restarts)
+        return RunResult(tuple(plugin.results), plugin.hidden_not_run, sandbox.captured_output(), sandbox.restarts,
+                         sandbox.isolation)
 
 
 @dataclass
@@ -235,4 +236,5 @@ class SuiteSession:
             item.config.hook.pytest_runtest_protocol(item=item, nextitem=nextitem)
             if session.shouldstop or session.shouldfail:
                 raise InternalError(f"pytest stopped the run: {session.shouldstop or session.shouldfail}")
-        return RunResult(tuple(plugin.results), hidden_not_run, job.sandbox.captured_output(), job.sandbox.restarts)
+        return RunResult(tuple(plugin.results), hidden_not_run, job.sandbox.captured_output(), job.sandbox.restarts,
+                         job.sandbox.isolation)

@@ -73,6 +73,8 @@ class Scorecard:
     internal_errors: tuple[str, ...]
     """Messages of grader faults (our bug): such a scorecard must not be trusted."""
     student_output: str = ""
+    isolation: str = "audit-hook"
+    """What walled the student's code in while it was graded (RunResult.isolation)."""
 
     @property
     def percent(self) -> float:
@@ -138,5 +140,5 @@ def score(run: RunResult, course: Course, submission: str = "", *, lang: str | N
         course=course.name, submission=submission,
         score=_round(sum(e.score for e in exercises)), max_score=_round(sum(e.max_score for e in exercises)),
         exercises=tuple(exercises), tests=tuple(tests), hidden_not_run=run.hidden_not_run,
-        internal_errors=internal, student_output=run.student_output,
+        internal_errors=internal, student_output=run.student_output, isolation=run.isolation,
     )

@@ -56,7 +56,7 @@ def to_dict(card: Scorecard, *,
         "stdout_visibility": GradescopeVisibility.HIDDEN.value,
         "tests": [_test(t, visibility) for t in shown.tests],
         "extra_data": {"nngrade": __version__, "max_score": card.max_score, "percent": round(card.percent, 2),
-                       "internal_errors": list(card.internal_errors)},
+                       "internal_errors": list(card.internal_errors), "isolation": card.isolation},
     })
 
 

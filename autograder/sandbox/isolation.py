@@ -27,6 +27,7 @@ import shutil
 import subprocess
 import sys
 from collections.abc import Iterable, Sequence
+from enum import Enum
 
 ENV = "NNGRADE_NAMESPACES"
 """Set to 0 in the judge's environment to run workers without namespaces."""
@@ -67,9 +68,53 @@ def bwrap_binary() -> str | None:
     return shutil.which("bwrap")
 
 
+class Mode(str, Enum):
+    """How much isolation grading asks for (`--isolation`, or NNGRADE_ISOLATION for the judge)."""
+
+    AUTO = "auto"
+    """Every layer this machine has: namespaces, Landlock, seccomp; the audit hook where none is had."""
+    STRICT = "strict"
+    """Like auto, but refuse to grade unless a kernel layer holds (namespaces, or Landlock and seccomp)."""
+    AUDIT_HOOK = "audit-hook"
+    """The audit hook alone: for benchmarks that measure what the kernel wall costs, never for real grading."""
+
+
+MODE_ENV = "NNGRADE_ISOLATION"
+AUDIT_HOOK_ENV = "NNGRADE_AUDIT_HOOK"
+"""Set to 0 in the judge's environment to start workers without the audit hook (tests prove the kernel alone holds)."""
+_mode: Mode | None = None
+
+
+def set_mode(chosen: Mode | str) -> None:
+    """Grade with `chosen` from now on in this process (the CLI's --isolation; a grade-all judge's config)."""
+    global _mode
+    _mode = Mode(chosen)
+
+
+def mode() -> Mode:
+    """The mode set with `set_mode`, else NNGRADE_ISOLATION's (auto when unset or unknown)."""
+    if _mode is not None:
+        return _mode
+    try:
+        return Mode(os.environ.get(MODE_ENV, Mode.AUTO.value).strip().lower())
+    except ValueError:
+        return Mode.AUTO
+
+
+def audit_hook_requested() -> bool:
+    """False when the judge's environment turns the audit hook off (NNGRADE_AUDIT_HOOK=0, for tests)."""
+    return os.environ.get(AUDIT_HOOK_ENV, "1").strip().lower() not in ("0", "false", "no", "off")
+
+
+def kernel_walled(level: str) -> bool:
+    """Does a reported isolation level include a kernel wall (namespaces, or Landlock together with seccomp)?"""
+    layers = set(level.split("+"))
+    return "namespaces" in layers or {"landlock", "seccomp"} <= layers
+
+
 def requested() -> bool:
-    """False when the judge's environment turns namespaces off (NNGRADE_NAMESPACES=0)."""
-    return os.environ.get(ENV, "1").strip().lower() not in ("0", "false", "no", "off")
+    """False when the judge's environment turns namespaces off (NNGRADE_NAMESPACES=0, or audit-hook mode)."""
+    return mode() is not Mode.AUDIT_HOOK and os.environ.get(ENV, "1").strip().lower() not in ("0", "false", "no", "off")
 
 
 def available() -> bool:

@@ -108,6 +108,10 @@ class SubmissionError(Exception):
     """The submission folder cannot be graded at all (missing, unreadable, no modules)."""
 
 
+class IsolationRefused(Exception):
+    """--isolation strict, and no kernel wall holds here: nothing is graded (exit code 9)."""
+
+
 class WorkspaceError(Exception):
     """The grader cannot set up its temporary workspace (disk full, temp folder not writable)."""
 
@@ -489,6 +493,20 @@ def _fault(reply: WorkerReply) -> Fault:
     return reply.fault or Fault(FaultKind.PROTOCOL, "")
 
 
+def probe_isolation() -> str:
+    """The isolation a worker gets on this machine now, asked of a real worker on an empty submission."""
+    kernel = isolation.mode() is not isolation.Mode.AUDIT_HOOK
+    folder = Path(tempfile.mkdtemp(prefix="nngrade-probe-"))
+    try:
+        (folder / "probe.py").write_text("", encoding="utf-8")
+        config = SandboxConfig(namespaces=kernel, kernel_confinement=kernel,
+                               audit_hook=isolation.audit_hook_requested(), denied=kit_denied([]))
+        with Sandbox(folder, config) as sandbox:
+            return sandbox.isolation
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
 def open_sandbox(course: Course, submission: Path, data_dir: Path | None = None,
                  paths: CoursePaths | None = None, forkserver: ForkServer | None = None) -> Sandbox:
     """A started sandbox for one submission, with course.toml's limits and the kit's files off limits.
@@ -498,10 +516,12 @@ def open_sandbox(course: Course, submission: Path, data_dir: Path | None = None,
     paths = paths or CoursePaths.of(course)
     if not submission.is_dir():
         raise SubmissionError(f"{submission} is not a folder")
+    kernel = isolation.mode() is not isolation.Mode.AUDIT_HOOK
     config = SandboxConfig(
         memory_mb=course.limits.memory_mb,
         readable=[str(data_dir)] if data_dir else [],
         denied=kit_denied([paths.solutions, paths.suites, course.path]),
+        namespaces=kernel, kernel_confinement=kernel, audit_hook=isolation.audit_hook_requested(),
     )
     sandbox = Sandbox(submission, config, forkserver)
     expected = {e.module for e in course.exercises}
@@ -510,4 +530,9 @@ def open_sandbox(course: Course, submission: Path, data_dir: Path | None = None,
         names = ", ".join(sorted(m + ".py" for m in expected))
         raise SubmissionError(f"{submission} holds none of the course's modules ({names})")
     sandbox.start()  # the worker boots (imports numpy) while the judge imports pytest and collects
+    if isolation.mode() is isolation.Mode.STRICT and not isolation.kernel_walled(sandbox.isolation):
+        # Asked at READY, before the worker has imported any student module.
+        level = sandbox.isolation
+        sandbox.close()
+        raise IsolationRefused(level)
     return sandbox
