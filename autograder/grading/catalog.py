@@ -12,6 +12,12 @@ autograder/mistakes/<exercise>.toml lists them, each as
     def leaky_relu(x, alpha=0.01):
         return np.where(x > 0, x, 0.1 * x)
     '''
+    also = ["leaky_relu_grad"]          # optional: other functions the same mistake is made in
+    raises = "TypeError: only integer"  # optional: the exception (type, then a message regex) it raises
+
+and, once per file, which exercise functions call which (`[uses]`, e.g. `train_step = ["mse_loss"]`):
+a mistake is named only on tests of its own function (or `also`), or of a function that uses it
+(compare.py enforces this for every check, from the functions the test called).
 
 `wrong` is a small wrong implementation: source that replaces `function` (and
 may add helpers) in an otherwise correct module. It has two uses:
@@ -41,7 +47,9 @@ from typing import Any
 
 import numpy as np
 
+from autograder.grading import scope
 from autograder.grading.compare import Mistake
+from autograder.grading.scope import closure
 from autograder.i18n import LANGUAGES, pick
 from autograder.tomlcompat import tomllib
 
@@ -61,6 +69,21 @@ class Misconception:
     title: Mapping[str, str]
     hint: Mapping[str, str]
     wrong: str
+    also: tuple[str, ...] = ()
+    """Other functions the same mistake is made in (its code may be named on their tests too)."""
+    raises: str | None = None
+    """`"<ExceptionType>: <message regex>"`: a student whose call raises this makes this mistake."""
+
+    @property
+    def functions(self) -> tuple[str, ...]:
+        return (self.function, *self.also)
+
+    def raised_by(self, exc_types: Sequence[str], message: str) -> bool:
+        """Does a student fault (its exception classes and "Type: text" message) show this mistake?"""
+        if self.raises is None:
+            return False
+        kind, _, pattern = self.raises.partition(":")
+        return kind.strip() in exc_types and re.search(pattern.strip(), message) is not None
 
     def title_text(self, lang: str | None = None) -> str:
         return str(pick(self.title, lang))
@@ -70,7 +93,8 @@ class Misconception:
 
     def found(self, value: Any) -> Mistake:
         """This mistake, matched on a test's input where it returns `value`."""
-        return Mistake(self.code, value, exercise=self.exercise, titles=self.title, hints=self.hint)
+        return Mistake(self.code, value, exercise=self.exercise, titles=self.title, hints=self.hint,
+                       functions=self.functions)
 
     def implementation(self, namespace: Mapping[str, Any] | None = None) -> Callable[..., Any]:
         """The wrong function itself, its module namespace numpy plus `namespace`."""
@@ -148,8 +172,14 @@ def _entry(exercise: str, path: Path, index: int, entry: dict[str, Any]) -> Misc
     tasks = entry.get("tasks", [])
     if not isinstance(tasks, list) or not all(isinstance(t, str) for t in tasks):
         raise CatalogError(f"{path}: mistake {code}: `tasks` must be a list of task ids")
+    also = entry.get("also", [])
+    if not isinstance(also, list) or not all(isinstance(f, str) for f in also):
+        raise CatalogError(f"{path}: mistake {code}: `also` must be a list of function names")
+    raises = entry.get("raises")
+    if raises is not None and not (isinstance(raises, str) and re.fullmatch(r"\w+:.*", raises)):
+        raise CatalogError(f"{path}: mistake {code}: `raises` must read \"<ExceptionType>: <message regex>\"")
     return Misconception(exercise, code, function, tuple(tasks), _text(path, index, entry, "title"),
-                         _text(path, index, entry, "hint"), wrong)
+                         _text(path, index, entry, "hint"), wrong, tuple(also), raises)
 
 
 @dataclass(frozen=True)
@@ -158,6 +188,14 @@ class Catalog:
 
     exercise: str
     mistakes: dict[str, Misconception] = field(default_factory=dict)
+    uses: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    """For each exercise function, the exercise functions it calls (the file's `[uses]` table)."""
+
+    def raised(self, function: str, exc_types: Sequence[str], message: str) -> Misconception | None:
+        """The catalogued mistake of `function` (or one it uses) that raises this exception, if any."""
+        scope = closure({function}, self.uses)
+        return next((m for m in self.mistakes.values()
+                     if scope.intersection(m.functions) and m.raised_by(exc_types, message)), None)
 
     def __getitem__(self, code: str) -> Misconception:
         try:
@@ -211,7 +249,13 @@ def load(exercise: str) -> Catalog:
     duplicated = sorted({c for c in codes if codes.count(c) > 1})
     if duplicated:
         raise CatalogError(f"{path}: code(s) listed twice: {', '.join(duplicated)}")
-    return Catalog(exercise, {e.code: e for e in entries})
+    uses = data.get("uses", {})
+    if not isinstance(uses, dict) or not all(isinstance(v, list) and all(isinstance(f, str) for f in v)
+                                             for v in uses.values()):
+        raise CatalogError(f"{path}: `[uses]` maps a function to the list of functions it calls")
+    result = Catalog(exercise, {e.code: e for e in entries}, {k: tuple(v) for k, v in uses.items()})
+    scope.register(exercise, {e.code: e.functions for e in entries}, result.uses)
+    return result
 
 
 def exercises() -> list[str]:

@@ -12,6 +12,7 @@ from typing import Any
 
 import numpy as np
 
+from autograder.grading import scope
 from autograder.i18n import pick, t
 
 
@@ -31,6 +32,8 @@ class Mistake:
     """The catalog's title in every language ({"en": ..., "ko": ...}); None shows the code."""
     hints: Mapping[str, str] | None = field(default=None, compare=False, hash=False)
     """The catalog's hint in every language; texts are picked when shown, so one process serves both."""
+    functions: tuple[str, ...] | None = field(default=None, compare=False, hash=False)
+    """The exercise functions this is a mistake of: it is named only on their tests (None: any test)."""
 
     def hint_text(self) -> str | None:
         if self.hint is not None or self.hints is None:
@@ -154,6 +157,10 @@ def expect_close(got: Any, expected: Any, *, what: str, inputs: Any = None, rtol
                  nonfinite_hint: str | None = None) -> None:
     """Raise Mismatch unless `got` equals `expected` elementwise within tolerance, with the same shape."""
     want = np.asarray(expected, dtype=np.float64)
+    if not scope.allows_code(code):  # a catalogued code of another function than the test's: not this test's
+        code, hint = "value-mismatch", None
+    if not scope.allows_code(nonfinite_code):
+        nonfinite_code, nonfinite_hint = "nan-or-inf", None
     arr = as_numeric(got, what, inputs, expected)
     rtol, atol = _effective_tolerance(arr.dtype, rtol, atol)
     # A known mistake explains a failure better than any diff. Mistakes may be lazy (catalog.LazyMistakes):
@@ -161,6 +168,8 @@ def expect_close(got: Any, expected: Any, *, what: str, inputs: Any = None, rtol
     if _matches(arr, want, rtol, atol):
         return  # right (same shape, every element within tolerance): nothing below could fail
     for mistake in mistakes:
+        if not scope.allows(mistake.functions) or not scope.allows_code(mistake.code):
+            continue  # a mistake of a function this test did not call cannot be what went wrong here
         if _matches(arr, mistake.value, rtol, atol):
             raise _fail(mistake.code, t("core.known-mistake", what=what, mistake=mistake.title_text()),
                         what, inputs, expected, got, _curve(arr, want), hint=mistake.hint_text())
@@ -240,11 +249,51 @@ def expect_shape(got: Any, shape: tuple[int, ...], *, what: str, inputs: Any = N
     return arr
 
 
+WARNING_CODES = {
+    # what numpy's RuntimeWarning says ("<kind> encountered in <operation>") -> its own feedback code
+    ("overflow", "exp"): "overflow-in-exp",
+    ("divide by zero", "log"): "divide-by-zero-in-log",
+    ("divide by zero", ""): "divide-by-zero",
+    ("invalid value", ""): "invalid-value",
+    ("overflow", ""): "overflow",
+    ("underflow", ""): "underflow",
+}
+EXPLAINS = {
+    # a suite's catalogued code for a warning, and the warnings (by their own code) it is the cause of
+    "sigmoid-overflow": {"overflow-in-exp"},
+    "tanh-overflow": {"overflow-in-exp", "overflow"},
+    "softmax-overflow": {"overflow-in-exp"},
+    "log-softmax-overflow": {"overflow-in-exp"},
+    "softmax-underflow": {"invalid-value", "divide-by-zero", "divide-by-zero-in-log"},
+    "log-of-softmax": {"divide-by-zero-in-log"},
+}
+
+
+def warning_code(message: str) -> str:
+    """The feedback code of a numpy RuntimeWarning, by what raised it: overflow-in-exp, divide-by-zero-in-log,
+    divide-by-zero, invalid-value, overflow, underflow; runtime-warning for any other."""
+    head, _, operation = message.partition(" encountered in ")
+    kind = head.strip().lower()
+    operation = operation.strip().split()[0] if operation.strip() else ""
+    for key in ((kind, operation), (kind, "")):
+        if key in WARNING_CODES:
+            return WARNING_CODES[key]
+    return "runtime-warning"
+
+
 def expect_no_warnings(warnings: tuple[tuple[str, str], ...], *, what: str, inputs: Any = None,
                        code: str = "runtime-warning", hint: str | None = None) -> None:
-    """Raise Mismatch if the call emitted a RuntimeWarning (overflow, invalid value, ...)."""
+    """Raise Mismatch if the call emitted a RuntimeWarning (overflow, invalid value, ...).
+
+    `code` and `hint` are the suite's diagnosis (sigmoid-overflow, ...): they are used only when the
+    first warning is one that mistake causes (EXPLAINS) and it is a mistake of a function the test
+    called; otherwise the warning is named by what raised it (overflow-in-exp, divide-by-zero-in-log, ...).
+    """
     runtime = [message for category, message in warnings if category == "RuntimeWarning"]
     if runtime:
+        own = warning_code(runtime[0])
+        if code != own and not (own in EXPLAINS.get(code, ()) and scope.allows_code(code)):
+            code, hint = own, t(f"core.warning-hint-{own}")
         raise Mismatch(Feedback(
             code=code, message=t("core.runtime-warning", what=what, warning=runtime[0]), what=what,
             inputs="" if inputs is None else show(inputs), details=tuple(f"RuntimeWarning: {m}" for m in runtime[:3]),

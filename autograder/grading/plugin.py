@@ -20,7 +20,9 @@ import numpy as np
 import pytest
 
 from autograder.course import Course, Task, Visibility
-from autograder.grading.compare import Checker, Mismatch
+from autograder.grading import catalog, scope
+from autograder.grading.catalog import Misconception
+from autograder.grading.compare import Checker, Feedback, Mismatch
 from autograder.grading.results import Status, TestResult
 from autograder.i18n import has, t
 from autograder.sandbox.faults import FaultKind
@@ -52,8 +54,10 @@ class StudentModule:
         self._timeout = timeout
         self.warnings: tuple[tuple[str, str], ...] = ()
         """Warnings raised by the most recent call."""
+        scope.begin()  # one StudentModule per test: the functions it calls scope the mistakes named
 
     def call(self, function: str, *args: Any, **kwargs: Any) -> Reply:
+        scope.called(function)
         reply = self._sandbox.call(self._module, function, args, kwargs, timeout=self._timeout)
         self.warnings = reply.warnings
         return reply
@@ -109,6 +113,11 @@ def fault_result(fault_exc: StudentFault, exercise: str, task: str, name: str) -
         alias = next(a for a in _NUMPY_ALIASES if a in fault.message).strip("'")
         message = t("core.numpy-alias-removed", where=where, alias=alias,
                     replacement=alias if alias != "long" else "int")
+    elif kind is FaultKind.EXCEPTION and (named := raised_mistake(exercise, fault_exc)) is not None:
+        code, message = named.code, t("core.known-mistake-raised", where=where, mistake=named.title_text(),
+                                      error=fault.message)
+        return TestResult(exercise, task, name, status, code, message, function=fault_exc.function,
+                          trace=fault.trace, feedback=Feedback(code, message, hint=named.hint_text()))
     elif kind is FaultKind.EXCEPTION:
         message = t("core.raised", where=where, error=fault.message)
     elif kind in (FaultKind.IMPORT_ERROR, FaultKind.SYNTAX_ERROR):
@@ -117,6 +126,12 @@ def fault_result(fault_exc: StudentFault, exercise: str, task: str, name: str) -
         message = t(f"core.fault-{kind.value}", where=where, detail=fault.message)
     return TestResult(exercise, task, name, status, code, message, function=fault_exc.function,
                       trace=fault.trace)
+
+
+def raised_mistake(exercise: str, fault_exc: StudentFault) -> Misconception | None:
+    """The catalogued mistake whose `raises` matches the exception the student's function raised, if any."""
+    fault = fault_exc.fault
+    return catalog.load(exercise).raised(fault_exc.function, (*fault.exc_types, fault.exc_type), fault.message)
 
 
 _REFERENCES: dict[Path, tuple[tuple[int, int], ModuleType]] = {}
@@ -255,6 +270,10 @@ class GradingPlugin:
     @pytest.hookimpl(tryfirst=True)
     def pytest_runtest_setup(self, item: pytest.Item) -> None:
         self._item = item
+
+    @pytest.hookimpl(trylast=True)
+    def pytest_runtest_teardown(self, item: pytest.Item) -> None:
+        scope.end()  # between tests (and after grading, in the judge's process) no mistake is out of scope
 
     @pytest.fixture
     def task(self) -> Task:
