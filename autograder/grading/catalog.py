@@ -13,7 +13,7 @@ autograder/mistakes/<exercise>.toml lists them, each as
         return np.where(x > 0, x, 0.1 * x)
     '''
     also = ["leaky_relu_grad"]          # optional: other functions the same mistake is made in
-    raises = "TypeError: only integer"  # optional: the exception (type, then a message regex) it raises
+    raises = "TypeError: only integer"  # optional: the exception it raises (type[|type...]: message regex)
 
 and, once per file, which exercise functions call which (`[uses]`, e.g. `train_step = ["mse_loss"]`):
 a mistake is named only on tests of its own function (or `also`), or of a function that uses it
@@ -82,8 +82,9 @@ class Misconception:
         """Does a student fault (its exception classes and "Type: text" message) show this mistake?"""
         if self.raises is None:
             return False
-        kind, _, pattern = self.raises.partition(":")
-        return kind.strip() in exc_types and re.search(pattern.strip(), message) is not None
+        kinds, _, pattern = self.raises.partition(":")
+        return (any(kind.strip() in exc_types for kind in kinds.split("|"))
+                and re.search(pattern.strip(), message) is not None)
 
     def title_text(self, lang: str | None = None) -> str:
         return str(pick(self.title, lang))
@@ -176,7 +177,7 @@ def _entry(exercise: str, path: Path, index: int, entry: dict[str, Any]) -> Misc
     if not isinstance(also, list) or not all(isinstance(f, str) for f in also):
         raise CatalogError(f"{path}: mistake {code}: `also` must be a list of function names")
     raises = entry.get("raises")
-    if raises is not None and not (isinstance(raises, str) and re.fullmatch(r"\w+:.*", raises)):
+    if raises is not None and not (isinstance(raises, str) and re.fullmatch(r"\w+(\|\w+)*:.*", raises)):
         raise CatalogError(f"{path}: mistake {code}: `raises` must read \"<ExceptionType>: <message regex>\"")
     return Misconception(exercise, code, function, tuple(tasks), _text(path, index, entry, "title"),
                          _text(path, index, entry, "hint"), wrong, tuple(also), raises)

@@ -261,6 +261,7 @@ WARNING_CODES = {
 EXPLAINS = {
     # a suite's catalogued code for a warning, and the warnings (by their own code) it is the cause of
     "sigmoid-overflow": {"overflow-in-exp"},
+    "exp-overflow": {"overflow-in-exp", "overflow"},
     "tanh-overflow": {"overflow-in-exp", "overflow"},
     "softmax-overflow": {"overflow-in-exp"},
     "log-softmax-overflow": {"overflow-in-exp"},
