@@ -105,3 +105,102 @@ def test_patched_source_keeps_docstring_and_future_import_first():
     scope: dict = {}
     exec(compile(patched, "<patched>", "exec"), scope)
     assert scope["__doc__"] == "doc" and scope["f"](2) == -2
+
+
+def _demo(code: str = "doubled", function: str = "f", **extra) -> Misconception:
+    return Misconception("demo", code, function, ("t",), {"en": "doubled", "ko": "두 배"},
+                         {"en": "halve it", "ko": "반으로"}, f"def {function}(x):\n    return 2 * x\n", **extra)
+
+
+def test_a_mistake_is_named_only_on_tests_of_its_function(monkeypatch):
+    """A catalogued mistake (and its hint) of f is dropped on a test that called only g, kept on f's and users'."""
+    from autograder.grading import scope
+    monkeypatch.setattr(scope, "_owners", {})
+    monkeypatch.setattr(scope, "_uses", {})
+    x = np.arange(1.0, 5.0)
+    mistake = _demo().found(2 * x)
+    hint = _demo().hint_text("en")
+    try:
+        for called, named in (("g", False), ("f", True), ("uses_f", True)):
+            scope.begin()
+            scope.register("demo", {"doubled": ("f",)}, {"uses_f": ["f"]})
+            scope.called(called)
+            with pytest.raises(Mismatch) as caught:
+                expect_close(2 * x, x, what="f(x)", mistakes=[mistake], hint=hint)
+            assert (caught.value.feedback.code == "doubled") is named, called
+            assert (caught.value.feedback.hint == "halve it") is named, called
+    finally:
+        scope.end()
+    with pytest.raises(Mismatch) as outside:  # no test running: nothing is out of scope
+        expect_close(2 * x, x, what="f(x)", mistakes=[mistake])
+    assert outside.value.feedback.code == "doubled"
+
+
+def test_a_mistake_declared_also_of_another_function_is_named_there():
+    from autograder.grading import scope
+    x = np.arange(1.0, 5.0)
+    try:
+        scope.begin()
+        scope.called("g")
+        with pytest.raises(Mismatch) as caught:
+            expect_close(2 * x, x, what="g(x)", mistakes=[_demo(also=("g",)).found(2 * x)])
+        assert caught.value.feedback.code == "doubled"
+    finally:
+        scope.end()
+
+
+@pytest.mark.parametrize("warning,suite_code,shown", [
+    ("overflow encountered in exp", "sigmoid-overflow", "sigmoid-overflow"),
+    ("divide by zero encountered in divide", "sigmoid-overflow", "divide-by-zero"),
+    ("divide by zero encountered in log", "sigmoid-overflow", "divide-by-zero-in-log"),
+    ("invalid value encountered in divide", "softmax-underflow", "softmax-underflow"),
+    ("invalid value encountered in multiply", "softmax-overflow", "invalid-value"),
+    ("overflow encountered in exp", "runtime-warning", "overflow-in-exp"),
+])
+def test_a_warning_is_named_by_what_raised_it(warning, suite_code, shown):
+    """The suite's catalogued code only when its mistake causes this warning; otherwise the warning's own code."""
+    from autograder.grading.compare import expect_no_warnings
+    with pytest.raises(Mismatch) as caught:
+        expect_no_warnings((("RuntimeWarning", warning),), what="f(x)", code=suite_code, hint="suite hint")
+    feedback = caught.value.feedback
+    assert feedback.code == shown
+    assert (feedback.hint == "suite hint") is (shown == suite_code) and feedback.hint
+
+
+def test_raises_matches_the_exception_type_and_message():
+    mistake = _demo(raises="ValueError|AxisError: truth value of an array")
+    assert mistake.raised_by(("ValueError", "Exception"), "ValueError: The truth value of an array with more")
+    assert mistake.raised_by(("AxisError",), "AxisError: The truth value of an array")
+    assert not mistake.raised_by(("TypeError",), "TypeError: The truth value of an array")
+    assert not mistake.raised_by(("ValueError",), "ValueError: something else")
+    assert not _demo().raised_by(("ValueError",), "ValueError: The truth value of an array")
+    entry = catalog.Catalog("demo", {"boom": _demo("boom", raises="KeyError: 'x'")}, {"g": ("f",)})
+    assert entry.raised("f", ("KeyError",), "KeyError: 'x'").code == "boom"
+    assert entry.raised("g", ("KeyError",), "KeyError: 'x'").code == "boom"  # g calls f
+    assert entry.raised("h", ("KeyError",), "KeyError: 'x'") is None  # never on another function's test
+
+
+def test_a_malformed_raises_is_reported(tmp_path, monkeypatch):
+    (tmp_path / "demo.toml").write_text('[[mistake]]\ncode = "x"\nfunction = "f"\nwrong = "def f(): pass"\n'
+                                        'raises = "no type here"\n'
+                                        'title = {en = "a", ko = "b"}\nhint = {en = "a", ko = "b"}\n')
+    monkeypatch.setattr(catalog, "MISTAKES", tmp_path)
+    catalog.load.cache_clear()
+    try:
+        with pytest.raises(CatalogError, match="raises"):
+            catalog.load("demo")
+    finally:
+        catalog.load.cache_clear()
+
+
+def test_uses_lists_every_call_between_the_solutions_functions(course):
+    """A mistake of f is named on tests of functions calling f: [uses] must know every such call."""
+    import ast
+    for exercise in course.exercises:
+        tree = ast.parse((ROOT / "solutions" / f"{exercise.module}.py").read_text(encoding="utf-8"))
+        functions = {n.name: n for n in tree.body if isinstance(n, ast.FunctionDef)}
+        uses = catalog.load(exercise.id).uses
+        for name, node in functions.items():
+            calls = {n.id for n in ast.walk(node) if isinstance(n, ast.Name) and n.id in functions} - {name}
+            assert calls <= set(uses.get(name, ())), f"{exercise.id}: {name} calls {sorted(calls)}, [uses] says " \
+                                                     f"{sorted(uses.get(name, ()))}"

@@ -60,6 +60,20 @@ class CatalogError(Exception):
     """A catalog file is malformed; a kit bug, reported with the file and the entry."""
 
 
+class ScopedHint(str):
+    """A catalogued mistake's hint: text, and the functions it is about (compare.py drops it elsewhere)."""
+
+    functions: tuple[str, ...]
+
+    def __new__(cls, text: str, functions: tuple[str, ...] = ()) -> ScopedHint:
+        hint = super().__new__(cls, text)
+        hint.functions = functions
+        return hint
+
+    def __getnewargs__(self) -> tuple[str, tuple[str, ...]]:  # type: ignore[override]
+        return str(self), self.functions
+
+
 @dataclass(frozen=True)
 class Misconception:
     exercise: str
@@ -90,7 +104,8 @@ class Misconception:
         return str(pick(self.title, lang))
 
     def hint_text(self, lang: str | None = None) -> str:
-        return str(pick(self.hint, lang))
+        """The hint, as a string that remembers its functions: a check on another function's test drops it."""
+        return ScopedHint(str(pick(self.hint, lang)), self.functions)
 
     def found(self, value: Any) -> Mistake:
         """This mistake, matched on a test's input where it returns `value`."""

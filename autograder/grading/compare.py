@@ -96,8 +96,17 @@ def show(value: Any) -> str:
     return text if len(text) <= 400 else text[:400] + " ..."
 
 
+def scoped(hint: str | None) -> str | None:
+    """`hint`, unless it is a catalogued mistake's (catalog.ScopedHint) about a function the test did not call."""
+    functions = getattr(hint, "functions", None)
+    if hint is None or (functions is not None and not scope.allows(functions)):
+        return None
+    return str(hint)  # a plain string in the Feedback: it is pickled and serialised
+
+
 def _fail(code: str, message: str, what: str, inputs: Any, expected: Any, got: Any,
           details: tuple[str, ...] = (), hint: str | None = None) -> Mismatch:
+    hint = scoped(hint)
     return Mismatch(Feedback(
         code=code, message=message, what=what,
         inputs="" if inputs is None else show(inputs),
@@ -168,7 +177,7 @@ def expect_close(got: Any, expected: Any, *, what: str, inputs: Any = None, rtol
     if _matches(arr, want, rtol, atol):
         return  # right (same shape, every element within tolerance): nothing below could fail
     for mistake in mistakes:
-        if not scope.allows(mistake.functions) or not scope.allows_code(mistake.code):
+        if not (scope.allows(mistake.functions) if mistake.functions is not None else scope.allows_code(mistake.code)):
             continue  # a mistake of a function this test did not call cannot be what went wrong here
         if _matches(arr, mistake.value, rtol, atol):
             raise _fail(mistake.code, t("core.known-mistake", what=what, mistake=mistake.title_text()),
@@ -295,6 +304,7 @@ def expect_no_warnings(warnings: tuple[tuple[str, str], ...], *, what: str, inpu
         own = warning_code(runtime[0])
         if code != own and not (own in EXPLAINS.get(code, ()) and scope.allows_code(code)):
             code, hint = own, t(f"core.warning-hint-{own}")
+        hint = scoped(hint)
         raise Mismatch(Feedback(
             code=code, message=t("core.runtime-warning", what=what, warning=runtime[0]), what=what,
             inputs="" if inputs is None else show(inputs), details=tuple(f"RuntimeWarning: {m}" for m in runtime[:3]),
@@ -338,7 +348,7 @@ def expect_steps(steps: list[Step], *, what: str, inputs: Any = None, rtol: floa
     raise Mismatch(Feedback(
         code=fb.code, message=message, what=what,
         inputs="" if inputs is None else show(inputs), expected=fb.expected, got=fb.got, details=fb.details,
-        hint=fb.hint or hint, steps=tuple(rows),
+        hint=fb.hint or scoped(hint), steps=tuple(rows),
     ))
 
 
