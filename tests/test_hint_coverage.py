@@ -288,11 +288,15 @@ def test_the_corpus_is_large_enough_and_names_only_catalogued_or_specific_codes(
                                                   "divide-by-zero-in-log"}, wrong.names
 
 
-def test_failing_functions_get_hints_about_themselves(grade, course, tmp_path: Path, capsys):
-    """>= 9 in 10 wrong functions get a message naming their problem; none a catalogued code of another function."""
+ISSUE_EXAMPLES = CORPUS[:11]
+"""The raw-exception cases the issue names: graded in the fast loop too."""
+
+
+def grade_corpus(entries: list[Wrong], grade, course, tmp_path: Path) -> tuple[int, list[str], list[str]]:
+    """How many entries get a failure naming their problem, the ones that do not, and foreign codes shown."""
     owners = _owners()
     named, misses, foreign = 0, [], []
-    for i, wrong in enumerate(CORPUS):
+    for i, wrong in enumerate(entries):
         exercise = course.exercise(wrong.exercise)
         folder = tmp_path / f"{i:02d}-{wrong.function}"
         folder.mkdir()
@@ -300,19 +304,33 @@ def test_failing_functions_get_hints_about_themselves(grade, course, tmp_path: P
         (folder / f"{exercise.module}.py").write_text(patched_source(source, wrong.source), encoding="utf-8")
         card = grade(folder, exercise.id)
         assert not card.internal_errors, card.internal_errors
-        failing = [x for x in card.tests if x.status != "passed" and x.status != "not-run"]
+        failing = [x for x in card.tests if x.status not in ("passed", "not-run")]
         assert failing, f"{wrong.function} ({wrong.names[0]}): no test failed"
         codes = {x.code for x in failing}
         if codes & set(wrong.names):
             named += 1
         else:
             misses.append(f"{wrong.exercise}.{wrong.function} ({wrong.names[0]}): got {sorted(codes)}")
-        mine = scope.closure({wrong.function}, catalog.load(wrong.exercise).uses)
-        users = {f for f, calls in catalog.load(wrong.exercise).uses.items() if wrong.function in calls}
+        uses = catalog.load(wrong.exercise).uses
+        related = scope.closure({wrong.function}, uses) | {f for f, calls in uses.items() if wrong.function in calls}
         for x in failing:
-            if x.code in owners and not owners[x.code] & (mine | users | {wrong.function}):
+            if x.code in owners and not owners[x.code] & related:
                 foreign.append(f"{wrong.function} broken, {x.name} shows {x.code} (a mistake of "
                                f"{', '.join(sorted(owners[x.code]))})")
+    return named, misses, foreign
+
+
+def test_the_issues_raw_exception_cases_are_named(grade, course, tmp_path: Path):
+    """Is every raw-exception case of the issue named by its catalogued mistake, on its own function only?"""
+    named, misses, foreign = grade_corpus(ISSUE_EXAMPLES, grade, course, tmp_path)
+    assert not foreign, "\n".join(foreign)
+    assert named == len(ISSUE_EXAMPLES), "\n".join(misses)
+
+
+@pytest.mark.slow
+def test_failing_functions_get_hints_about_themselves(grade, course, tmp_path: Path, capsys):
+    """>= 9 in 10 wrong functions get a message naming their problem; none a catalogued code of another function."""
+    named, misses, foreign = grade_corpus(CORPUS, grade, course, tmp_path)
     ratio = named / len(CORPUS)
     with capsys.disabled():
         print(f"\nhint coverage: {named}/{len(CORPUS)} failing functions named ({ratio:.0%})")
