@@ -240,7 +240,7 @@ def train_step(x, t, W_h, W_o, lr=0.5):
     g = mlp_backward(x, t, W_h, W_o)
     return np.asarray(W_h) + lr * g["dW_h"], np.asarray(W_o) + lr * g["dW_o"], loss
 '''),
-    Wrong("mnist", "load_idx", ("idx-little-endian",), '''
+    Wrong("mnist", "load_idx", ("idx-header-little-endian",), '''
 import gzip
 
 def load_idx(path):
