@@ -94,6 +94,16 @@ def test_large_arrays_are_compared_by_checksum(monkeypatch):
     assert worker._mutated(lambda x: x, before, (x,), {}) == ("x",)
 
 
+def test_copies_of_one_call_are_bounded(monkeypatch):
+    """Past the bytes budget of one call, further arrays are checksummed rather than copied."""
+    monkeypatch.setattr(worker, "COPY_BUDGET", 100)
+    first, second = np.zeros(10), np.zeros(10)  # 80 bytes each
+    before = worker._snapshots((first, second), {})
+    assert isinstance(before[0][1], np.ndarray) and isinstance(before[1][1], worker._Digest)
+    second[3] = 1.0
+    assert worker._mutated(lambda a, b: a, before, (first, second), {}) == ("b",)
+
+
 def test_long_lists_and_object_arrays_are_not_compared():
     """Lists past the item budget and object arrays are left alone (never a false charge, bounded work)."""
     long = [0.0] * (worker.LIST_LIMIT + 1)

@@ -201,6 +201,8 @@ class Worker:
 # --- arguments changed in place --------------------------------------------------
 COPY_LIMIT = 16 * 1024 * 1024
 """Bytes of one array argument copied to compare after the call; a larger one is compared by checksum."""
+COPY_BUDGET = 64 * 1024 * 1024
+"""Bytes copied for all the arguments of one call; arrays past it are compared by checksum too."""
 LIST_LIMIT = 100_000
 """Items of the list arguments of one call kept to compare after the call; longer lists are not compared."""
 _UNTRACKED = object()
@@ -227,7 +229,8 @@ def _snapshot(value: Any, budget: list[int]) -> Any:
     if isinstance(value, np.ndarray):
         if value.dtype.hasobject:
             return _UNTRACKED
-        if value.nbytes <= COPY_LIMIT:
+        if value.nbytes <= min(COPY_LIMIT, budget[1]):
+            budget[1] -= value.nbytes
             return value.copy()
         try:
             return _Digest(value)
@@ -277,14 +280,17 @@ def _changed(before: Any, after: Any) -> bool:
 
 def _snapshots(args: tuple[Any, ...], kwargs: dict[str, Any]) -> list[tuple[int | str, Any]]:
     """Snapshots of the arguments a call could change: (position or keyword, snapshot)."""
-    budget = [LIST_LIMIT]
+    budget = [LIST_LIMIT, COPY_BUDGET]  # list items, bytes copied
     taken: list[tuple[int | str, Any]] = []
     keyed: list[tuple[int | str, Any]] = [*enumerate(args), *kwargs.items()]
-    for key, value in keyed:
-        if isinstance(value, (np.ndarray, list)):
-            snap = _snapshot(value, budget)
-            if snap is not _UNTRACKED:
-                taken.append((key, snap))
+    try:
+        for key, value in keyed:
+            if isinstance(value, (np.ndarray, list)):
+                snap = _snapshot(value, budget)
+                if snap is not _UNTRACKED:
+                    taken.append((key, snap))
+    except (MemoryError, RecursionError):  # the arguments fill the worker's memory: compare what was taken
+        pass
     return taken
 
 
