@@ -48,10 +48,13 @@ class SuiteError(Exception):
 class StudentModule:
     """The `student` fixture: `student.sigmoid(x)` runs the student's function in the worker."""
 
-    def __init__(self, sandbox: Sandbox, module: str, timeout: float) -> None:
+    def __init__(self, sandbox: Sandbox, module: str, timeout: float,
+                 mutated: set[tuple[str, str]] | None = None) -> None:
         self._sandbox = sandbox
         self._module = module
         self._timeout = timeout
+        self._mutated = set() if mutated is None else mutated
+        """(module, function) already charged with argument-mutated in this submission: once per function."""
         self.warnings: tuple[tuple[str, str], ...] = ()
         """Warnings raised by the most recent call."""
         scope.begin()  # one StudentModule per test: the functions it calls scope the mistakes named
@@ -60,12 +63,23 @@ class StudentModule:
         scope.called(function)
         reply = self._sandbox.call(self._module, function, args, kwargs, timeout=self._timeout)
         self.warnings = reply.warnings
+        if reply.mutated and (self._module, function) not in self._mutated:
+            self._mutated.add((self._module, function))
+            raise Mismatch(mutation_feedback(function, reply.mutated))
         return reply
 
     def __getattr__(self, function: str) -> Any:
         if function.startswith("_"):
             raise AttributeError(function)
         return lambda *args, **kwargs: self.call(function, *args, **kwargs).value
+
+
+def mutation_feedback(function: str, arguments: tuple[str, ...]) -> Feedback:
+    """The failed check of a function that changed its argument(s) in place (charged once per function)."""
+    names = ", ".join(arguments)
+    return Feedback("argument-mutated", t("core.argument-mutated", function=function, argument=names),
+                    what=t("core.argument-mutated-what", function=function),
+                    hint=t("core.argument-mutated-hint", function=function, argument=arguments[0]))
 
 
 def exercise_of(item: pytest.Item) -> str:
@@ -176,12 +190,15 @@ class GradingPlugin:
         self._item: pytest.Item | None = None
         """The test being run (set before its fixtures)."""
         self._stripped = stripped_hidden_tests()
+        self._mutated: set[tuple[str, str]] = set()
+        """Functions of this submission already charged with argument-mutated (StudentModule)."""
         """Read once: a SuiteSession selects tests for every submission."""
 
     def begin(self, course: Course, sandbox: Sandbox) -> None:
         """Start grading another submission (a SuiteSession's next run): its course, its sandbox, no results."""
         self.course, self.sandbox = course, sandbox
         self.results, self.hidden_not_run, self._item = [], 0, None
+        self._mutated = set()
 
     # --- collection ---------------------------------------------------------
     def pytest_configure(self, config: pytest.Config) -> None:
@@ -284,7 +301,7 @@ class GradingPlugin:
     def student(self, task: Task) -> StudentModule:
         exercise = self.course.exercise(task.exercise)
         assert exercise is not None and self.sandbox is not None
-        return StudentModule(self.sandbox, exercise.module, task.limits.timeout)
+        return StudentModule(self.sandbox, exercise.module, task.limits.timeout, self._mutated)
 
     @pytest.fixture
     def expect(self, task: Task) -> Checker:

@@ -5,6 +5,7 @@ Results of the grader's own faults are kept apart as internal errors.
 """
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from autograder.course import Course, Visibility
@@ -85,8 +86,32 @@ class Scorecard:
         return sum(1 for t in self.tests if t.status is Status.NOT_RUN)
 
 
+DECIMALS = 4
+"""Decimals of the points a scorecard holds (JSON, Gradescope): per-test points of a task add up to it exactly."""
+
+
 def _round(value: float) -> float:
-    return round(value, 4)
+    return round(value, DECIMALS)
+
+
+def apportion(total: float, weights: Sequence[float], decimals: int = DECIMALS) -> list[float]:
+    """`total` split in proportion to `weights`, each part rounded to `decimals`, the parts adding up to `total`
+    rounded to `decimals` exactly: largest-remainder rounding (ties go to the earlier part).
+
+    apportion(5, [1, 1, 1]) == [1.6667, 1.6667, 1.6666]: three tests of a 5-point task, 5 in all, not 5.0001.
+    """
+    scale = 10 ** decimals
+    units = round(total * scale)
+    weight = sum(weights)
+    if not weights or weight <= 0:
+        return [0.0] * len(weights)
+    quotas = [units * w / weight for w in weights]
+    parts = [int(q // 1) for q in quotas]
+    left = units - sum(parts)
+    by_remainder = sorted(range(len(weights)), key=lambda i: (-(quotas[i] - parts[i]), i))
+    for i in by_remainder[:max(left, 0)]:
+        parts[i] += 1
+    return [round(p / scale, decimals) for p in parts]
 
 
 def _hint(result: TestResult, hints: tuple[str, ...]) -> str | None:
@@ -114,20 +139,22 @@ def score(run: RunResult, course: Course, submission: str = "", *, lang: str | N
             results = by_task.get((exercise.id, task.id), [])
             if not results:
                 continue  # hidden task not run (nngrade check)
-            share = task.points / len(results)
-            for r in results:
+            # The task's points shared equally, rounded so that the tests' shares add up to the points exactly.
+            shares = apportion(task.points, [1.0] * len(results))
+            won_total = offered_total = 0.0
+            for r, share in zip(results, shares):
                 won = share if r.status is Status.PASSED else 0.0
                 # A test that could not run here (no data) is neither won nor lost.
                 offered = 0.0 if r.status is Status.NOT_RUN else share
+                won_total, offered_total = won_total + won, offered_total + offered
                 tests.append(TestScore(
-                    r.exercise, r.task, r.name, r.status, _round(won), _round(offered), r.code, r.message,
+                    r.exercise, r.task, r.name, r.status, won, offered, r.code, r.message,
                     _hint(r, task.localized_hints(lang)), task.visibility, r.feedback, r.function, r.trace,
                 ))
             passed = sum(r.status is Status.PASSED for r in results)
             not_run = sum(r.status is Status.NOT_RUN for r in results)
             task_scores.append(TaskScore(
-                exercise.id, task.id, task.localized_title(lang), _round(share * passed),
-                _round(share * (len(results) - not_run)),
+                exercise.id, task.id, task.localized_title(lang), _round(won_total), _round(offered_total),
                 passed, len(results), not_run, task.visibility,
             ))
         if task_scores:
@@ -142,3 +169,21 @@ def score(run: RunResult, course: Course, submission: str = "", *, lang: str | N
         exercises=tuple(exercises), tests=tuple(tests), hidden_not_run=run.hidden_not_run,
         internal_errors=internal, student_output=run.student_output, isolation=run.isolation,
     )
+
+
+def shown_points(card: Scorecard, decimals: int) -> list[tuple[float, float]]:
+    """(score, max_score) of each of `card.tests` at `decimals` (a format showing fewer decimals than the card,
+    as JUnit's 1.67): each task's tests apportioned by largest remainder, so they add up to the task's points
+    shown at that precision exactly (5 = 1.67 + 1.67 + 1.66, never 5.01); a test scores its shown share or 0."""
+    tasks = {(e.id, t.task): t for e in card.exercises for t in e.tasks}
+    groups: dict[tuple[str, str], list[int]] = {}
+    for i, test in enumerate(card.tests):
+        groups.setdefault((test.exercise, test.task), []).append(i)
+    shown: list[tuple[float, float]] = [(0.0, 0.0)] * len(card.tests)
+    for key, indexes in groups.items():
+        task = tasks.get(key)
+        total = task.max_score if task is not None else sum(card.tests[i].max_score for i in indexes)
+        offered = apportion(total, [card.tests[i].max_score for i in indexes], decimals)
+        for i, share in zip(indexes, offered):
+            shown[i] = (share if card.tests[i].status is Status.PASSED else 0.0, share)
+    return shown

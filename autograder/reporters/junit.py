@@ -12,7 +12,7 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 
 from autograder.grading.results import Status
-from autograder.grading.scoring import Scorecard, TestScore
+from autograder.grading.scoring import Scorecard, TestScore, shown_points
 from autograder.reporters.escape import xml_comment
 from autograder.reporters.escape import xml_text as _xml
 from autograder.reporters.text import feedback, points, summary_line
@@ -21,13 +21,17 @@ _FAILURES = {Status.FAILED, Status.NOT_IMPLEMENTED, Status.MISSING}
 _ERRORS = {Status.ERROR, Status.TIMEOUT}
 
 
-def _testcase(test: TestScore) -> ET.Element:
+POINT_DECIMALS = 2
+"""Decimals JUnit shows (`points`: 1.67): per-test points are apportioned at this precision."""
+
+
+def _testcase(test: TestScore, shown: tuple[float, float]) -> ET.Element:
     case = ET.Element("testcase", classname=_xml(f"{test.exercise}.{test.task}"), name=_xml(test.name),
                       time="0")
     # Points in a property: GitLab and most viewers show testcase properties; none needs them to parse.
     properties = ET.SubElement(case, "properties")
-    ET.SubElement(properties, "property", name="score", value=points(test.score))
-    ET.SubElement(properties, "property", name="max_score", value=points(test.max_score))
+    ET.SubElement(properties, "property", name="score", value=points(shown[0]))
+    ET.SubElement(properties, "property", name="max_score", value=points(shown[1]))
     ET.SubElement(properties, "property", name="visibility", value=test.visibility.value)
     if test.status is Status.PASSED:
         return case
@@ -47,17 +51,20 @@ def to_element(card: Scorecard) -> ET.Element:
 
     root = ET.Element("testsuites", name=_xml(f"nngrade: {card.course}"))
     all_tests: list[TestScore] = []
+    # Per-test points as shown, adding up to each task's points exactly; the suite's are their sums.
+    shown = dict(zip(map(id, card.tests), shown_points(card, POINT_DECIMALS)))
     for exercise in card.exercises:
         tests = [t for t in card.tests if t.exercise == exercise.id]
+        won = round(sum(shown[id(t)][0] for t in tests), POINT_DECIMALS)
+        offered = round(sum(shown[id(t)][1] for t in tests), POINT_DECIMALS)
         all_tests += tests
         suite = ET.SubElement(root, "testsuite", name=_xml(exercise.id), tests=str(len(tests)),
                               failures=count(tests, _FAILURES), errors=count(tests, _ERRORS),
                               skipped=count(tests, {Status.NOT_RUN}), time="0")
         properties = ET.SubElement(suite, "properties")
-        for name, value in (("title", exercise.title), ("score", points(exercise.score)),
-                            ("max_score", points(exercise.max_score))):
+        for name, value in (("title", exercise.title), ("score", points(won)), ("max_score", points(offered))):
             ET.SubElement(properties, "property", name=name, value=_xml(value))
-        suite.extend(_testcase(t) for t in tests)
+        suite.extend(_testcase(t, shown[id(t)]) for t in tests)
     root.set("tests", str(len(all_tests)))
     root.set("failures", count(all_tests, _FAILURES))
     root.set("errors", count(all_tests, _ERRORS))

@@ -122,6 +122,8 @@ class Reply:
 
     value: Any
     warnings: tuple[tuple[str, str], ...] = ()
+    mutated: tuple[str, ...] = ()
+    """The arguments the call changed in place (names, or "#n" for positions)."""
 
 
 @dataclass
@@ -465,7 +467,7 @@ class Sandbox:
         )
         if not reply.ok:
             raise StudentFault(_fault(reply), module, function)
-        return Reply(reply.value, reply.warnings)
+        return Reply(reply.value, reply.warnings, reply.mutated)
 
     def captured_output(self) -> str:
         """What student code printed (stdout then stderr), truncated."""

@@ -27,6 +27,10 @@ MAX_FAULT_TEXT = 20_000
 """Characters kept of a fault's message and trace: student-written text, bounded before it reaches a scorecard."""
 MAX_WARNINGS = 100
 """Warnings kept of one reply (each a short category and message)."""
+MAX_MUTATED = 8
+"""Changed arguments named in one reply (a function has few; the first is the one a student is told about)."""
+MAX_ARGUMENT_NAME = 100
+"""Characters kept of a changed argument's name."""
 
 
 @dataclass(frozen=True)
@@ -43,6 +47,9 @@ class WorkerReply:
     """The request answered (READY_ID: the worker's hello)."""
     pid: int | None = None
     """The worker's process id, in its hello only."""
+    mutated: tuple[str, ...] = ()
+    """The arguments the call changed in place: parameter names ("x"), else positions ("argument 1");
+    at most MAX_MUTATED, in call order."""
     isolation: str = ""
     """In its hello only: the layers that hold the worker in, joined with "+" in the order namespaces,
     landlock, seccomp; "audit-hook" when no kernel layer holds, "none" when not even the hook is installed."""
@@ -58,6 +65,8 @@ class WorkerReply:
         if self.ok:
             message["value"] = self.value
             message["warnings"] = [list(w) for w in self.warnings]
+            if self.mutated:
+                message["mutated"] = list(self.mutated)
         if self.fault is not None:
             f = self.fault
             message["fault"] = {"kind": f.kind.value, "type": f.exc_type, "types": list(f.exc_types),
@@ -81,6 +90,7 @@ class WorkerReply:
         return WorkerReply(
             ok=ok, value=message.get("value") if ok else None, fault=None if ok else _fault(message.get("fault")),
             warnings=_warnings(message.get("warnings")) if ok else (),
+            mutated=_mutated(message.get("mutated")) if ok else (),
             id=raw_id if type(raw_id) is int else -1,
             pid=pid if type(pid) is int else None,
             isolation=isolation[:200] if isinstance(isolation, str) else "",
@@ -112,3 +122,10 @@ def _warnings(raw: Any) -> tuple[tuple[str, str], ...]:
         return ()
     return tuple((_text(w[0]), _text(w[1])) for w in raw[:MAX_WARNINGS]
                  if isinstance(w, (list, tuple)) and len(w) == 2)
+
+
+def _mutated(raw: Any) -> tuple[str, ...]:
+    """The changed arguments a reply names: strings only, at most MAX_MUTATED, each bounded."""
+    if not isinstance(raw, (list, tuple)):
+        return ()
+    return tuple(name[:MAX_ARGUMENT_NAME] for name in raw[:MAX_MUTATED] if isinstance(name, str) and name)

@@ -175,8 +175,10 @@ class Worker:
         np.seterr(over="warn", divide="warn", invalid="warn", under="ignore")
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
+            args, kwargs = tuple(request.get("args", ())), dict(request.get("kwargs", {}))
+            before = _snapshots(args, kwargs)
             try:
-                value = target(*request.get("args", ()), **request.get("kwargs", {}))
+                value = target(*args, **kwargs)
             except BaseException as exc:  # noqa: BLE001 - whatever student code raises is a fault to report
                 return WorkerReply(ok=False, fault=self.fault(self.classify(exc), exc))
         seen = tuple(
@@ -184,7 +186,7 @@ class Worker:
             for w in caught[:20]
             if isinstance(w.category, type) and issubclass(w.category, Warning)
         )
-        return WorkerReply(ok=True, value=value, warnings=seen)
+        return WorkerReply(ok=True, value=value, warnings=seen, mutated=_mutated(target, before, args, kwargs))
 
     def handle(self, request: dict[str, Any]) -> WorkerReply:
         op = request.get("op")
@@ -194,6 +196,126 @@ class Worker:
         if op == "call":
             return self.call(request)
         return WorkerReply(ok=False, fault=Fault(FaultKind.PROTOCOL, f"unknown op {op!r}"))
+
+
+# --- arguments changed in place --------------------------------------------------
+COPY_LIMIT = 16 * 1024 * 1024
+"""Bytes of one array argument copied to compare after the call; a larger one is compared by checksum."""
+COPY_BUDGET = 64 * 1024 * 1024
+"""Bytes copied for all the arguments of one call; arrays past it are compared by checksum too."""
+LIST_LIMIT = 100_000
+"""Items of the list arguments of one call kept to compare after the call; longer lists are not compared."""
+_UNTRACKED = object()
+
+
+class _Digest:
+    """A large array's shape, dtype and checksum: compared instead of a copy."""
+
+    def __init__(self, array: np.ndarray) -> None:
+        self.shape, self.dtype, self.crc = array.shape, array.dtype, _crc(array)
+
+
+def _crc(array: np.ndarray) -> int:
+    import zlib
+
+    return zlib.crc32(np.ascontiguousarray(array).data.cast("B"))
+
+
+def _snapshot(value: Any, budget: list[int]) -> Any:
+    """What `value` is before the call, to find out whether the call changed it (_UNTRACKED: not compared).
+
+    Arrays are copied (checksummed when large); lists are copied item by item, numbers kept as they are.
+    """
+    if isinstance(value, np.ndarray):
+        if value.dtype.hasobject:
+            return _UNTRACKED
+        if value.nbytes <= min(COPY_LIMIT, budget[1]):
+            budget[1] -= value.nbytes
+            return value.copy()
+        try:
+            return _Digest(value)
+        except (TypeError, ValueError, BufferError):
+            return _UNTRACKED
+    if isinstance(value, list):
+        budget[0] -= len(value)
+        if budget[0] < 0:
+            return _UNTRACKED
+        return [_snapshot(item, budget) if isinstance(item, (list, np.ndarray)) else item for item in value]
+    return _UNTRACKED
+
+
+def _same_number(a: Any, b: Any) -> bool:
+    if a is b:
+        return True
+    if type(a) is not type(b):
+        return False
+    try:
+        return bool(a == b) or (a != a and b != b)  # NaN equals NaN here
+    except Exception:  # noqa: BLE001 - a value whose comparison fails is not known to have changed
+        return True
+
+
+def _changed(before: Any, after: Any) -> bool:
+    """True when the call changed `after` (the argument object itself) from its snapshot `before`."""
+    if before is _UNTRACKED:
+        return False
+    if isinstance(before, _Digest):
+        if not isinstance(after, np.ndarray) or (after.shape, after.dtype) != (before.shape, before.dtype):
+            return True
+        return _crc(after) != before.crc
+    if isinstance(before, np.ndarray):
+        if not isinstance(after, np.ndarray) or (after.shape, after.dtype) != (before.shape, before.dtype):
+            return True
+        try:
+            return not np.array_equal(before, after, equal_nan=before.dtype.kind in "fc")
+        except (TypeError, ValueError):
+            return False
+    if isinstance(before, list):
+        if not isinstance(after, list) or len(after) != len(before):
+            return True
+        return any(_changed(b, a) if isinstance(b, (list, np.ndarray, _Digest)) or b is _UNTRACKED
+                   else not _same_number(b, a) for b, a in zip(before, after))
+    return False
+
+
+def _snapshots(args: tuple[Any, ...], kwargs: dict[str, Any]) -> list[tuple[int | str, Any]]:
+    """Snapshots of the arguments a call could change: (position or keyword, snapshot)."""
+    budget = [LIST_LIMIT, COPY_BUDGET]  # list items, bytes copied
+    taken: list[tuple[int | str, Any]] = []
+    keyed: list[tuple[int | str, Any]] = [*enumerate(args), *kwargs.items()]
+    try:
+        for key, value in keyed:
+            if isinstance(value, (np.ndarray, list)):
+                snap = _snapshot(value, budget)
+                if snap is not _UNTRACKED:
+                    taken.append((key, snap))
+    except (MemoryError, RecursionError):  # the arguments fill the worker's memory: compare what was taken
+        pass
+    return taken
+
+
+def _mutated(target: Any, before: list[tuple[int | str, Any]], args: tuple[Any, ...],
+             kwargs: dict[str, Any]) -> tuple[str, ...]:
+    """The names of the arguments the call changed in place ("#2" for a position with no name)."""
+    changed = []
+    for key, snap in before:
+        try:
+            if _changed(snap, args[key] if isinstance(key, int) else kwargs[key]):
+                changed.append(key)
+        except Exception:  # noqa: BLE001, S112 - student-made objects: not known to have changed
+            continue
+    if not changed:
+        return ()
+    names: list[str] = []
+    try:
+        import inspect
+
+        names = [p.name for p in inspect.signature(target).parameters.values()
+                 if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+    except (TypeError, ValueError):
+        pass
+    return tuple((names[k] if k < len(names) else f"#{k + 1}") if isinstance(k, int) else k
+                 for k in changed)[:8]
 
 
 def _respond(fd: int, request_id: int, reply: WorkerReply) -> None:
