@@ -371,6 +371,9 @@ def test_train_step_uses_the_learning_rate(student, expect):
     for value, W, key in ((got[1], W_O, "dW_o"), (got[0], W_H, "dW_h")):
         expect.close(value, W - 0.1 * TABLE[key], what=t("backprop.what-lr", layer=key[-1], where=where()),
                      inputs=EXAMPLE, mistakes=tuple(known[f"W_{key[-1]}_new"]))
+    # the loss before the step does not depend on lr: the worked example's
+    expect.close(got[2], TABLE["loss"], what="loss_before = train_step(x, t, W_h, W_o, lr=0.1)[2]", inputs=EXAMPLE,
+                 mistakes=tuple(known.get("loss", ())))
 
 
 # === public: the computational graph and the layer passes ========================================

@@ -300,6 +300,9 @@ def test_batch_rows_equal_single_samples_seed_004(student, expect):
     got = student.forward(x, params, hidden="leaky_relu", output="identity")
     expect.close(got, alone, what=t("forward.batch-seed-004", network=seed_004()), inputs=x,
                  hint=t("forward.batch-rows-hint"))
+    want = network(x, params, ACTIVATION["leaky_relu"], ACTIVATION["identity"])[-1][1]
+    expect.close(got, want, what=t("forward.batch-seed-004", network=seed_004()), inputs=x,
+                 mistakes=forward_mistakes(x, params, "leaky_relu", "identity"))
 
 
 @pytest.mark.task("batches")
@@ -318,6 +321,9 @@ def test_batch_rows_equal_single_samples_with_softmax(student, expect):
                               codes=("softmax-wrong-axis", "softmax-axis-0"))
     expect.close(got, alone, what=t("forward.batch-softmax", network=classic()), inputs=x,
                  mistakes=mistakes, hint=t("forward.batch-softmax-hint"))
+    want = network(x, TEXTBOOK, ACTIVATION["sigmoid"], ACTIVATION["softmax"])[-1][1]
+    expect.close(got, want, what=t("forward.batch-softmax", network=classic()), inputs=x,
+                 mistakes=forward_mistakes(x, TEXTBOOK, "sigmoid", "softmax"))
 
 
 # --- collapse-linear ---------------------------------------------------------------------------

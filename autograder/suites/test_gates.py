@@ -82,6 +82,9 @@ def test_perceptron_is_strict_at_zero(student, expect):
     got = single(expect, student.perceptron(x, w, b), what)
     # Here every wrong perceptron that fires gives the same 1; this test is about the boundary, so name that.
     expect.close(got, 0, what=what, mistakes=CATALOG.on("perceptron", x, w, b, codes=("perceptron-boundary",)))
+    # and just above the boundary it fires: a perceptron that always gives 0 earns nothing here
+    above = single(expect, student.perceptron(x, w, -0.999), what)
+    expect.close(above, 1, what=f"perceptron({x.tolist()}, {w.tolist()}, -0.999)")
 
 
 @pytest.mark.task("perceptron-batch")
