@@ -263,3 +263,17 @@ def test_alpha_argument_is_used(student, expect, reference, rng, name):
     expect.close(student.call(name, x, alpha=0.2).value, getattr(reference, name)(x, alpha=0.2),
                  what=f"{name}(x, alpha=0.2)", inputs=x, hint=t("activations.alpha-hint"),
                  mistakes=known_mistakes(name, x, 0.2))
+
+
+# "array" means anything np.asarray accepts: a plain Python list, and for these functions a Python number
+PLAIN_INPUTS = ([[-5.0, -1.0, -0.5], [0.5, 1.0, 5.0]], [-2.0, 1.5, 3.0], 0.5, -3.0)  # away from kinks
+
+
+@pytest.mark.task("random-inputs")
+@pytest.mark.parametrize("name", FUNCTIONS)
+def test_plain_python_lists_and_numbers(student, expect, reference, name):
+    """Does each function take plain Python lists and Python numbers, as np.asarray does, with the right values?"""
+    for x in PLAIN_INPUTS:
+        want = getattr(reference, name)(np.asarray(x))
+        expect.close(student.call(name, x).value, want, what=f"{name}({x!r})", inputs=x,
+                     mistakes=known_mistakes(name, np.asarray(x, dtype=float)))

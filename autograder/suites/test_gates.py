@@ -140,3 +140,16 @@ def test_gates_accept_numpy_numbers(student, expect, gate):
     what = t("gates.what-numpy-inputs", gate=gate)
     got = [single(expect, getattr(student, gate)(np.int64(a), np.float64(b)), what) for a, b in INPUTS]
     expect.close(got, TRUTH[gate], what=what, inputs=INPUTS, code="truth-table")
+
+
+@pytest.mark.task("perceptron-batch")
+def test_perceptron_takes_plain_python_lists(student, expect):
+    """Does perceptron take x and w as plain Python lists, one input and a batch, as np.asarray does?"""
+    what = t("gates.what-batch", table=TABLE)
+    got = student.perceptron([[0, 0], [1, 0], [0, 1], [1, 1]], [0.5, 0.5], -0.2)
+    expect.integer(got, what=f"perceptron(INPUTS as a list, [0.5, 0.5], -0.2): {what}")
+    expect.close(got, TRUTH["OR"], what=f"perceptron(INPUTS as a list, [0.5, 0.5], -0.2): {what}", inputs=INPUTS,
+                 code="truth-table")
+    ones = [single(expect, student.perceptron(list(x), [0.5, 0.5], -0.7), f"perceptron({list(x)}, [0.5, 0.5], -0.7)")
+            for x in INPUTS]
+    expect.close(ones, TRUTH["AND"], what="perceptron([x1, x2], [0.5, 0.5], -0.7)", inputs=INPUTS, code="truth-table")

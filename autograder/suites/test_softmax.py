@@ -340,3 +340,26 @@ def test_random_mean_squared_error(student, expect, reference, rng):
     y, truth = rng.random(size=(9, 4)), np.eye(4)[rng.integers(0, 4, size=9)]
     expect.close(student.mean_squared_error(y, truth), reference.mean_squared_error(y, truth), inputs=y,
                  what=t("softmax.random-mse-what"), mistakes=CATALOG.on("mean_squared_error", y, truth))
+
+
+@pytest.mark.task("random-inputs")
+@pytest.mark.parametrize("name", ["softmax", "log_softmax"])
+def test_plain_python_lists(student, expect, reference, name):
+    """Do softmax and log_softmax take plain Python lists (1-D and 2-D), as np.asarray does?"""
+    for a in ([0.3, 2.9, 4.0], [[0.3, 2.9, 4.0], [1.0, 1.0, 1.0]]):
+        expect.close(student.call(name, a).value, getattr(reference, name)(np.asarray(a)), what=f"{name}({a!r})",
+                     inputs=a, mistakes=score_mistakes(name, np.asarray(a)))
+
+
+@pytest.mark.task("random-inputs")
+def test_losses_of_plain_python_lists(student, expect, reference):
+    """Do cross_entropy_error and mean_squared_error take plain Python lists and a Python int label?"""
+    y, y2, t2 = Y.tolist(), BATCH_Y.tolist(), [T.tolist()] * 3
+    for args in ((y, T.tolist()), (y, 2), (y2, t2), (y2, [2, 7, 2])):
+        expect.close(student.cross_entropy_error(*args), reference.cross_entropy_error(*map(np.asarray, args)),
+                     what=f"cross_entropy_error{args!r}", inputs=args[0],
+                     mistakes=CATALOG.on("cross_entropy_error", *map(np.asarray, args)))
+    for args in ((y, T.tolist()), (y2, t2)):
+        expect.close(student.mean_squared_error(*args), reference.mean_squared_error(*map(np.asarray, args)),
+                     what=f"mean_squared_error{args!r}", inputs=args[0],
+                     mistakes=CATALOG.on("mean_squared_error", *map(np.asarray, args)))
