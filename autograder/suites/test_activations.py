@@ -8,7 +8,7 @@ tests so the language can change between runs.
 """
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
@@ -147,7 +147,8 @@ def _kit_swish_grad(x: Any) -> np.ndarray:
     return s + x * s * (1 - s)
 
 
-EXACT = {  # the formulas of WORKED_EXAMPLES §2, written so that no float64 input overflows them
+# The formulas of WORKED_EXAMPLES §2, written so that no float64 input overflows them.
+EXACT: dict[str, Callable[[Any], np.ndarray]] = {
     "step": lambda x: (np.asarray(x) > 0).astype(np.int64),
     "sigmoid": stable_sigmoid,
     "tanh": np.tanh,

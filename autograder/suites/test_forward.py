@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 
 import numpy as np
 import pytest
@@ -411,3 +412,32 @@ def test_collapse_random_stack(student, expect, reference, rng):
     expect.close(student.collapse_linear(matrices), reference.collapse_linear(matrices),
                  what=t("forward.collapse-random"), hint=collapse_hint(),
                  mistakes=CATALOG.on("collapse_linear", matrices))
+
+
+def plain(value: Any) -> Any:
+    """`value` as plain Python: arrays become nested lists, inside tuples, lists and dicts too."""
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    if isinstance(value, dict):
+        return {key: plain(item) for key, item in value.items()}
+    if isinstance(value, (tuple, list)):
+        return type(value)(plain(item) for item in value)
+    return value
+
+
+@pytest.mark.task("random-networks")
+def test_plain_python_lists(student, expect, reference, rng):
+    """Do dense, forward and collapse_linear take plain Python lists for x, W and b, as np.asarray does?"""
+    x, W, b = rng.normal(size=(4, 3)), rng.normal(size=(3, 2)), rng.normal(size=2)
+    for args in ((x, W, b), (x[0], W, b)):
+        expect.close(student.dense(*plain(args)), reference.dense(*args), inputs=plain(args[0]),
+                     what=f"dense{plain(args)!r}", hint=dense_hint())
+    params = [(rng.normal(size=(3, 4)), rng.normal(size=4)), (rng.normal(size=(4, 2)), rng.normal(size=2))]
+    for hidden, output in (("sigmoid", "identity"), ("relu", "softmax")):
+        for sample in (x, x[0]):
+            expect.close(student.forward(plain(sample), plain(params), hidden=hidden, output=output),
+                         reference.forward(sample, params, hidden=hidden, output=output), inputs=plain(sample),
+                         what=f"forward(x, params, hidden={hidden!r}, output={output!r}), all plain lists")
+    matrices = [W_ for W_, _ in params]
+    expect.close(student.collapse_linear(plain(matrices)), reference.collapse_linear(matrices),
+                 what=f"collapse_linear({plain(matrices)!r})", hint=collapse_hint())
