@@ -8,7 +8,7 @@ tests so the language can change between runs.
 """
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
@@ -136,36 +136,71 @@ def test_shape_is_kept(student, expect, name):
         expect.close(got, want, what=what, inputs=x, **extra)
 
 
+def _kit_sigmoid_grad(x: Any) -> np.ndarray:
+    s = stable_sigmoid(x)
+    return s * (1 - s)
+
+
+def _kit_swish_grad(x: Any) -> np.ndarray:
+    x = np.asarray(x, dtype=np.float64)
+    s = stable_sigmoid(x)
+    return s + x * s * (1 - s)
+
+
+# The formulas of WORKED_EXAMPLES §2, written so that no float64 input overflows them.
+EXACT: dict[str, Callable[[Any], np.ndarray]] = {
+    "step": lambda x: (np.asarray(x) > 0).astype(np.int64),
+    "sigmoid": stable_sigmoid,
+    "tanh": np.tanh,
+    "relu": lambda x: np.maximum(0.0, x),
+    "leaky_relu": lambda x: np.where(np.asarray(x) > 0, x, 0.01 * np.asarray(x)),
+    "swish": lambda x: np.asarray(x, dtype=np.float64) * stable_sigmoid(x),
+    "identity": lambda x: np.asarray(x, dtype=np.float64),
+    "sigmoid_grad": _kit_sigmoid_grad,
+    "tanh_grad": lambda x: 1 - np.tanh(x) ** 2,
+    "relu_grad": lambda x: np.where(np.asarray(x) > 0, 1.0, 0.0),
+    "leaky_relu_grad": lambda x: np.where(np.asarray(x) > 0, 1.0, 0.01),
+    "swish_grad": _kit_swish_grad,
+}
+# Past e^11356 even np.longdouble overflows: a naive formula computed in a wider type does not pass these.
+FAR = np.array([-1e300, -1e5, -1e4, 1e4, 1e5, 1e300])
+# One input mixing every magnitude, tiny and huge, around the point where each function is not saturated.
+MIXED = np.array([-1e300, -1e5, -1e4, -1000.0, -1.0, -1e-300, 0.0, 1e-300, 0.5, 1000.0, 1e4, 1e5, 1e300])
+
+
+def check_stable(student, expect, name: str, x: np.ndarray, what: str) -> None:
+    """`name`(x) without a RuntimeWarning, finite, and equal to the formula's values."""
+    reply = student.call(name, x)
+    code, hint = overflow_code(name)
+    expect.no_warnings(reply.warnings, what=what, code=code, hint=hint)
+    got = expect.shape(reply.value, x.shape, what=what, inputs=x)
+    expect.close(np.isfinite(got.astype(float)), np.ones_like(x), what=t("activations.finite-what", what=what),
+                 code="nan-or-inf", hint=hint)
+    expect.close(got, EXACT[name](x), what=what, inputs=x, nonfinite_hint=hint, mistakes=known_mistakes(name, x))
+
+
 @pytest.mark.task("stability")
 @pytest.mark.parametrize("name", FUNCTIONS)
 def test_no_overflow_on_large_inputs(student, expect, name):
-    """Does each function stay finite and warning-free for x in [-1000, 1000]?"""
-    x = np.linspace(-1000.0, 1000.0, 2001)
-    reply = student.call(name, x)
-    what = t("activations.range-what", name=name)
-    code, hint = overflow_code(name)
-    expect.no_warnings(reply.warnings, what=what, code=code, hint=hint)
-    got = expect.shape(reply.value, x.shape, what=what)
-    expect.close(np.isfinite(got.astype(float)), np.ones_like(x), what=t("activations.finite-what", what=what),
-                 code="nan-or-inf", hint=hint)
-
-
-LIMITS = {  # exact values at x = -1000 and x = 1000 that a stable implementation returns
-    "sigmoid": (0.0, 1.0), "swish": (0.0, 1000.0), "tanh": (-1.0, 1.0),
-    "sigmoid_grad": (0.0, 0.0), "tanh_grad": (0.0, 0.0), "swish_grad": (0.0, 1.0),
-}
+    """Does each function stay warning-free and give the right values for x in [-1000, 1000] and at ±1e4, ±1e5,
+    ±1e300 (where even a naive formula in np.longdouble overflows)?"""
+    check_stable(student, expect, name, np.linspace(-1000.0, 1000.0, 2001), t("activations.range-what", name=name))
+    check_stable(student, expect, name, FAR, f"{name}(x), x = [-1e300, -1e5, -1e4, 1e4, 1e5, 1e300]")
+    check_stable(student, expect, name, MIXED, f"{name}(x), x = {MIXED.tolist()}")
 
 
 @pytest.mark.task("stability")
-@pytest.mark.parametrize("name", list(LIMITS))
+@pytest.mark.parametrize("name", ["sigmoid", "swish", "tanh", "sigmoid_grad", "tanh_grad", "swish_grad"])
 def test_saturation_values_at_plus_minus_1000(student, expect, name):
-    """Does each saturating function reach its limits at x = ∓1000 (a stable sigmoid gives 0.0 and 1.0)?"""
+    """Does each saturating function reach its limits at x = ∓1000 (a stable sigmoid gives 0.0 and 1.0), with the
+    right values on one input mixing every magnitude from 1e-300 to 1e300 of either sign?"""
     x = np.array([-1000.0, 1000.0])
     reply = student.call(name, x)
     code, hint = overflow_code(name)
     expect.no_warnings(reply.warnings, what=f"{name}([-1000, 1000])", code=code, hint=hint)
-    expect.close(reply.value, LIMITS[name], what=t("activations.limits-what", name=name), inputs=x,
-                 nonfinite_hint=hint)
+    expect.close(reply.value, EXACT[name](x), what=t("activations.limits-what", name=name), inputs=x,
+                 nonfinite_hint=hint, mistakes=known_mistakes(name, x))
+    check_stable(student, expect, name, MIXED, f"{name}(x), x = {MIXED.tolist()}")
 
 
 @pytest.mark.task("derivatives")
@@ -184,6 +219,8 @@ def test_derivative_peaks_at_zero(student, expect, name, peak):
     """Is the largest slope of sigmoid 0.25 and of tanh 1, both at x = 0 (why sigmoid gradients vanish)?"""
     x = np.linspace(-5.0, 5.0, 1001)
     got = expect.shape(student.call(name, x).value, x.shape, what=t("activations.peak-curve-what", name=name))
+    expect.close(got, EXACT[name](x), what=t("activations.peak-curve-what", name=name), inputs=x, atol=DERIVED_ATOL,
+                 mistakes=known_mistakes(name, x))
     expect.close(float(np.max(got)), peak, what=t("activations.peak-max-what", name=name))
     expect.close(float(x[int(np.argmax(got))]), 0.0, what=t("activations.peak-where-what", name=name), atol=1e-9)
 
@@ -227,3 +264,17 @@ def test_alpha_argument_is_used(student, expect, reference, rng, name):
     expect.close(student.call(name, x, alpha=0.2).value, getattr(reference, name)(x, alpha=0.2),
                  what=f"{name}(x, alpha=0.2)", inputs=x, hint=t("activations.alpha-hint"),
                  mistakes=known_mistakes(name, x, 0.2))
+
+
+# "array" means anything np.asarray accepts: a plain Python list, and for these functions a Python number
+PLAIN_INPUTS = ([[-5.0, -1.0, -0.5], [0.5, 1.0, 5.0]], [-2.0, 1.5, 3.0], 0.5, -3.0)  # away from kinks
+
+
+@pytest.mark.task("random-inputs")
+@pytest.mark.parametrize("name", FUNCTIONS)
+def test_plain_python_lists_and_numbers(student, expect, reference, name):
+    """Does each function take plain Python lists and Python numbers, as np.asarray does, with the right values?"""
+    for x in PLAIN_INPUTS:
+        want = getattr(reference, name)(np.asarray(x))
+        expect.close(student.call(name, x).value, want, what=f"{name}({x!r})", inputs=x,
+                     mistakes=known_mistakes(name, np.asarray(x, dtype=float)))

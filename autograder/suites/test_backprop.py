@@ -371,6 +371,9 @@ def test_train_step_uses_the_learning_rate(student, expect):
     for value, W, key in ((got[1], W_O, "dW_o"), (got[0], W_H, "dW_h")):
         expect.close(value, W - 0.1 * TABLE[key], what=t("backprop.what-lr", layer=key[-1], where=where()),
                      inputs=EXAMPLE, mistakes=tuple(known[f"W_{key[-1]}_new"]))
+    # the loss before the step does not depend on lr: the worked example's
+    expect.close(got[2], TABLE["loss"], what="loss_before = train_step(x, t, W_h, W_o, lr=0.1)[2]", inputs=EXAMPLE,
+                 mistakes=tuple(known.get("loss", ())))
 
 
 # === public: the computational graph and the layer passes ========================================
@@ -583,3 +586,49 @@ def test_softmax_ce_backward_large_scores(student, expect, reference):
     expect.close(reply.value, want, inputs=scores,
                  mistakes=CATALOG.on("softmax_cross_entropy_backward", scores, labels),
                  what=what, nonfinite_code="softmax-overflow", nonfinite_hint=hint)
+
+
+def plain(value: Any) -> Any:
+    """`value` as plain Python: arrays become nested lists, inside tuples, lists and dicts too."""
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    if isinstance(value, dict):
+        return {key: plain(item) for key, item in value.items()}
+    if isinstance(value, (tuple, list)):
+        return type(value)(plain(item) for item in value)
+    return value
+
+
+@pytest.mark.task("random-sizes")
+def test_plain_python_lists(student, expect, reference):
+    """Do mlp_forward, mse_loss, mlp_backward and train_step take the worked example as plain Python lists?"""
+    args = plain((X, T, W_H, W_O))
+    got = student.mlp_forward(args[0], args[2], args[3])
+    want = reference.mlp_forward(X, W_H, W_O)
+    for key in FORWARD_KEYS:
+        expect.close(entry(got, key, want[key].shape, "mlp_forward"), want[key], inputs=EXAMPLE,
+                     what=f"mlp_forward(x, W_h, W_o)[{key!r}], all plain lists")
+    expect.close(student.mse_loss(plain(want["o"]), args[1]), reference.mse_loss(want["o"], T), inputs=EXAMPLE,
+                 what="mse_loss(o, t), both plain lists")
+    got = student.mlp_backward(*args)
+    want = reference.mlp_backward(X, T, W_H, W_O)
+    for key in BACKWARD_KEYS:
+        expect.close(entry(got, key, want[key].shape, "mlp_backward"), want[key], inputs=EXAMPLE,
+                     what=f"mlp_backward(x, t, W_h, W_o)[{key!r}], all plain lists")
+    got = parts(student.train_step(*args, lr=0.5), STEP_KEYS, "train_step")
+    for index, value in enumerate(reference.train_step(X, T, W_H, W_O, lr=0.5)):
+        expect.close(got[index], value, inputs=EXAMPLE, what=f"train_step(x, t, W_h, W_o)[{index}], all plain lists")
+
+
+@pytest.mark.task("layer-batches")
+@pytest.mark.parametrize("layer", list(LAYERS))
+def test_layer_backward_of_plain_python_lists(student, expect, reference, rng, layer):
+    """Does each layer's backward pass take plain Python lists (labels too), as np.asarray does?"""
+    case = LAYERS[layer](rng, 3)
+    want = getattr(reference, case.function)(*case.args)
+    want = want if len(case.outputs) > 1 else (want,)
+    got = student.call(case.function, *plain(case.args)).value
+    got = parts(got, case.outputs, case.function) if len(case.outputs) > 1 else (got,)
+    for name, value, expected in zip(case.outputs, got, want):
+        expect.close(value, expected, what=f"{case.function}(...)[{name!r}], all plain lists",
+                     inputs=plain(case.args[0]))

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 
 import numpy as np
 import pytest
@@ -300,6 +301,9 @@ def test_batch_rows_equal_single_samples_seed_004(student, expect):
     got = student.forward(x, params, hidden="leaky_relu", output="identity")
     expect.close(got, alone, what=t("forward.batch-seed-004", network=seed_004()), inputs=x,
                  hint=t("forward.batch-rows-hint"))
+    want = network(x, params, ACTIVATION["leaky_relu"], ACTIVATION["identity"])[-1][1]
+    expect.close(got, want, what=t("forward.batch-seed-004", network=seed_004()), inputs=x,
+                 mistakes=forward_mistakes(x, params, "leaky_relu", "identity"))
 
 
 @pytest.mark.task("batches")
@@ -318,6 +322,9 @@ def test_batch_rows_equal_single_samples_with_softmax(student, expect):
                               codes=("softmax-wrong-axis", "softmax-axis-0"))
     expect.close(got, alone, what=t("forward.batch-softmax", network=classic()), inputs=x,
                  mistakes=mistakes, hint=t("forward.batch-softmax-hint"))
+    want = network(x, TEXTBOOK, ACTIVATION["sigmoid"], ACTIVATION["softmax"])[-1][1]
+    expect.close(got, want, what=t("forward.batch-softmax", network=classic()), inputs=x,
+                 mistakes=forward_mistakes(x, TEXTBOOK, "sigmoid", "softmax"))
 
 
 # --- collapse-linear ---------------------------------------------------------------------------
@@ -405,3 +412,31 @@ def test_collapse_random_stack(student, expect, reference, rng):
     expect.close(student.collapse_linear(matrices), reference.collapse_linear(matrices),
                  what=t("forward.collapse-random"), hint=collapse_hint(),
                  mistakes=CATALOG.on("collapse_linear", matrices))
+
+
+def plain(value: Any) -> Any:
+    """`value` as plain Python: arrays become nested lists, inside tuples, lists and dicts too."""
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    if isinstance(value, dict):
+        return {key: plain(item) for key, item in value.items()}
+    if isinstance(value, (tuple, list)):
+        return type(value)(plain(item) for item in value)
+    return value
+
+
+@pytest.mark.task("random-networks")
+def test_plain_python_lists(student, expect, reference, rng):
+    """Do dense, forward and collapse_linear take plain Python lists for x, W and b, as np.asarray does?"""
+    x, W, b = rng.normal(size=(4, 3)), rng.normal(size=(3, 2)), rng.normal(size=2)
+    # batches only: the shape of one sample is the dense and forward-pass tasks' business
+    expect.close(student.dense(*plain((x, W, b))), reference.dense(x, W, b), inputs=plain(x),
+                 what=f"dense{plain((x, W, b))!r}", hint=dense_hint())
+    params = [(rng.normal(size=(3, 4)), rng.normal(size=4)), (rng.normal(size=(4, 2)), rng.normal(size=2))]
+    for hidden, output in (("sigmoid", "identity"), ("relu", "softmax")):
+        expect.close(student.forward(plain(x), plain(params), hidden=hidden, output=output),
+                     reference.forward(x, params, hidden=hidden, output=output), inputs=plain(x),
+                     what=f"forward(x, params, hidden={hidden!r}, output={output!r}), all plain lists")
+    matrices = [W_ for W_, _ in params]
+    expect.close(student.collapse_linear(plain(matrices)), reference.collapse_linear(matrices),
+                 what=f"collapse_linear({plain(matrices)!r})", hint=collapse_hint())

@@ -82,6 +82,9 @@ def test_perceptron_is_strict_at_zero(student, expect):
     got = single(expect, student.perceptron(x, w, b), what)
     # Here every wrong perceptron that fires gives the same 1; this test is about the boundary, so name that.
     expect.close(got, 0, what=what, mistakes=CATALOG.on("perceptron", x, w, b, codes=("perceptron-boundary",)))
+    # and just above the boundary it fires: a perceptron that always gives 0 earns nothing here
+    above = single(expect, student.perceptron(x, w, -0.999), what)
+    expect.close(above, 1, what=f"perceptron({x.tolist()}, {w.tolist()}, -0.999)")
 
 
 @pytest.mark.task("perceptron-batch")
@@ -137,3 +140,16 @@ def test_gates_accept_numpy_numbers(student, expect, gate):
     what = t("gates.what-numpy-inputs", gate=gate)
     got = [single(expect, getattr(student, gate)(np.int64(a), np.float64(b)), what) for a, b in INPUTS]
     expect.close(got, TRUTH[gate], what=what, inputs=INPUTS, code="truth-table")
+
+
+@pytest.mark.task("perceptron-batch")
+def test_perceptron_takes_plain_python_lists(student, expect):
+    """Does perceptron take x and w as plain Python lists, one input and a batch, as np.asarray does?"""
+    what = t("gates.what-batch", table=TABLE)
+    got = student.perceptron([[0, 0], [1, 0], [0, 1], [1, 1]], [0.5, 0.5], -0.2)
+    expect.integer(got, what=f"perceptron(INPUTS as a list, [0.5, 0.5], -0.2): {what}")
+    expect.close(got, TRUTH["OR"], what=f"perceptron(INPUTS as a list, [0.5, 0.5], -0.2): {what}", inputs=INPUTS,
+                 code="truth-table")
+    ones = [single(expect, student.perceptron(list(x), [0.5, 0.5], -0.7), f"perceptron({list(x)}, [0.5, 0.5], -0.7)")
+            for x in INPUTS]
+    expect.close(ones, TRUTH["AND"], what="perceptron([x1, x2], [0.5, 0.5], -0.7)", inputs=INPUTS, code="truth-table")

@@ -583,3 +583,17 @@ def test_accuracy_of_the_kits_weights(student, expect, mnist_dir):
                 + catalog.lazy(through_predict))
     expect.close(student.accuracy(network, x, labels), record["accuracy"], what=what, rtol=0, atol=0.5 / len(labels),
                  mistakes=mistakes, hint=t("mnist.real-accuracy-hint"))
+
+
+@pytest.mark.task("random-inputs")
+def test_predict_and_accuracy_of_plain_python_lists(student, expect, reference, rng):
+    """Do predict and accuracy take images and labels as plain Python lists, as np.asarray does?"""
+    network, x = random_network(rng), images(rng, 5)
+    for sample in (x, x[0]):
+        expect.close(student.predict(network, sample.tolist()), reference.predict(network, sample),
+                     what=f"predict(network, x as a plain list of shape {sample.shape})", inputs=sample)
+    labels = rng.integers(0, 10, size=5)
+    for target in (labels, np.eye(10)[labels]):
+        expect.close(student.accuracy(network, x.tolist(), target.tolist(), batch_size=2),
+                     reference.accuracy(network, x, target, batch_size=2),
+                     what="accuracy(network, x, t, batch_size=2), x and t plain lists", inputs=target.tolist())

@@ -28,6 +28,15 @@ BATCH = np.array([A, A[[1, 2, 0]], [1.0, 1.0, 1.0], A[[2, 0, 1]] - 7.0])
 SOFTMAX_BATCH = np.array([SOFTMAX_A, SOFTMAX_A[[1, 2, 0]], [1 / 3, 1 / 3, 1 / 3], SOFTMAX_A[[2, 0, 1]]])
 NEGATIVE = np.array([BIG - 2010.0, BIG - 2000.0])  # [[-1000, -1010, -1020], [-990, -1000, -1010]]
 MIXED = np.array([BIG, BIG - 2010.0])  # one huge row, one very negative row
+FAR = 1e5  # past e^11356 even np.longdouble overflows: each overflow test repeats its input shifted this far
+# Inputs across the range, rows mixing magnitudes ([1e4 ...] and [1e5 ...] rows give SOFTMAX_BIG). The huge ones
+# stop at 1e38, as far as float32 reaches: a softmax computed in float32 is correct (tests/cases/softmax/float32).
+RANGE = [
+    np.array([1e4 + 10.0, 1e4, 1e4 - 10.0]),
+    np.array([-1e5 + 10.0, -1e5, -1e5 - 10.0]),
+    np.array([1e38, -1e38, 0.0]),
+    np.array([[1e-300, 1e38, -1e38], [1e5 + 10.0, 1e5, 1e5 - 10.0], [-1e4, -1e4 - 10.0, -1e4 - 20.0]]),
+]
 
 Y = np.array([0.1, 0.05, 0.6, 0.0, 0.05, 0.1, 0.0, 0.1, 0.0, 0.0])
 Y_MOVED = np.array([0.1, 0.05, 0.1, 0.0, 0.05, 0.1, 0.0, 0.6, 0.0, 0.0])  # the 0.6 moved to index 7
@@ -108,6 +117,8 @@ def test_rows_sum_to_one(student, expect, rng):
     sums = got.sum(axis=-1)  # in the student's dtype: float32 sums get float32 tolerances
     expect.close(sums, np.ones(6), what=t("softmax.row-sums-what"), inputs=a,
                  mistakes=softmax_mistakes(a, lambda p: p.sum(axis=-1)))
+    # rows that sum to one earn nothing by themselves: they must be the right probabilities
+    expect.close(got, stable_softmax(a), what=t("softmax.random-batch-what"), inputs=a, mistakes=softmax_mistakes(a))
 
 
 @pytest.mark.task("softmax")
@@ -141,6 +152,9 @@ def test_softmax_of_1010_1000_990(student, expect):
     reply = student.call("softmax", BIG)
     check_stable(reply, expect, SOFTMAX_BIG, t("softmax.big-what"), BIG, "softmax-overflow",
                  mistakes=softmax_mistakes(BIG), warnings_first=True)
+    far = BIG + FAR
+    check_stable(student.call("softmax", far), expect, SOFTMAX_BIG, f"softmax({far.tolist()})", far,
+                 "softmax-overflow", mistakes=softmax_mistakes(far), warnings_first=True)
 
 
 @pytest.mark.task("overflow")
@@ -151,6 +165,9 @@ def test_softmax_of_very_negative_rows(student, expect):
     codes = tuple(code for code in CATALOG.mistakes if code != "softmax-overflow")
     check_stable(reply, expect, np.array([SOFTMAX_BIG, SOFTMAX_BIG]), t("softmax.negative-what"), NEGATIVE,
                  "softmax-underflow", mistakes=softmax_mistakes(NEGATIVE, codes=codes))
+    far = NEGATIVE - FAR
+    check_stable(student.call("softmax", far), expect, np.array([SOFTMAX_BIG, SOFTMAX_BIG]),
+                 f"softmax({far.tolist()})", far, "softmax-underflow", mistakes=softmax_mistakes(far, codes=codes))
 
 
 @pytest.mark.task("overflow")
@@ -159,6 +176,17 @@ def test_softmax_subtracts_each_rows_max(student, expect):
     reply = student.call("softmax", MIXED)
     check_stable(reply, expect, np.array([SOFTMAX_BIG, SOFTMAX_BIG]), t("softmax.mixed-what"), MIXED,
                  "softmax-overflow", mistakes=softmax_mistakes(MIXED))
+    far = np.array([BIG + FAR, BIG - 2010.0 - FAR])
+    check_stable(student.call("softmax", far), expect, np.array([SOFTMAX_BIG, SOFTMAX_BIG]),
+                 f"softmax({far.tolist()})", far, "softmax-overflow", mistakes=softmax_mistakes(far))
+
+
+@pytest.mark.task("overflow")
+def test_softmax_across_the_float64_range(student, expect):
+    """Is softmax right and warning-free at ±1e4, ±1e5, ±1e38, with 1e-300 and 1e38 in one row?"""
+    for a in RANGE:
+        check_stable(student.call("softmax", a), expect, stable_softmax(a), f"softmax({a.tolist()})", a,
+                     "softmax-overflow", mistakes=softmax_mistakes(a))
 
 
 # --- log-softmax -------------------------------------------------------------------------------
@@ -179,9 +207,10 @@ def test_log_softmax_batch_along_last_axis(student, expect):
 
 
 @pytest.mark.task("log-softmax")
-@pytest.mark.parametrize("a", [[0.0, -1000.0], [[-1000.0, 0.0, -5.0], [3.0, -800.0, 3.0]]], ids=["1d", "2d"])
+@pytest.mark.parametrize("a", [[0.0, -1000.0, 0.0], [[-1000.0, 0.0, -5.0], [3.0, -800.0, 3.0]]], ids=["1d", "2d"])
 def test_log_softmax_where_softmax_underflows(student, expect, a):
-    """Is log_softmax finite (e.g. log_softmax([0, -1000]) = [0, -1000]) where softmax underflows to 0?"""
+    """Is log_softmax finite (log_softmax([0, -1000, 0]) = [-log 2, -1000 - log 2, -log 2]) where softmax underflows
+    to 0? (Not [0, -1000], which returning the input would pass.)"""
     a = np.array(a)
     reply = student.call("log_softmax", a)
     check_stable(reply, expect, log_softmax_formula(a), t("softmax.log-underflow-what", a=a.tolist()), a,
@@ -194,6 +223,17 @@ def test_log_softmax_of_1010_1000_990(student, expect):
     reply = student.call("log_softmax", BIG)
     check_stable(reply, expect, log_softmax_formula(BIG), t("softmax.log-big-what"), BIG, "log-softmax-overflow",
                  mistakes=log_softmax_mistakes(BIG))
+    far = BIG + FAR
+    check_stable(student.call("log_softmax", far), expect, log_softmax_formula(far), f"log_softmax({far.tolist()})",
+                 far, "log-softmax-overflow", mistakes=log_softmax_mistakes(far))
+
+
+@pytest.mark.task("log-softmax")
+def test_log_softmax_across_the_float64_range(student, expect):
+    """Is log_softmax right and warning-free at ±1e4, ±1e5, ±1e38, with 1e-300 and 1e38 in one row?"""
+    for a in RANGE:
+        check_stable(student.call("log_softmax", a), expect, log_softmax_formula(a), f"log_softmax({a.tolist()})", a,
+                     "log-softmax-overflow", mistakes=log_softmax_mistakes(a))
 
 
 # --- cross-entropy -----------------------------------------------------------------------------
@@ -274,6 +314,7 @@ def test_random_scores(student, expect, reference, rng, name):
 def test_float32_scores(student, expect, reference, rng, name):
     """Is float32 input handled, with scores up to 100 where a float32 np.exp overflows (past e^88.7)?"""
     a = rng.uniform(-100.0, 100.0, size=(6, 9)).astype(np.float32)
+    a += np.float32(FAR)  # float32 holds 1e5 too: past what a naive formula survives even in np.longdouble
     reply = student.call(name, a)
     code = "softmax-overflow" if name == "softmax" else "log-of-softmax"
     check_stable(reply, expect, getattr(reference, name)(a.astype(np.float64)), t("softmax.float32-what", name=name),
@@ -299,3 +340,26 @@ def test_random_mean_squared_error(student, expect, reference, rng):
     y, truth = rng.random(size=(9, 4)), np.eye(4)[rng.integers(0, 4, size=9)]
     expect.close(student.mean_squared_error(y, truth), reference.mean_squared_error(y, truth), inputs=y,
                  what=t("softmax.random-mse-what"), mistakes=CATALOG.on("mean_squared_error", y, truth))
+
+
+@pytest.mark.task("random-inputs")
+@pytest.mark.parametrize("name", ["softmax", "log_softmax"])
+def test_plain_python_lists(student, expect, reference, name):
+    """Do softmax and log_softmax take plain Python lists (1-D and 2-D), as np.asarray does?"""
+    for a in ([0.3, 2.9, 4.0], [[0.3, 2.9, 4.0], [1.0, 1.0, 1.0]]):
+        expect.close(student.call(name, a).value, getattr(reference, name)(np.asarray(a)), what=f"{name}({a!r})",
+                     inputs=a, mistakes=score_mistakes(name, np.asarray(a)))
+
+
+@pytest.mark.task("random-inputs")
+def test_losses_of_plain_python_lists(student, expect, reference):
+    """Do cross_entropy_error and mean_squared_error take plain Python lists and a Python int label?"""
+    y, y2, t2 = Y.tolist(), BATCH_Y.tolist(), [T.tolist()] * 3
+    for args in ((y, T.tolist()), (y, 2), (y2, t2), (y2, [2, 7, 2])):
+        expect.close(student.cross_entropy_error(*args), reference.cross_entropy_error(*map(np.asarray, args)),
+                     what=f"cross_entropy_error{args!r}", inputs=args[0],
+                     mistakes=CATALOG.on("cross_entropy_error", *map(np.asarray, args)))
+    for args in ((y, T.tolist()), (y2, t2)):
+        expect.close(student.mean_squared_error(*args), reference.mean_squared_error(*map(np.asarray, args)),
+                     what=f"mean_squared_error{args!r}", inputs=args[0],
+                     mistakes=CATALOG.on("mean_squared_error", *map(np.asarray, args)))
