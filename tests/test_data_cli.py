@@ -41,6 +41,7 @@ def test_verify_an_empty_folder_says_how_to_get_the_data(tmp_path):
     assert result.output.count("missing") >= 4
 
 
+@pytest.mark.slow  # sleeps through the real retry back-off (~1.5 s)
 def test_fetch_with_every_mirror_dead_explains_the_offline_fix(tmp_path, closed_port):
     """Does fetch with no reachable mirror exit 5, explain what to do offline, and leave no partial file?"""
     result = invoke("data", "fetch", "--dir", str(tmp_path), "--mirror", f"http://127.0.0.1:{closed_port}/",

@@ -320,6 +320,7 @@ def grade_corpus(entries: list[Wrong], grade, course, tmp_path: Path) -> tuple[i
     return named, misses, foreign
 
 
+@pytest.mark.slow  # eleven gradings; the raises mechanism itself has fast unit tests in test_catalog
 def test_the_issues_raw_exception_cases_are_named(grade, course, tmp_path: Path):
     """Is every raw-exception case of the issue named by its catalogued mistake, on its own function only?"""
     named, misses, foreign = grade_corpus(ISSUE_EXAMPLES, grade, course, tmp_path)
