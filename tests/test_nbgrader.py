@@ -29,6 +29,7 @@ from nbgrader.api import Gradebook
 from nbgrader.nbgraderformat import MetadataValidator
 
 from autograder.cli.main import main
+from autograder.grading.notebook_source import notebook_submission
 from autograder.notebooks.nbgrader_export import (
     STEPS,
     ExportError,
@@ -42,7 +43,6 @@ from autograder.notebooks.nbgrader_export import (
     task_cell_source,
     validated,
 )
-from autograder.notebooks.notebook import notebook_submission
 
 EXERCISES = ("gates", "activations")
 ASSIGNMENT = "nngrade"

@@ -9,23 +9,18 @@ import pytest
 from conftest import CASES, ROOT, case_folder, case_source
 
 from autograder.course import CourseError
-from autograder.notebooks import notebook
-from autograder.notebooks.notebook import (
+from autograder.grading.notebook_source import (
     Cell,
-    CheckFailed,
-    GraderError,
     NotebookError,
-    check_task,
     code_cells,
     exercise_of,
-    feedback_text,
-    grade_task,
     module_source,
     notebook_submission,
     read_notebook,
-    single_task,
     without_ipython,
 )
+from autograder.notebooks import notebook
+from autograder.notebooks.notebook import CheckFailed, GraderError, check_task, feedback_text, grade_task, single_task
 
 
 def make_notebook(*cells: str | dict, metadata: dict | None = None) -> dict:

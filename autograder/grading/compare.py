@@ -372,3 +372,15 @@ class Checker:
     integer = staticmethod(expect_integer)
     shape = staticmethod(expect_shape)
     no_warnings = staticmethod(expect_no_warnings)
+
+
+def plain(value: Any) -> Any:
+    """`value` as plain Python, as a student's caller may pass it ("array" means anything np.asarray accepts):
+    arrays become nested lists, inside tuples, lists and dicts too."""
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    if isinstance(value, dict):
+        return {key: plain(item) for key, item in value.items()}
+    if isinstance(value, (tuple, list)):
+        return type(value)(plain(item) for item in value)
+    return value

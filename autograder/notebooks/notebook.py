@@ -19,31 +19,11 @@ from typing import TYPE_CHECKING, Any
 
 from autograder.course import Course, CourseError, CoursePaths, course_from, format_points
 from autograder.data.datadir import existing_data_dir
-from autograder.grading.notebook_source import (
-    MARKER,
-    TEST_MODULE,
-    Cell,
-    NotebookError,
-    NotebookSubmission,
-    code_cells,
-    exercise_of,
-    is_test_cell,
-    logical_starts,
-    module_source,
-    notebook_submission,
-    read_notebook,
-    without_ipython,
-)
+from autograder.grading.notebook_source import TEST_MODULE, Cell, module_source
 from autograder.i18n import language
 
 if TYPE_CHECKING:
     from autograder.grading.scoring import Scorecard
-
-__all__ = ["MARKER", "TEST_MODULE", "Cell", "CheckFailed", "GraderError", "NotebookError", "NotebookSubmission",
-           "check_task", "code_cells", "exercise_of", "feedback_text", "grade_task", "is_test_cell", "kernel_cells",
-           "logical_starts", "module_source", "notebook_submission", "read_notebook", "single_task",
-           "without_ipython"]
-
 
 class CheckFailed(AssertionError):
     """A task's checks failed in a notebook: the message is the feedback `nngrade check` shows."""

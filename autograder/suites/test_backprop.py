@@ -24,7 +24,7 @@ import numpy as np
 import pytest
 
 from autograder.grading import catalog
-from autograder.grading.compare import Checker, Feedback, Mismatch, Mistake, Step, expect_shape, show
+from autograder.grading.compare import Checker, Feedback, Mismatch, Mistake, Step, expect_shape, plain, show
 from autograder.i18n import t
 from autograder.sandbox.process import StudentFault
 
@@ -586,17 +586,6 @@ def test_softmax_ce_backward_large_scores(student, expect, reference):
     expect.close(reply.value, want, inputs=scores,
                  mistakes=CATALOG.on("softmax_cross_entropy_backward", scores, labels),
                  what=what, nonfinite_code="softmax-overflow", nonfinite_hint=hint)
-
-
-def plain(value: Any) -> Any:
-    """`value` as plain Python: arrays become nested lists, inside tuples, lists and dicts too."""
-    if isinstance(value, np.ndarray):
-        return value.tolist()
-    if isinstance(value, dict):
-        return {key: plain(item) for key, item in value.items()}
-    if isinstance(value, (tuple, list)):
-        return type(value)(plain(item) for item in value)
-    return value
 
 
 @pytest.mark.task("random-sizes")

@@ -9,13 +9,12 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any
 
 import numpy as np
 import pytest
 
 from autograder.grading import catalog
-from autograder.grading.compare import Feedback, Mismatch, Mistake, Step, show
+from autograder.grading.compare import Feedback, Mismatch, Mistake, Step, plain, show
 from autograder.i18n import t
 from autograder.sandbox.process import StudentFault
 
@@ -412,17 +411,6 @@ def test_collapse_random_stack(student, expect, reference, rng):
     expect.close(student.collapse_linear(matrices), reference.collapse_linear(matrices),
                  what=t("forward.collapse-random"), hint=collapse_hint(),
                  mistakes=CATALOG.on("collapse_linear", matrices))
-
-
-def plain(value: Any) -> Any:
-    """`value` as plain Python: arrays become nested lists, inside tuples, lists and dicts too."""
-    if isinstance(value, np.ndarray):
-        return value.tolist()
-    if isinstance(value, dict):
-        return {key: plain(item) for key, item in value.items()}
-    if isinstance(value, (tuple, list)):
-        return type(value)(plain(item) for item in value)
-    return value
 
 
 @pytest.mark.task("random-networks")
