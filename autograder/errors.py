@@ -9,10 +9,12 @@ class ExitCode(IntEnum):
     """Grading happened, whatever the score."""
     BELOW_THRESHOLD = 1
     """--fail-under was given and the score is below it."""
+    TESTS_FAILED = 1
+    """`check --exit-code` and a test that ran did not pass (the same code: "the work is not there yet")."""
     USAGE = 2
-    """Wrong command-line usage (click's own code)."""
+    """Wrong command-line usage (click's own code), an exercise or task the course does not have."""
     COURSE_INVALID = 3
-    """course.toml is missing or wrong, or names an unknown exercise."""
+    """course.toml is missing or wrong."""
     SUBMISSION_INVALID = 4
     """The submission cannot be graded at all (no such folder, none of the course's modules)."""
     DATA_MISSING = 5
@@ -28,4 +30,5 @@ class ExitCode(IntEnum):
     INTERNAL = 70
     """The grader itself failed (EX_SOFTWARE): not the student's fault."""
     INTERRUPTED = 130
-    """grade-all was stopped (Ctrl-C, SIGTERM); the results written so far are complete, a re-run resumes."""
+    """Ctrl-C (or SIGTERM for grade-all): the command stopped; grade-all's results written so far are complete,
+    a re-run resumes."""

@@ -135,6 +135,26 @@ def english(monkeypatch):
         cli_module.localize_help("en")
 
 
+@pytest.fixture(autouse=True)
+def progress_elsewhere(tmp_path_factory, monkeypatch):
+    """Every test keeps the progress it makes (.nngrade/) in a folder of its own, never in the kit it runs
+    from, which is a real kit someone works in: the CLI's checks would otherwise land in its history."""
+    from autograder.student import progress
+
+    monkeypatch.setenv(progress.HOME_ENV, str(tmp_path_factory.mktemp("progress-home")))
+
+
+def make_kit(folder: Path, *, solutions: bool = False) -> Path:
+    """A kit as a student downloads it into `folder`: course.toml and the stubs in exercises/ (and solutions/
+    if asked); the grader is this repository's package. Returns course.toml's path."""
+    folder.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(ROOT / "course.toml", folder / "course.toml")
+    shutil.copytree(ROOT / "exercises", folder / "exercises", ignore=shutil.ignore_patterns("__pycache__"))
+    if solutions:
+        shutil.copytree(ROOT / "solutions", folder / "solutions", ignore=shutil.ignore_patterns("__pycache__"))
+    return folder / "course.toml"
+
+
 @pytest.fixture
 def cli(tmp_path_factory, monkeypatch):
     """cli("check", "gates") runs `nngrade --course <the kit's course.toml> check gates` in-process."""
@@ -142,7 +162,7 @@ def cli(tmp_path_factory, monkeypatch):
 
     from autograder.cli.main import main
 
-    monkeypatch.chdir(tmp_path_factory.mktemp("cwd"))  # `check` keeps .nngrade/ here, not in the repository
+    monkeypatch.chdir(tmp_path_factory.mktemp("cwd"))
     runner = CliRunner()
 
     def invoke(*args: str):

@@ -90,7 +90,7 @@ def test_unwritable_output_is_a_clear_error(cli, tmp_path):
 
 @pytest.mark.parametrize("args,code,words", [
     (["grade", "/nonexistent/submission"], ExitCode.SUBMISSION_INVALID, "does not exist"),
-    (["check", "no-such-exercise"], ExitCode.COURSE_INVALID, "unknown exercise"),
+    (["check", "no-such-exercise"], ExitCode.USAGE, "is not an exercise of this course"),
     (["grade", str(ROOT / "tests")], ExitCode.SUBMISSION_INVALID, "none of the course's modules"),
     (["grade", str(ROOT / "solutions"), "--format", "yaml"], ExitCode.USAGE, "Invalid value"),
 ])

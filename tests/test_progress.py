@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import multiprocessing
+import os
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -71,7 +72,7 @@ def test_hint_ladder_climbs_stops_at_the_top_and_is_remembered(tmp_path):
 
 
 def test_check_then_status_and_hint_from_the_command_line(tmp_path, monkeypatch):
-    """After `nngrade check gates` in a folder, do `status` and `hint` show that folder's progress and ladder?"""
+    """After `nngrade check gates`, do `status` and `hint` show the kit's progress and ladder?"""
     from click.testing import CliRunner
 
     from autograder.cli.main import main
@@ -99,7 +100,8 @@ def test_hint_and_status_exit_codes_say_what_went_wrong(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     broken = tmp_path / "broken.toml"
     broken.write_text("format = 2\n", encoding="utf-8")
-    (tmp_path / ".nngrade").write_text("a file where the folder should be", encoding="utf-8")
+    home = Path(os.environ[progress.HOME_ENV])  # where conftest keeps the progress of the kit's tests
+    (home / ".nngrade").write_text("a file where the folder should be", encoding="utf-8")
 
     def invoke(course: Path, *args: str):  # type: ignore[no-untyped-def]
         return CliRunner().invoke(main, ["--course", str(course), *args])

@@ -8,13 +8,15 @@ and `nngrade list` start fast.
 from __future__ import annotations
 
 import contextlib
+import difflib
 from collections.abc import Iterator
-from pathlib import Path
+from dataclasses import dataclass
+from pathlib import Path, PurePath
 from typing import TYPE_CHECKING, Any, NoReturn
 
 import click
 
-from autograder.course import Course, CourseError, course_from
+from autograder.course import Course, CourseError, CoursePaths, Exercise, Task, course_from
 from autograder.errors import ExitCode
 from autograder.i18n import t
 from autograder.reporters.escape import visible
@@ -33,6 +35,8 @@ EXIT_CODES: dict[str, ExitCode] = {
     "autograder.sandbox.process.WorkspaceError": ExitCode.WORKSPACE,
     "autograder.grading.grade.GraderFailed": ExitCode.INTERNAL,
     "autograder.sandbox.process.IsolationRefused": ExitCode.ISOLATION_UNAVAILABLE,
+    "autograder.student.submit.SubmissionZipError": ExitCode.SUBMISSION_INVALID,
+    "autograder.student.reset.ResetError": ExitCode.SUBMISSION_INVALID,
 }
 """The one table from an error the commands meet to the exit code it ends with (checked along the
 error's class hierarchy, most specific first). Keyed by name so that no command imports the sandbox
@@ -74,12 +78,165 @@ def fail_with(error: BaseException, message: str | None = None) -> NoReturn:
 
 
 def course(ctx: click.Context, exercises: tuple[str, ...] | list[str] = ()) -> Course:
-    """The course of this invocation (--course, else the nearest course.toml), restricted to `exercises`."""
+    """The course of this invocation (--course, else the nearest course.toml), restricted to `exercises`.
+
+    An exercise may be named by its id, its module, or a path to its module (`exercises/gates.py`, as tab
+    completion gives it); a name the course does not know is a usage error (exit 2) that lists the names.
+    """
     explicit = (ctx.find_root().obj or {}).get("course")
     try:
-        return course_from(explicit, exercises)
+        full = course_from(explicit)
     except CourseError as exc:
         fail_with(exc)
+    return full.select([exercise_named(ctx, full, name) for name in exercises])
+
+
+def _as_module_name(word: str) -> str:
+    """`exercises/gates.py`, `./gates.py`, `exercises/gates/` -> `gates`; any other word unchanged."""
+    if "/" in word or "\\" in word or word.endswith(".py"):
+        return PurePath(word.replace("\\", "/").rstrip("/")).name.removesuffix(".py")
+    return word
+
+
+def find_exercise(course: Course, word: str) -> Exercise | None:
+    """The exercise `word` names (id, module or a path to the module), or None."""
+    name = _as_module_name(word)
+    return course.exercise(name) or next((e for e in course.exercises if e.module == name), None)
+
+
+def _did_you_mean(word: str, names: list[str]) -> str:
+    close = difflib.get_close_matches(_as_module_name(word), names, n=1, cutoff=0.6)
+    return t("cli.did-you-mean", name=close[0]) if close else ""
+
+
+def usage_error(ctx: click.Context, message: str) -> NoReturn:
+    """Stop with click's usage error: the usage line, `message`, exit code 2."""
+    raise click.UsageError(visible(message), ctx)
+
+
+def exercise_named(ctx: click.Context, course: Course, word: str) -> str:
+    """The id of the exercise `word` names; a usage error listing the exercises when none."""
+    exercise = find_exercise(course, word)
+    if exercise is None:
+        ids = [e.id for e in course.exercises]
+        usage_error(ctx, t("cli.unknown-exercise", name=word, known=", ".join(ids)) + _did_you_mean(word, ids))
+    return exercise.id
+
+
+def task_named(ctx: click.Context, course: Course, exercise_id: str, word: str) -> Task:
+    """The task `word` names in the exercise; a usage error listing its tasks when none."""
+    exercise = course.exercise(exercise_id)
+    task = exercise.task(word) if exercise else None
+    if task is None:
+        ids = [task.id for task in exercise.tasks] if exercise else []
+        usage_error(ctx, t("cli.no-such-task", exercise=exercise_id, task=word, tasks=", ".join(ids))
+                    + _did_you_mean(word, ids))
+    return task
+
+
+@dataclass(frozen=True)
+class Selection:
+    """What `check WORDS...` asks for: exercises, and for some of them only some tasks."""
+
+    exercises: tuple[str, ...]
+    tasks: dict[str, tuple[str, ...]]
+    """exercise id -> the task ids asked for; an exercise not here runs whole."""
+
+
+def selection(ctx: click.Context, course: Course, words: tuple[str, ...]) -> Selection:
+    """Read `gates`, `gates xor`, `gates.xor`, `exercises/gates.py activations`: a word after an exercise is one
+    of its tasks if it has one by that name (`softmax softmax`), else the next exercise."""
+    exercises: list[str] = []
+    tasks: dict[str, list[str]] = {}
+    for word in words:
+        current = exercises[-1] if exercises else None
+        if current is not None and (task := course.task(current, word)) is not None:
+            tasks.setdefault(current, []).append(task.id)
+            continue
+        head, dot, tail = word.partition(".")
+        if dot and not word.endswith(".py") and "/" not in word and course.exercise(head) is not None:
+            exercise_id, task_id = head, task_named(ctx, course, head, tail).id
+        elif find_exercise(course, word) is None and current is not None:
+            ids = [e.id for e in course.exercises]
+            task_ids = [task.id for task in course.exercise(current).tasks]  # type: ignore[union-attr]
+            usage_error(ctx, t("cli.neither-exercise-nor-task", name=word, exercise=current,
+                               tasks=", ".join(task_ids), known=", ".join(ids))
+                        + _did_you_mean(word, task_ids + ids))
+        else:
+            exercise_id, task_id = exercise_named(ctx, course, word), ""
+        if exercise_id not in exercises:
+            exercises.append(exercise_id)
+        if task_id:
+            tasks.setdefault(exercise_id, []).append(task_id)
+    return Selection(tuple(exercises), {e: tuple(dict.fromkeys(ids)) for e, ids in tasks.items()})
+
+
+def remember_stubs(course: Course) -> None:
+    """Keep a copy of every exercise file still as shipped (for `nngrade reset`); never fails a command."""
+    from autograder.student.reset import remember_stubs as keep
+
+    try:
+        keep(course, CoursePaths.of(course).exercises, progress_home(course))
+    except OSError:
+        pass
+
+
+@contextlib.contextmanager
+def unzipped(submission: Path) -> Iterator[tuple[Path, Any]]:
+    """(folder, manifest check) for a zip written by `nngrade submit`, unpacked safely into a temporary
+    folder; (submission, None) for anything else."""
+    if submission.suffix.lower() != ".zip" or not submission.is_file():
+        yield submission, None
+        return
+    import shutil
+    import tempfile
+
+    from autograder.student.submit import SubmissionZipError, unpack
+
+    try:
+        folder = Path(tempfile.mkdtemp(prefix="nngrade-zip-"))
+    except OSError as exc:
+        fail(t("cli.workspace-failed", detail=exc), ExitCode.WORKSPACE)
+    try:
+        try:
+            manifest = unpack(submission, folder)
+        except SubmissionZipError as exc:
+            fail_with(exc, t("cli.cannot-grade", detail=exc))
+        yield folder, manifest
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def say_manifest(check: Any) -> None:
+    """On stderr: whether the zip's files are those its manifest lists (a clear warning when not)."""
+    if check.skipped:
+        click.echo(t("cli.zip-skipped", names=visible(", ".join(check.skipped[:10]))), err=True)
+    if check.status == "matches":
+        click.echo(t("cli.manifest-matches", created=visible(str(check.created))), err=True)
+        return
+    if check.status == "tampered":
+        changes = [*(f"{n} (changed)" for n in check.changed), *(f"{n} (missing)" for n in check.missing),
+                   *(f"{n} (not in the manifest)" for n in check.added)]
+        text = t("cli.manifest-tampered", created=visible(str(check.created)), files=visible(", ".join(changes)))
+    else:
+        text = t(f"cli.manifest-{check.status}")
+    click.echo(click.style(text, fg="yellow", bold=True), err=True)
+
+
+def with_manifest(text: str, check: Any) -> str:
+    """The JSON scorecard with `submission_manifest`: status (matches, tampered, absent, unreadable) and files."""
+    import json
+
+    card = json.loads(text)
+    card["submission_manifest"] = check.as_json()
+    return json.dumps(card, indent=2, ensure_ascii=False) + "\n"
+
+
+def progress_home(course: Course) -> Path:
+    """The folder whose .nngrade/ keeps this kit's progress: the kit's root (course.toml's folder)."""
+    from autograder.student import progress
+
+    return progress.home(course.root)
 
 
 def data_dir() -> Path | None:

@@ -13,12 +13,20 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from autograder.cli import common
+from autograder.cli import clicktext, common
 from autograder.cli.ci import grade_all, gradescope_group, release
 from autograder.cli.data import data_group
 from autograder.cli.nbgrader import nbgrader_group
-from autograder.cli.student import hint, plot_command, status, watch_command
-from autograder.course import Course, CoursePaths
+from autograder.cli.student import (
+    hint,
+    next_command,
+    plot_command,
+    reset_command,
+    status,
+    submit_command,
+    watch_command,
+)
+from autograder.course import Course, CoursePaths, find_course
 from autograder.errors import ExitCode
 from autograder.i18n import DEFAULT as DEFAULT_LANGUAGE
 from autograder.i18n import LANGUAGES, has, language, set_language, t
@@ -29,7 +37,24 @@ if TYPE_CHECKING:
 FORMATS = ("console", "json", "gradescope", "junit", "csv")
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+clicktext.install()
+
+
+class NngradeGroup(click.Group):
+    """The `nngrade` group: click's texts in the active language, and Ctrl-C as one line and exit code 130."""
+
+    context_class = clicktext.Context
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except KeyboardInterrupt:
+            # Not click's "Aborted!" (English, exit 1, which here means "below --fail-under").
+            click.echo("\n" + t("cli.interrupted"), err=True)
+            ctx.exit(ExitCode.INTERRUPTED)
+
+
+@click.group(cls=NngradeGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("--course", "course_path", type=click.Path(path_type=Path, dir_okay=False),
               envvar="NNGRADE_COURSE", help="course.toml to use (default: the nearest one above the working folder).")
 @click.version_option(package_name="nngrade", prog_name="nngrade")
@@ -43,19 +68,31 @@ def main(ctx: click.Context, course_path: Path | None) -> None:
     """
     ctx.obj = {"course": course_path}
     localize_help(language())  # before a subcommand's --help is read
+    offer_solutions(course_path)
 
 
-for _command in (data_group, nbgrader_group, hint, status, watch_command, plot_command, grade_all,
-                 gradescope_group, release):
+for _command in (data_group, nbgrader_group, hint, status, watch_command, plot_command, next_command,
+                 reset_command, submit_command, grade_all, gradescope_group, release):
     main.add_command(_command)
 
 
-def remember(card: Scorecard) -> None:
-    """Append this check to .nngrade/ history for `nngrade status`; a failure here never fails the check."""
+def offer_solutions(course_path: Path | None) -> None:
+    """Show `check --solutions` only in a kit that has solutions/ (the student edition has none)."""
+    try:
+        has_solutions = (find_course(course_path).parent / "solutions").is_dir()
+    except OSError:
+        has_solutions = False
+    for param in check.params:
+        if isinstance(param, click.Option) and param.name == "solutions":
+            param.hidden = not has_solutions
+
+
+def remember(card: Scorecard, course: Course) -> None:
+    """Append this check to the kit's .nngrade/ history for `nngrade status`; a failure never fails the check."""
     from autograder.student import progress
 
     try:
-        progress.record(Path.cwd(), card)
+        progress.record(common.progress_home(course), card)
     except OSError as exc:
         click.echo(t("cli.progress-not-recorded", folder=progress.STATE_DIR, detail=exc.strerror or exc), err=True)
 
@@ -86,30 +123,53 @@ def list_exercises(ctx: click.Context) -> None:
 
 
 @main.command()
-@click.argument("exercises", nargs=-1)
+@click.argument("exercises", nargs=-1, metavar="[EXERCISE [TASK]]...")
 @click.option("--solutions", is_flag=True, help="Grade the reference solutions instead of exercises/.")
 @click.option("--path", "path", type=click.Path(path_type=Path, file_okay=False),
               help="Grade this folder instead of exercises/.")
 @click.option("-v", "--verbose", is_flag=True, help="Show every failing check and what your code printed.")
+@click.option("--exit-code", "exit_code", is_flag=True,
+              help="Exit with 1 when a test that ran did not pass (for your own CI).")
 @common.isolation_option
 @click.pass_context
-def check(ctx: click.Context, exercises: tuple[str, ...], solutions: bool, path: Path | None, verbose: bool) -> None:
+def check(ctx: click.Context, exercises: tuple[str, ...], solutions: bool, path: Path | None, verbose: bool,
+          exit_code: bool) -> None:
     """Grade your work with the public tests and explain every failure.
 
-    EXERCISES limits the run to some exercises (e.g. `nngrade check gates`).
+    EXERCISES limits the run to some exercises (e.g. `nngrade check gates`,
+    or `nngrade check exercises/gates.py`); a TASK after an exercise runs only
+    that task (`nngrade check gates xor`).
     Hidden tests run only at grading time; the report says how many there are.
     """
     from autograder.reporters import console
+    from autograder.student.focus import only_tasks
 
-    course = common.course(ctx, exercises)
+    full = common.course(ctx)
+    chosen = common.selection(ctx, full, exercises)
+    course = full.select(chosen.exercises)
     paths = CoursePaths.of(course)
+    if solutions and not paths.solutions.is_dir():
+        common.usage_error(ctx, t("cli.no-solutions", folder=paths.solutions))
+    own_work = not solutions and path is None
+    if own_work:
+        common.remember_stubs(full)  # before grading: the stubs as shipped, for `nngrade reset`
     folder = path or (paths.solutions if solutions else paths.exercises)
     card = common.grade(course, folder, include_hidden=False)
+    if chosen.tasks:
+        card = only_tasks(card, chosen.tasks)
+        hidden = [f"{e}.{task}" for e, tasks in chosen.tasks.items() for task in tasks
+                  if course.task(e, task) and course.task(e, task).visibility.value == "hidden"]  # type: ignore[union-attr]
+        if hidden:
+            click.echo(t("cli.task-hidden", tasks=", ".join(hidden)))
     console.render(card, common.console(), verbose=verbose)
-    if not solutions and path is None:
-        remember(card)
+    if own_work and not chosen.tasks:  # one task's result is not the exercise's score
+        remember(card, course)
     if card.internal_errors:
         sys.exit(ExitCode.INTERNAL)
+    failed = sum(test.status.value not in ("passed", "not-run") for test in card.tests)
+    if exit_code and failed:
+        click.echo(t("cli.tests-failed", count=failed), err=True)
+        sys.exit(ExitCode.TESTS_FAILED)
 
 
 @main.command()
@@ -132,14 +192,17 @@ def grade(ctx: click.Context, submission: Path, exercises: tuple[str, ...], fmt:
 
     SUBMISSION is a folder of modules named like exercises/ (or a repository with
     them in exercises/), one .py file (graded as the exercise it is named after),
-    or a notebook .ipynb (or a folder of them).
+    a notebook .ipynb (or a folder of them), or the zip `nngrade submit` wrote
+    (its manifest of hashes is checked: a file changed after submitting is reported).
 
     Exit code 0 whenever grading happened, whatever the score.
     """
     course = common.course(ctx, exercises)
-    with common.prepared(submission, course) as ready:
+    with common.unzipped(submission) as (unpacked, manifest), common.prepared(unpacked, course) as ready:
         card = common.grade(ready.course, ready.folder, include_hidden=not public_only, name=str(submission))
     common.say_isolation(card.isolation)
+    if manifest is not None:
+        common.say_manifest(manifest)
     if card.not_run:
         # A grade must never silently leave out tests: absent data is an error, not points won or lost.
         reason = next(t.message for t in card.tests if t.status.value == "not-run")
@@ -150,6 +213,8 @@ def grade(ctx: click.Context, submission: Path, exercises: tuple[str, ...], fmt:
         console.render(card, common.console())
     else:
         text = render(card, ready.course, fmt)
+        if manifest is not None and fmt == "json":
+            text = common.with_manifest(text, manifest)
         if output is None:
             click.echo(text, nl=False)
         else:
@@ -237,6 +302,7 @@ def _with_lang_option(command: click.Command) -> None:
     command.params.append(click.Option(
         ["--lang"], type=click.Choice(LANGUAGES), expose_value=False, is_eager=True, callback=_choose_language,
         help="Language of messages, hints and headings (default: NNGRADE_LANG, else the locale: ko for ko_KR.*)."))
+    command.context_class = clicktext.Context  # click's own texts translated in every command's help
     if isinstance(command, click.Group):
         for sub in command.commands.values():
             _with_lang_option(sub)

@@ -1,4 +1,5 @@
-"""Student commands beside `check`: `nngrade hint` (the hint ladder) and `nngrade status` (progress)."""
+"""Student commands beside `check`: hint (the hint ladder), status and next (progress), watch, reset, submit
+and plot. Progress lives in .nngrade/ at the kit's root, wherever in the kit they are run."""
 from __future__ import annotations
 
 import contextlib
@@ -9,7 +10,7 @@ from typing import Literal
 import click
 
 from autograder.cli import common
-from autograder.course import CoursePaths, Task
+from autograder.course import CoursePaths, Task, format_points
 from autograder.errors import ExitCode
 from autograder.i18n import t
 from autograder.reporters.escape import rich_text
@@ -46,26 +47,27 @@ def hint(ctx: click.Context, exercise: str, task: str | None, reset: bool) -> No
     """Show the next hint for the first failing task of EXERCISE (or for TASK).
 
     Each call climbs one rung, from a nudge to nearly the answer; how far you
-    went is remembered in .nngrade/ of this folder.
+    went is remembered in .nngrade/ of the kit.
     """
     course = common.course(ctx, [exercise])
-    folder = Path.cwd()
+    exercise = course.exercises[0].id
+    folder = common.progress_home(course)
     if reset:
+        if task is not None:
+            common.task_named(ctx, course, exercise, task)
         keys = [t.key for t in course.tasks() if task in (None, t.id)]
         with progress_kept():
             progress.reset_hints(folder, keys)
         click.echo(t("cli.hint-reset", target=f"{exercise}{'.' + task if task else ''}"))
         return
     if task is not None:
-        chosen = course.task(exercise, task)
-        if chosen is None:
-            ids = ", ".join(t.id for t in course.tasks())
-            raise click.BadParameter(t("cli.no-such-task", exercise=exercise, task=task, tasks=ids), param_hint="TASK")
+        chosen = common.task_named(ctx, course, exercise, task)
     else:
-        chosen = _first_open_task(ctx, exercise)
-        if chosen is None:
+        first_open = _first_open_task(ctx, exercise)
+        if first_open is None:
             click.echo(t("cli.hint-all-pass", exercise=exercise))
             return
+        chosen = first_open
     with progress_kept():
         rung = progress.next_hint(folder, chosen)
     if rung is None:
@@ -88,8 +90,9 @@ def status(ctx: click.Context) -> None:
     from rich.table import Table
 
     course = common.course(ctx)
+    common.remember_stubs(course)
     with progress_kept():
-        seen = progress.summary(Path.cwd())
+        seen = progress.summary(common.progress_home(course))
     table = Table(title=t("cli.status-title", course=course.name), title_justify="left")
     for column in ("exercise", "best", "last", "last-run", "attempts", "still-open"):
         justify: Literal["right", "left"] = "right" if column in ("best", "last", "attempts") else "left"
@@ -106,7 +109,7 @@ def status(ctx: click.Context) -> None:
         table.add_row(*(rich_text(cell) for cell in cells))
     Console(highlight=False).print(table)
     if not seen:
-        click.echo(t("cli.status-no-history"))
+        click.echo(t("cli.status-no-history", folder=common.progress_home(course)))
 
 
 @click.command("watch")
@@ -116,27 +119,163 @@ def status(ctx: click.Context) -> None:
 @click.pass_context
 def watch_command(ctx: click.Context, exercise: str | None, path: Path | None) -> None:
     """Re-grade on every save: EXERCISE only, or whichever exercise file you saved. Ctrl-C stops."""
+    import threading
+
     from rich.console import Console
 
     from autograder.reporters import console as report
-    from autograder.student.watch import watch
+    from autograder.student.watch import next_unfinished, stdin_lines, watch
 
-    course = common.course(ctx, [exercise] if exercise else [])
     full = common.course(ctx)
+    target = common.exercise_named(ctx, full, exercise) if exercise else None
     folder = path or CoursePaths.of(full).exercises
+    home = common.progress_home(full)
+    if path is None:
+        common.remember_stubs(full)
     screen = Console(highlight=False)
+    offered: list[str] = []  # the exercise offered next, if any
+    switch = threading.Event()
+
+    def footer(watched: str | None) -> None:
+        screen.print(rich_text(t("cli.watch-footer", folder=folder, target=watched or t("cli.watch-any")),
+                               style="dim"))
 
     def show(exercise_id: str, card) -> None:  # type: ignore[no-untyped-def]
         screen.clear()
         report.render(card, screen)
-        target = exercise_id if exercise else t("cli.watch-any")
-        screen.print(rich_text(t("cli.watch-footer", folder=folder, target=target), style="dim"))
+        if path is None:
+            with contextlib.suppress(OSError):
+                progress.record(home, card)
+        offered.clear()
+        finished = all(e.score >= e.max_score for e in card.exercises)
+        following = next_unfinished(full, progress.summary(home), after=exercise_id) if finished else None
+        if finished:
+            if following is None:
+                screen.print(rich_text(t("cli.watch-all-done"), style="bold green"))
+            elif interactive:
+                offered.append(following)
+                screen.print(rich_text(t("cli.watch-offer", exercise=exercise_id, next=following),
+                                       style="bold green"))
+            else:
+                screen.print(rich_text(t("cli.watch-suggest", exercise=exercise_id, next=following),
+                                       style="bold green"))
+        footer(target)
 
     def grade(selected, submission: Path):  # type: ignore[no-untyped-def]
         return common.grade(selected, submission, include_hidden=False)
 
-    screen.print(rich_text(t("cli.watch-start", folder=folder)))
-    watch(full if exercise is None else course, folder, grade, show, only=exercise)
+    def on_enter() -> None:
+        if offered:
+            switch.set()
+
+    interactive = stdin_lines(on_enter)
+    while True:
+        if target is None:
+            footer(None)
+        switch.clear()
+        watch(full, folder, grade, show, only=target, stop=switch)
+        if not switch.is_set() or not offered:
+            return  # stopped by something else than Enter on an offer
+        target = offered[0]
+
+
+@click.command("next")
+@click.pass_context
+def next_command(ctx: click.Context) -> None:
+    """Show the suggested order of the exercises, which are done, and what to do next."""
+    from rich.table import Table
+
+    course = common.course(ctx)
+    common.remember_stubs(course)
+    with progress_kept():
+        seen = progress.summary(common.progress_home(course))
+    table = Table(title=t("cli.next-title", course=course.name), title_justify="left")
+    for column in ("order", "exercise", "module", "state", "points"):
+        table.add_column(t(f"cli.next-{column}"), justify="right" if column in ("order", "points") else "left")
+    suggestion = None
+    for number, exercise in enumerate(course.exercises, 1):
+        entry = seen.get(exercise.id)
+        if progress.done(entry):
+            state = t("cli.next-done")
+        elif entry is None:
+            state = t("cli.next-not-started")
+        else:
+            state = t("cli.next-open", count=len(entry.open_tasks))
+        if suggestion is None and not progress.done(entry):
+            suggestion = exercise.id
+        points = "-" if entry is None else f"{format_points(entry.last)}/{format_points(entry.max_score)}"
+        table.add_row(str(number), rich_text(exercise.id), f"{exercise.module}.py", rich_text(state), points)
+    common.console().print(table)
+    if suggestion is None:
+        click.echo(t("cli.next-all-done"))
+    else:
+        click.echo(t("cli.next-suggestion", exercise=suggestion))
+
+
+@click.command("reset")
+@click.argument("exercise")
+@click.pass_context
+def reset_command(ctx: click.Context, exercise: str) -> None:
+    """Put the stub of EXERCISE back in exercises/, keeping your version as a backup in .nngrade/backups/."""
+    from autograder.student.reset import ResetError, StubSource, reset
+
+    full = common.course(ctx)
+    chosen = full.exercise(common.exercise_named(ctx, full, exercise))
+    assert chosen is not None
+    exercises = CoursePaths.of(full).exercises
+    home = common.progress_home(full)
+    common.remember_stubs(full)
+    try:
+        with progress_kept():
+            done = reset(full, chosen, exercises, home)
+    except ResetError as exc:
+        common.fail_with(exc, t("cli.reset-no-stub", file=exc))
+    shown = _shown(done.path, full.root)
+    if not done.changed:
+        click.echo(t("cli.reset-already", file=shown))
+        return
+    click.echo(t("cli.reset-done", file=shown))
+    if done.backup is not None:
+        click.echo(t("cli.reset-backup", backup=_shown(done.backup, full.root)))
+    if done.origin is StubSource.REBUILT:
+        click.echo(t("cli.reset-rebuilt"))
+
+
+@click.command("submit")
+@click.option("-o", "--output", type=click.Path(path_type=Path, dir_okay=False),
+              help="Zip file to write (default: submission.zip in the kit's folder).")
+@click.pass_context
+def submit_command(ctx: click.Context, output: Path | None) -> None:
+    """Pack your exercises/*.py into submission.zip with a manifest of their SHA-256 hashes, to hand in."""
+    from autograder.student.reset import is_stub
+    from autograder.student.submit import DEFAULT_NAME, build
+
+    course = common.course(ctx)
+    exercises = CoursePaths.of(course).exercises
+    target = output or course.root / DEFAULT_NAME
+    common.remember_stubs(course)
+    try:
+        made = build(course, exercises, target)
+    except OSError as exc:
+        common.fail_with(exc, t("cli.cannot-write", path=target, detail=exc.strerror or exc))
+    click.echo(t("cli.submit-wrote", output=_shown(made.path, Path.cwd()), count=len(made.files)))
+    for name, digest in made.files.items():
+        click.echo(f"  {name}  sha256:{digest[:16]}…")
+    untouched = [name for name in made.files
+                 if is_stub((exercises / Path(name).name).read_text(encoding="utf-8", errors="replace"))]
+    if untouched:
+        click.echo(click.style(t("cli.submit-stubs", files=", ".join(untouched)), fg="yellow"))
+    if made.missing:
+        click.echo(click.style(t("cli.submit-missing", files=", ".join(made.missing)), fg="yellow"))
+    click.echo(t("cli.submit-next", output=made.path.name))
+
+
+def _shown(path: Path, base: Path) -> str:
+    """`path` relative to `base` when inside it (what a student recognises), else as it is."""
+    try:
+        return str(path.resolve().relative_to(base.resolve()))
+    except ValueError:
+        return str(path)
 
 
 @click.command("plot")

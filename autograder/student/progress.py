@@ -1,4 +1,9 @@
-"""A student's progress, kept in `.nngrade/` of the working folder: grading history and the hint ladder.
+"""A student's progress, kept in `.nngrade/` at the kit's root: grading history and the hint ladder.
+
+The kit's root is the folder that holds course.toml, wherever in the kit the
+student runs a command, so `check` in exercises/ and `status` at the top read
+and write the same history. NNGRADE_PROGRESS_HOME moves it elsewhere (a
+read-only kit; the kit's own tests, which must never write into a real one).
 
 History is JSON lines, one per exercise per `nngrade check`, appended with a
 single O_APPEND write so concurrent or interrupted runs never interleave or
@@ -21,6 +26,8 @@ if TYPE_CHECKING:  # runtime imports would pull numpy in before `nngrade check` 
     from autograder.grading.scoring import Scorecard
 
 STATE_DIR = ".nngrade"
+HOME_ENV = "NNGRADE_PROGRESS_HOME"
+"""A folder to keep .nngrade/ in instead of the kit's root."""
 HISTORY_FILE = "history.jsonl"
 HINTS_FILE = "hints.json"
 
@@ -51,8 +58,20 @@ class ExerciseProgress:
     attempts: int
 
 
+def home(kit_root: Path) -> Path:
+    """The folder whose .nngrade/ holds the progress of the kit at `kit_root` (NNGRADE_PROGRESS_HOME, else the
+    kit's root itself)."""
+    override = os.environ.get(HOME_ENV, "").strip()
+    return Path(override) if override else kit_root
+
+
 def state_dir(folder: Path) -> Path:
     return folder / STATE_DIR
+
+
+def done(entry: ExerciseProgress | None) -> bool:
+    """True when the last check of the exercise passed every public test."""
+    return entry is not None and not entry.open_tasks and entry.last >= entry.max_score
 
 
 def attempts_of(card: Scorecard, when: datetime | None = None) -> list[Attempt]:

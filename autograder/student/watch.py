@@ -2,15 +2,19 @@
 
 Grading happens in this one process, so after the first run numpy, pytest and
 the suites are already imported and a re-grade costs only the run itself.
+Ctrl-C is not swallowed here (watchfiles would log an English line and return):
+it reaches the command, which ends with one line in the student's language.
 """
 from __future__ import annotations
 
+import sys
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 
 from autograder.course import Course
 from autograder.grading.scoring import Scorecard
+from autograder.student.progress import ExerciseProgress, done
 
 Grade = Callable[[Course, Path], Scorecard]
 Show = Callable[[str, Scorecard], None]
@@ -22,14 +26,46 @@ def exercises_touched(course: Course, changed: Iterable[str]) -> list[str]:
     return [e.id for e in course.exercises if f"{e.module}.py" in names]
 
 
+def next_unfinished(course: Course, seen: Mapping[str, ExerciseProgress], after: str) -> str | None:
+    """The first exercise not done, in course order starting after `after` and wrapping round; None if all are."""
+    ids = [e.id for e in course.exercises]
+    start = ids.index(after) + 1 if after in ids else 0
+    return next((e for e in ids[start:] + ids[:start] if e != after and not done(seen.get(e))), None)
+
+
+def stdin_lines(on_line: Callable[[], None]) -> bool:
+    """Call `on_line` for every line typed on a terminal's stdin (a daemon thread); False when stdin is no
+    terminal (then nothing reads it)."""
+    try:
+        if not sys.stdin or not sys.stdin.isatty():
+            return False
+    except (ValueError, OSError):
+        return False
+
+    def read() -> None:
+        try:
+            for _ in sys.stdin:
+                on_line()
+        except (OSError, ValueError):
+            return
+
+    threading.Thread(target=read, name="nngrade-watch-stdin", daemon=True).start()
+    return True
+
+
 def watch(course: Course, folder: Path, grade: Grade, show: Show, *, only: str | None = None,
           stop: threading.Event | None = None) -> None:
-    """Grade `only` (or each saved exercise) on every save in `folder` until `stop` is set or Ctrl-C."""
+    """Grade `only` (or each saved exercise) on every save in `folder` until `stop` is set; Ctrl-C raises
+    KeyboardInterrupt."""
     import watchfiles
 
     if only is not None:
         show(only, grade(course.select([only]), folder))
-    for changes in watchfiles.watch(folder, stop_event=stop, debounce=100, step=20, raise_interrupt=False):
+    if stop is not None and stop.is_set():
+        return
+    for changes in watchfiles.watch(folder, stop_event=stop, debounce=100, step=20, raise_interrupt=True):
         touched = exercises_touched(course, (path for _, path in changes))
         for exercise in ([only] if only in touched else []) if only else touched:
             show(exercise, grade(course.select([exercise]), folder))
+            if stop is not None and stop.is_set():
+                return
