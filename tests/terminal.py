@@ -17,6 +17,11 @@ from pathlib import Path
 ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]|\x1b\][^\x07]*\x07|\r")
 
 
+def words(text: str) -> str:
+    """A pattern for `text` wherever the terminal wrapped it (any whitespace between its words)."""
+    return r"\s+".join(re.escape(word) for word in text.split())
+
+
 class Terminal:
     """`python -m autograder ARGS` on a terminal of 80 columns; `expect` waits for text, `type` types keys."""
 

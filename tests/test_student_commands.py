@@ -258,3 +258,33 @@ def test_submit_then_grade_the_zip_and_see_a_change_made_after(kit, tmp_path):
     console = CliRunner().invoke(main, ["--course", str(ROOT / "course.toml"), "grade", str(tampered), "-e",
                                         "gates"], catch_exceptions=False)
     assert "WARNING" in console.stderr and "Total" in console.stdout
+
+
+# --- item 9: Ctrl-C during check --------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("lang,line", [("en", "nngrade: stopped (Ctrl-C)."), ("ko", "nngrade: 중단했습니다 (Ctrl-C).")])
+def test_ctrl_c_during_check_ends_with_one_line_and_130(tmp_path, lang, line):
+    """On a terminal, does Ctrl-C while a check runs (student code in an endless loop) end `nngrade check`
+    with one line in the student's language and exit code 130: no "Aborted!", no traceback, no worker left?"""
+    from conftest import alive, processes, wait_for
+    from terminal import Terminal
+
+    kit = make_kit(tmp_path / "kit").parent
+    gates = kit / "exercises" / "gates.py"
+    gates.write_text(STUB.replace('raise NotImplementedError("gates.perceptron: not implemented yet")',
+                                  "while True:\n        pass"), encoding="utf-8")
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "NNGRADE_LANG": lang}
+    screen = Terminal(["check", "gates"], kit, env)
+    try:
+        def children() -> list[int]:
+            return processes(lambda proc: (proc / "stat").read_text().rsplit(")", 1)[1].split()[1]
+                             == str(screen.pid))
+
+        workers = wait_for(children, 60, "the sandbox worker to start")  # grading is under way
+        screen.type("\x03")
+        assert screen.wait() == ExitCode.INTERRUPTED == 130
+    finally:
+        screen.close()
+    assert screen.text.rstrip().endswith(line), screen.text
+    assert "Aborted" not in screen.text and "Traceback" not in screen.text
+    wait_for(lambda: not any(alive(pid) for pid in workers), 30, "the sandbox worker to be gone")

@@ -322,6 +322,9 @@ def entry() -> None:
         localize_help(language())  # `nngrade --help` is answered before any callback runs
         main(prog_name="nngrade")
         code = 0
+    except KeyboardInterrupt:  # before a command ran (the group's own handler covers every command)
+        click.echo("\n" + t("cli.interrupted"), err=True)
+        code = ExitCode.INTERRUPTED
     except SystemExit as exc:
         code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
         if exc.code is not None and not isinstance(exc.code, int):

@@ -137,7 +137,8 @@ def watch_command(ctx: click.Context, exercise: str | None, path: Path | None) -
     switch = threading.Event()
 
     def footer(watched: str | None) -> None:
-        screen.print(rich_text(t("cli.watch-footer", folder=folder, target=watched or t("cli.watch-any")),
+        screen.print(rich_text(t("cli.watch-footer", folder=_shown(folder, Path.cwd()),
+                                 target=watched or t("cli.watch-any")),
                                style="dim"))
 
     def show(exercise_id: str, card) -> None:  # type: ignore[no-untyped-def]

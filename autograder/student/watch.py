@@ -26,6 +26,17 @@ def exercises_touched(course: Course, changed: Iterable[str]) -> list[str]:
     return [e.id for e in course.exercises if f"{e.module}.py" in names]
 
 
+def saved(course: Course, folder: Path) -> dict[str, int]:
+    """Modification times (ns) of the exercise files in `folder`."""
+    times = {}
+    for exercise in course.exercises:
+        try:
+            times[exercise.id] = (folder / f"{exercise.module}.py").stat().st_mtime_ns
+        except OSError:
+            continue
+    return times
+
+
 def next_unfinished(course: Course, seen: Mapping[str, ExerciseProgress], after: str) -> str | None:
     """The first exercise not done, in course order starting after `after` and wrapping round; None if all are."""
     ids = [e.id for e in course.exercises]
@@ -60,7 +71,10 @@ def watch(course: Course, folder: Path, grade: Grade, show: Show, *, only: str |
     import watchfiles
 
     if only is not None:
+        before = saved(course, folder)
         show(only, grade(course.select([only]), folder))
+        if saved(course, folder) != before:  # saved while the first grade ran, before anything watched
+            show(only, grade(course.select([only]), folder))
     if stop is not None and stop.is_set():
         return
     for changes in watchfiles.watch(folder, stop_event=stop, debounce=100, step=20, raise_interrupt=True):
