@@ -288,3 +288,21 @@ def test_ctrl_c_during_check_ends_with_one_line_and_130(tmp_path, lang, line):
     assert screen.text.rstrip().endswith(line), screen.text
     assert "Aborted" not in screen.text and "Traceback" not in screen.text
     wait_for(lambda: not any(alive(pid) for pid in workers), 30, "the sandbox worker to be gone")
+
+
+def _command_paths(command, path=()):
+    yield path
+    for name, sub in sorted(getattr(command, "commands", {}).items()):
+        yield from _command_paths(sub, (*path, name))
+
+
+@pytest.mark.parametrize("path", list(_command_paths(main)), ids=lambda p: " ".join(p) or "nngrade")
+def test_korean_help_fits_80_columns(kit, path):
+    """Does every command's --help in Korean fit an 80-column terminal, counting a Hangul syllable as the two
+    columns it takes (click counts characters), and keep every word?"""
+    from autograder.cli.clicktext import cells
+
+    korean = nngrade("--lang", "ko", *path, "--help", cwd=kit)
+    assert korean.exit_code == 0, korean.output
+    assert max(cells(line) for line in korean.output.splitlines()) <= 80, korean.output
+    assert "사용법:" in korean.output and "이 도움말을 보여 주고 끝냅니다." in korean.output
