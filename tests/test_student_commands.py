@@ -85,6 +85,7 @@ def test_the_kits_own_tests_never_write_into_the_kit_they_run_from(cli, tmp_path
     (["check", "gates", "xr"], ["'xr' is neither a task of gates", "Did you mean xor?"]),
     (["hint", "gates", "xr"], ["gates has no task 'xr'", "Did you mean xor?"]),
     (["check", "gates.xr"], ["gates has no task 'xr'"]),
+    (["check", "xor"], ["xor is a task of gates: nngrade check gates xor"]),
     (["watch", "softmx"], ["Did you mean softmax?"]),
     (["reset", "nope"], ["'nope' is not an exercise"]),
     (["grade", str(ROOT / "solutions"), "-e", "gatez"], ["Did you mean gates?"]),
@@ -119,6 +120,9 @@ def test_check_one_task(kit):
         assert "Total: 2 / 2 points (100.0%)" in result.output
         assert "basic-gates" not in result.output and "perceptron-batch" not in result.output
     assert progress.history(kit) == []
+    hidden = nngrade("check", "gates", "gate-inputs", cwd=kit)
+    assert hidden.exit_code == 0 and "Total" not in hidden.output
+    assert "gates.gate-inputs: hidden, so its tests run only when your work is graded." in hidden.output
     both = nngrade("check", "softmax", "softmax", "gates", "xor", cwd=kit)  # a task named like its exercise
     softmax_points = COURSE.task("softmax", "softmax").points  # type: ignore[union-attr]
     assert both.exit_code == 0 and f"Total: 2 / {2 + softmax_points:g} points" in both.output, both.output

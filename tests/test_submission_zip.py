@@ -94,3 +94,18 @@ def test_a_file_named_zip_that_is_no_zip_is_refused(tmp_path):
     result = grade_zip(fake)
     assert result.exit_code == ExitCode.SUBMISSION_INVALID
     assert "is not a zip file that can be read" in result.output
+
+
+@pytest.mark.parametrize("manifest,status,words", [
+    (b"{not json", "unreadable", "MANIFEST.json cannot be read"),
+    (json.dumps({"course": "Another course", "files": {}}).encode(), "tampered", "packed for the course 'Another"),
+])
+def test_a_manifest_that_cannot_vouch_for_the_files_is_said_so(tmp_path, manifest, status, words):
+    """An unreadable manifest, or one of another course that does not list gates.py: flagged in the JSON and
+    said on stderr, and the work still graded?"""
+    zipped = write_zip(tmp_path / "s.zip", [("exercises/gates.py", SOLUTION), ("MANIFEST.json", manifest)])
+    result = grade_zip(zipped)
+    assert result.exit_code == 0, result.output
+    card = json.loads(result.stdout)
+    assert card["submission_manifest"]["status"] == status and card["score"] == 10
+    assert words in result.stderr

@@ -119,6 +119,11 @@ def exercise_named(ctx: click.Context, course: Course, word: str) -> str:
     exercise = find_exercise(course, word)
     if exercise is None:
         ids = [e.id for e in course.exercises]
+        owners = [e.id for e in course.exercises if e.task(word) is not None]
+        if owners:  # `check xor`: a task named without its exercise
+            usage_error(ctx, t("cli.unknown-exercise", name=word, known=", ".join(ids))
+                        + t("cli.task-of", name=word, exercises=", ".join(owners),
+                            example=f"{ctx.command_path} {owners[0]} {word}"))
         usage_error(ctx, t("cli.unknown-exercise", name=word, known=", ".join(ids)) + _did_you_mean(word, ids))
     return exercise.id
 
@@ -207,8 +212,10 @@ def unzipped(submission: Path) -> Iterator[tuple[Path, Any]]:
         shutil.rmtree(folder, ignore_errors=True)
 
 
-def say_manifest(check: Any) -> None:
+def say_manifest(check: Any, course_name: str) -> None:
     """On stderr: whether the zip's files are those its manifest lists (a clear warning when not)."""
+    if check.course is not None and check.course != course_name:
+        click.echo(t("cli.manifest-other-course", course=visible(check.course), expected=course_name), err=True)
     if check.skipped:
         click.echo(t("cli.zip-skipped", names=visible(", ".join(check.skipped[:10]))), err=True)
     if check.status == "matches":

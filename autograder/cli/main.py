@@ -161,6 +161,8 @@ def check(ctx: click.Context, exercises: tuple[str, ...], solutions: bool, path:
                   if course.task(e, task) and course.task(e, task).visibility.value == "hidden"]  # type: ignore[union-attr]
         if hidden:
             click.echo(t("cli.task-hidden", tasks=", ".join(hidden)))
+        if not card.exercises:
+            return  # only hidden tasks were asked for: nothing ran, and no report of 0 / 0 points
     console.render(card, common.console(), verbose=verbose)
     if own_work and not chosen.tasks:  # one task's result is not the exercise's score
         remember(card, course)
@@ -202,7 +204,7 @@ def grade(ctx: click.Context, submission: Path, exercises: tuple[str, ...], fmt:
         card = common.grade(ready.course, ready.folder, include_hidden=not public_only, name=str(submission))
     common.say_isolation(card.isolation)
     if manifest is not None:
-        common.say_manifest(manifest)
+        common.say_manifest(manifest, course.name)
     if card.not_run:
         # A grade must never silently leave out tests: absent data is an error, not points won or lost.
         reason = next(t.message for t in card.tests if t.status.value == "not-run")
