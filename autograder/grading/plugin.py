@@ -23,6 +23,7 @@ from autograder.course import Course, Task, Visibility
 from autograder.grading import catalog, scope
 from autograder.grading.catalog import Misconception
 from autograder.grading.compare import Checker, Feedback, Mismatch
+from autograder.grading.load_failure import LOAD_KINDS, excerpt, load_failure, student_trace
 from autograder.grading.results import Status, TestResult
 from autograder.i18n import has, t
 from autograder.sandbox.faults import FaultKind
@@ -125,8 +126,12 @@ def fault_result(fault_exc: StudentFault, exercise: str, task: str, name: str) -
     ):
         code = "numpy-alias-removed"
         alias = next(a for a in _NUMPY_ALIASES if a in fault.message).strip("'")
-        message = t("core.numpy-alias-removed", where=where, alias=alias,
-                    replacement=alias if alias != "long" else "int")
+        loading = kind is FaultKind.IMPORT_ERROR and fault.spot is not None  # one panel for the module, at its line
+        message = t("core.numpy-alias-removed", where=f"{fault.spot.file}:{fault.spot.line}" if loading and
+                    fault.spot is not None else where, alias=alias, replacement=alias if alias != "long" else "int")
+        if loading and fault.spot is not None:
+            return TestResult(exercise, task, name, status, code, message,
+                              feedback=Feedback(code, message, details=excerpt(fault.spot)))
     elif kind is FaultKind.EXCEPTION and (named := raised_mistake(exercise, fault_exc)) is not None:
         code, message = named.code, t("core.known-mistake-raised", where=where, mistake=named.title_text(),
                                       error=fault.message)
@@ -134,8 +139,9 @@ def fault_result(fault_exc: StudentFault, exercise: str, task: str, name: str) -
                           trace=fault.trace, feedback=Feedback(code, message, hint=named.hint_text()))
     elif kind is FaultKind.EXCEPTION:
         message = t("core.raised", where=where, error=fault.message)
-    elif kind in (FaultKind.IMPORT_ERROR, FaultKind.SYNTAX_ERROR):
-        message = t(f"core.{kind.value}", where=where, error=fault.message)
+    elif kind in LOAD_KINDS:  # the module, not this function: one message for all its tests, with the line
+        message, feedback = load_failure(fault, fault_exc.module)
+        return TestResult(exercise, task, name, status, code, message, feedback=feedback, trace=student_trace(fault))
     elif has(f"core.fault-{kind.value}"):
         message = t(f"core.fault-{kind.value}", where=where, detail=fault.message)
     return TestResult(exercise, task, name, status, code, message, function=fault_exc.function,
