@@ -7,6 +7,7 @@ single registry and the suites must agree with it.
 """
 from __future__ import annotations
 
+import dataclasses
 import importlib.util
 import json
 import tempfile
@@ -194,6 +195,8 @@ class GradingPlugin:
         self.hidden_not_run = 0
         self.collection_errors: list[str] = []
         self._item: pytest.Item | None = None
+        self._setup_seconds = 0.0
+        """How long the running test's setup (its fixtures) took: part of its JUnit time."""
         """The test being run (set before its fixtures)."""
         self._stripped = stripped_hidden_tests()
         self._mutated: set[tuple[str, str]] = set()
@@ -260,8 +263,11 @@ class GradingPlugin:
     def pytest_runtest_makereport(self, item: pytest.Item, call: pytest.CallInfo[None]) -> Generator[None, Any, None]:
         outcome = yield
         report = outcome.get_result()
+        if report.when == "setup":
+            self._setup_seconds = report.duration
         if report.when == "call" or (report.when == "setup" and report.outcome != "passed"):
-            self.results.append(self._result(item, call, report))
+            seconds = report.duration + (self._setup_seconds if report.when == "call" else 0.0)
+            self.results.append(dataclasses.replace(self._result(item, call, report), duration=seconds))
 
     def _result(self, item: pytest.Item, call: pytest.CallInfo[None], report: pytest.TestReport) -> TestResult:
         task = task_of(item, self.course)

@@ -52,6 +52,8 @@ class TestResult:
     """The student's own traceback, for errors."""
     internal: bool = False
     """True when the grader itself failed: never counted as the student's fault."""
+    duration: float = 0.0
+    """Seconds the test took to run (setup and call), as pytest measured it; JUnit's `time`."""
 
 
 @dataclass(frozen=True)

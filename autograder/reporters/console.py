@@ -79,7 +79,8 @@ def failure_panel(test: TestScore, repeats: int, *, width: int = PANEL_WIDTH) ->
     mark, style = _STATUS_STYLE.get(test.status, ("✗", "red"))
     loading = test.code in LOAD_CODES and test.function is None
     # Text, not a markup string: test names like test_values[sigmoid] hold brackets.
-    title, rest = panel_title([test.exercise, t("report.load-failed-title")] if loading else [test.exercise, test.task, test.name], mark, width)
+    parts = [test.exercise, t("report.load-failed-title")] if loading else [test.exercise, test.task, test.name]
+    title, rest = panel_title(parts, mark, width)
     body = Text()
     if rest:
         body.append(" · ".join(rest) + "\n", style="dim")
