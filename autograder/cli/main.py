@@ -144,7 +144,7 @@ def grade(ctx: click.Context, submission: Path, exercises: tuple[str, ...], fmt:
 
     SUBMISSION is a folder of modules named like exercises/ (or a repository with
     them in exercises/), one .py file (graded as the exercise it is named after),
-    or a notebook .ipynb (or a folder of them).
+    a notebook .ipynb (graded as the exercise it answers), or a folder of notebooks.
 
     Exit code 0 whenever grading happened, whatever the score.
     """

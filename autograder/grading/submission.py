@@ -8,8 +8,9 @@ A submission is one of:
 - **one `.py` file**, graded as a single exercise's module: the exercise named
   by the file (`softmax.py`) or, when the course (as selected with `-e`) has
   one exercise, that one, whatever the file is called (`alice.py`);
-- a **notebook** (`.ipynb`) or a folder of notebooks, turned into modules by
-  `autograder.grading.notebook_source`.
+- a **notebook** (`.ipynb`), graded as the one exercise it answers (named by its
+  nngrade metadata or its file name), or a folder of notebooks, graded against the
+  course; both turned into modules by `autograder.grading.notebook_source`.
 """
 from __future__ import annotations
 
@@ -140,7 +141,9 @@ def prepare(path: Path, course: Course, *, by_name: bool = True) -> Iterator[Pre
             notebook = stack.enter_context(notebook_submission(located.path, course))
         except NotebookError as exc:
             raise SubmissionError(str(exc).rstrip(".")) from None
-        yield Prepared(notebook.folder, course, tuple(notebook.notes))
+        # One notebook is one exercise's work: graded as that exercise alone, not as a course missing the rest.
+        chosen = course.select(list(notebook.exercises)) if located.path.is_file() and notebook.exercises else course
+        yield Prepared(notebook.folder, chosen, tuple(notebook.notes))
 
 
 def content_hash(path: Path) -> str:
