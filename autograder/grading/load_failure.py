@@ -133,6 +133,8 @@ def load_failure(fault: Fault, module: str) -> tuple[str, Feedback]:
     elif fault.exc_type == "ModuleNotFoundError" and (name := re.search(r"No module named '([\w.]{1,80})'",
                                                                         fault.message)):
         message = t("core.load-module-not-found", file=file, line=spot.line if spot else "?", name=name.group(1))
+        return message, Feedback(kind.value, message, details=details,
+                                 hint=t("core.load-hint-module-not-found", file=file, name=name.group(1)))
     elif spot is not None and spot.line:
         message = t("core.load-raised", file=file, line=spot.line, error=fault.message)
     else:

@@ -70,10 +70,11 @@ def panel_title(parts: list[str], mark: str, width: int) -> tuple[Text, list[str
     return Text(f"{mark} {parts[0]}"), parts[1:]
 
 
-def failure_panel(test: TestScore, repeats: int, *, width: int = PANEL_WIDTH) -> Panel:
+def failure_panel(test: TestScore, repeats: int, *, width: int = PANEL_WIDTH, exercises: tuple[str, ...] = ()) -> Panel:
     """The panel of one failing test: message, checked/input/expected/got, steps, traceback, hint.
 
-    A module that could not be loaded (LOAD_CODES) is one panel for all its tests, titled by its file.
+    A module that could not be loaded (LOAD_CODES) is one panel for all its tests (of `exercises`: another
+    exercise's module may import it).
     """
     test = escape.card(test)
     mark, style = _STATUS_STYLE.get(test.status, ("✗", "red"))
@@ -116,7 +117,8 @@ def failure_panel(test: TestScore, repeats: int, *, width: int = PANEL_WIDTH) ->
         body.append(t("report.hint") + ": ", style="green")
         body.append(test.hint + "\n")
     if loading:
-        body.append(t("report.load-failed-tests", count=repeats + 1, exercise=test.exercise) + "\n", style="dim")
+        body.append(t("report.load-failed-tests", count=repeats + 1, exercise=", ".join(exercises or (test.exercise,)))
+                    + "\n", style="dim")
     elif repeats:
         body.append(t("report.repeats", count=repeats) + "\n", style="dim")
     body.rstrip()
@@ -126,7 +128,7 @@ def failure_panel(test: TestScore, repeats: int, *, width: int = PANEL_WIDTH) ->
 _GENERIC_CODES = {None, "value-mismatch", "shape-mismatch", "check-failed", "exception", "truth-table", "nan-or-inf"}
 
 
-def _grouped_failures(card: Scorecard, *, fold: bool = True) -> list[tuple[TestScore, int]]:
+def _grouped_failures(card: Scorecard, *, fold: bool = True) -> list[tuple[TestScore, int, tuple[str, ...]]]:
     """Failing tests, the same error (or the same catalogued mistake) in several tests shown once.
 
     Unfolded (`check -v`), every failing test has its panel; a module that could not be loaded is still one.
@@ -140,7 +142,7 @@ def _grouped_failures(card: Scorecard, *, fold: bool = True) -> list[tuple[TestS
             if not fold and not loading:
                 key = (*key[:2], f"{number}")
             groups.setdefault(key, []).append(test)
-    return [(tests[0], len(tests) - 1) for tests in groups.values()]
+    return [(tests[0], len(tests) - 1, tuple(dict.fromkeys(t.exercise for t in tests))) for tests in groups.values()]
 
 
 def _unstarted(card: Scorecard, status: Status) -> list[str]:
@@ -171,8 +173,8 @@ def render_failures(card: Scorecard, console: Console, *, verbose: bool = False,
     shown = failures if verbose else failures[:MAX_PANELS]
     if shown:
         console.print()
-    for test, repeats in shown:
-        console.print(failure_panel(test, repeats, width=console.width))
+    for test, repeats, exercises in shown:
+        console.print(failure_panel(test, repeats, width=console.width, exercises=exercises))
     if len(shown) < len(failures):
         console.print(Text(t("report.more-failures", count=len(failures) - len(shown)), style="dim"))
     not_run = [t for t in card.tests if t.status is Status.NOT_RUN]
