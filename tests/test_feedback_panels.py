@@ -186,6 +186,18 @@ def test_an_exception_raised_at_import_is_one_panel_with_its_line(nngrade, tmp_p
     assert caret_under(shown[0], "[0.5, 0.5][2]")
 
 
+def test_a_hostile_source_line_is_shown_as_text(nngrade, tmp_path):
+    """Can the line a student's SyntaxError points at drive the terminal or rich's markup? Its escape sequence
+    and markup are shown as inert text; nothing else is read into the panel."""
+    bad = "x = '\x1b]52;c;aGk=\x07\x1b[2J[bold red]boom[/]' +"
+    folder = submission(tmp_path, "gates", lambda s: s + "\n" + bad + "\n")
+    code, output = nngrade("check", "--path", str(folder), "gates")
+    shown = panels(output)
+    assert code == 0 and len(shown) == 1, output
+    assert "\x1b" not in output and "\x07" not in output
+    assert "[bold red]boom[/]" in shown[0]
+
+
 # --- the excerpt and the spot, without the CLI -------------------------------------------------
 
 def test_the_caret_stands_under_its_character_after_tabs_and_hangul():

@@ -182,6 +182,7 @@ def test_a_notebook_becomes_its_module(tmp_path, course):
     path = write(tmp_path / "gates.ipynb", solution_notebook("gates", "%timeit XOR(1, 0)"))
     with notebook_submission(path, course) as sub:
         assert [p.name for p in sub.folder.iterdir()] == ["gates.py"]
+        assert sub.exercises == ("gates",)  # what `grade gates.ipynb` grades: gates alone
         assert sub.notes == ("dropped 1 IPython magic/shell line from gates.ipynb",)
         folder = sub.folder
     assert not folder.exists()
