@@ -186,6 +186,16 @@ def test_an_exception_raised_at_import_is_one_panel_with_its_line(nngrade, tmp_p
     assert caret_under(shown[0], "[0.5, 0.5][2]")
 
 
+def test_sys_exit_at_the_top_of_the_file_is_one_panel_at_its_line(nngrade, tmp_path):
+    """Does a module-level sys.exit() (left from a script) give one panel at that line, not one per function?"""
+    folder = submission(tmp_path, "gates", lambda s: s + "\nimport sys\nsys.exit('done')\n")
+    code, output = nngrade("check", "--path", str(folder), "gates")
+    shown = panels(output)
+    assert code == 0 and len(shown) == 1, output
+    assert "gates · cannot be loaded" in shown[0] and "[exit-called]" in shown[0]
+    assert caret_under(shown[0], "sys.exit('done')")
+
+
 def test_a_hostile_source_line_is_shown_as_text(nngrade, tmp_path):
     """Can the line a student's SyntaxError points at drive the terminal or rich's markup? Its escape sequence
     and markup are shown as inert text; nothing else is read into the panel."""

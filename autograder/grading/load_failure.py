@@ -15,8 +15,12 @@ from autograder.grading.compare import Feedback
 from autograder.i18n import has, t
 from autograder.sandbox.faults import Fault, FaultKind, Spot
 
-LOAD_KINDS = frozenset({FaultKind.SYNTAX_ERROR, FaultKind.IMPORT_ERROR, FaultKind.NOT_UTF8, FaultKind.BINARY_SOURCE})
+LOAD_KINDS = frozenset({FaultKind.SYNTAX_ERROR, FaultKind.IMPORT_ERROR, FaultKind.NOT_UTF8, FaultKind.BINARY_SOURCE,
+                        FaultKind.IMPORT_TIMEOUT})
 """Faults of loading a module: the same for every function of it."""
+WHILE_LOADING = frozenset({FaultKind.EXIT_CALLED, FaultKind.SANDBOX_REFUSED, FaultKind.MEMORY_LIMIT,
+                           FaultKind.RECURSION_LIMIT})
+"""Faults a call can raise too: loading's own when the worker says where in the file loading stopped (a spot)."""
 EXCERPT_CELLS = 60
 """Terminal cells of source shown: the gutter, the line and the panel's borders fit in 80 columns."""
 
@@ -108,6 +112,19 @@ def excerpt(spot: Spot) -> tuple[str, ...]:
     return tuple(lines)
 
 
+def loading_failed(fault: Fault) -> bool:
+    """True when the module could not be loaded: every test of it fails for this one reason."""
+    return fault.kind in LOAD_KINDS or (fault.kind in WHILE_LOADING and fault.spot is not None)
+
+
+def load_where(fault: Fault, module: str) -> str:
+    """"gates.py, line 3" (or just the file when the line is not known), in the student's language."""
+    spot = fault.spot
+    if spot is None or not spot.line:
+        return spot.file if spot is not None else f"{module}.py"
+    return t("core.load-where", file=spot.file, line=spot.line)
+
+
 def student_trace(fault: Fault) -> str:
     """The student's traceback when it says more than the excerpt: frames in two or more places."""
     frames = [line for line in fault.trace.splitlines() if line.startswith("  ") and not line.startswith("    ")]
@@ -135,6 +152,10 @@ def load_failure(fault: Fault, module: str) -> tuple[str, Feedback]:
         message = t("core.load-module-not-found", file=file, line=spot.line if spot else "?", name=name.group(1))
         return message, Feedback(kind.value, message, details=details,
                                  hint=t("core.load-hint-module-not-found", file=file, name=name.group(1)))
+    elif kind is FaultKind.IMPORT_TIMEOUT:
+        message = t("core.import-timeout", where=load_where(fault, module), detail=fault.message)
+    elif kind in WHILE_LOADING:
+        message = t(f"core.fault-{kind.value}", where=load_where(fault, module), detail=fault.message)
     elif spot is not None and spot.line:
         message = t("core.load-raised", file=file, line=spot.line, error=fault.message)
     else:

@@ -24,7 +24,7 @@ from autograder.course import Course, Task, Visibility
 from autograder.grading import catalog, scope
 from autograder.grading.catalog import Misconception
 from autograder.grading.compare import Checker, Feedback, Mismatch
-from autograder.grading.load_failure import LOAD_KINDS, excerpt, load_failure, student_trace
+from autograder.grading.load_failure import excerpt, load_failure, load_where, loading_failed, student_trace
 from autograder.grading.results import Status, TestResult
 from autograder.i18n import has, t
 from autograder.sandbox.faults import FaultKind
@@ -120,16 +120,14 @@ def fault_result(fault_exc: StudentFault, exercise: str, task: str, name: str) -
                                             function=fault_exc.function)
     elif kind is FaultKind.TIMEOUT:
         status, message = Status.TIMEOUT, t("core.timeout", where=where, detail=fault.message)
-    elif kind is FaultKind.IMPORT_TIMEOUT:
-        status, message = Status.TIMEOUT, t("core.import-timeout", where=where, detail=fault.message)
     elif kind in (FaultKind.EXCEPTION, FaultKind.IMPORT_ERROR) and "numpy' has no attribute" in fault.message and any(
         alias in fault.message for alias in _NUMPY_ALIASES
     ):
         code = "numpy-alias-removed"
         alias = next(a for a in _NUMPY_ALIASES if a in fault.message).strip("'")
         loading = kind is FaultKind.IMPORT_ERROR and fault.spot is not None  # one panel for the module, at its line
-        message = t("core.numpy-alias-removed", where=f"{fault.spot.file}:{fault.spot.line}" if loading and
-                    fault.spot is not None else where, alias=alias, replacement=alias if alias != "long" else "int")
+        message = t("core.numpy-alias-removed", where=load_where(fault, fault_exc.module) if loading else where,
+                    alias=alias, replacement=alias if alias != "long" else "int")
         if loading and fault.spot is not None:
             return TestResult(exercise, task, name, status, code, message,
                               feedback=Feedback(code, message, details=excerpt(fault.spot)))
@@ -140,8 +138,9 @@ def fault_result(fault_exc: StudentFault, exercise: str, task: str, name: str) -
                           trace=fault.trace, feedback=Feedback(code, message, hint=named.hint_text()))
     elif kind is FaultKind.EXCEPTION:
         message = t("core.raised", where=where, error=fault.message)
-    elif kind in LOAD_KINDS:  # the module, not this function: one message for all its tests, with the line
+    elif loading_failed(fault):  # the module, not this function: one message for all its tests, with the line
         message, feedback = load_failure(fault, fault_exc.module)
+        status = Status.TIMEOUT if kind is FaultKind.IMPORT_TIMEOUT else status
         return TestResult(exercise, task, name, status, code, message, feedback=feedback, trace=student_trace(fault))
     elif has(f"core.fault-{kind.value}"):
         message = t(f"core.fault-{kind.value}", where=where, detail=fault.message)

@@ -22,7 +22,8 @@ class Status(str, Enum):
     """Could not run here (e.g. the MNIST data is absent); neither won nor lost."""
 
 
-LOAD_CODES = frozenset({"syntax-error", "import-error", "not-utf8", "binary-source", "numpy-alias-removed"})
+LOAD_CODES = frozenset({"syntax-error", "import-error", "not-utf8", "binary-source", "numpy-alias-removed",
+                        "import-timeout", "exit-called", "sandbox-refused", "memory-limit", "recursion-limit"})
 """Codes of a student module that could not be loaded: one cause for every test of the module, so reports show
 it once (such a result names no function)."""
 
