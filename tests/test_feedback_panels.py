@@ -370,6 +370,8 @@ def test_a_long_panel_title_is_never_cut(nngrade, tmp_path):
     titles = [p.splitlines()[0] for p in panels(output)]
     assert titles and not any("…" in title for title in titles)
     assert widest(output) <= WIDTH
+    # The exercise's heading is one line at 80 columns, not wrapped at its table's width.
+    assert re.search(r"^activations — Activation functions and their derivatives   [\d.]+/20$", output, re.M), output
 
 
 def test_status_prints_points_as_check_does(nngrade):

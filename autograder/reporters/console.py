@@ -38,12 +38,18 @@ def _bar(score: float, max_score: float) -> Text:
     return Text("█" * filled, style=style) + Text("░" * (BAR_WIDTH - filled), style="dim")
 
 
+def exercise_heading(exercise: ExerciseScore) -> Text:
+    """`gates — Logic gates with perceptrons   7/10`: printed above the table, so it wraps at the terminal's
+    width rather than the (narrower) table's."""
+    exercise = escape.card(exercise)
+    return Text(f"{exercise.id} — {exercise.title}   "
+                f"{format_points(exercise.score)}/{format_points(exercise.max_score)}", style="italic")
+
+
 def exercise_table(exercise: ExerciseScore) -> Table:
     """The task table of one exercise."""
     exercise = escape.card(exercise)
-    title = Text(f"{exercise.id} — {exercise.title}   "
-                 f"{format_points(exercise.score)}/{format_points(exercise.max_score)}")
-    table = Table(title=title, title_justify="left", expand=False, show_edge=False, pad_edge=False)
+    table = Table(expand=False, show_edge=False, pad_edge=False)
     table.add_column(t("report.task"))
     table.add_column(t("report.tests"), justify="right")
     table.add_column(t("report.points"), justify="right")
@@ -192,6 +198,7 @@ def render(card: Scorecard, console: Console, *, verbose: bool = False, check: b
     console.print(Text(card.course, style="bold") + Text(f"  ·  {card.submission}", style="dim"))
     for exercise in card.exercises:
         console.print()
+        console.print(exercise_heading(exercise))
         console.print(exercise_table(exercise))
     render_failures(card, console, verbose=verbose, fold=not verbose)
     if card.student_output and verbose:
