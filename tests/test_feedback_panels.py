@@ -269,7 +269,7 @@ def test_check_folds_repeats_and_says_the_code_printed(nngrade, tmp_path):
     folder = submission(tmp_path, "gates", _float_gates)
     code, output = nngrade("check", "--path", str(folder), "gates")
     assert code == 0, output
-    assert "more tests)" in output
+    assert "more tests; `nngrade check -v` shows each)" in output
     printed = [line for line in output.splitlines() if "printed" in line]
     assert len(printed) == 1 and "`nngrade check -v` shows" in printed[0]
     assert "debug -0.7" not in output

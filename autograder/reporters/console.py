@@ -76,11 +76,12 @@ def panel_title(parts: list[str], mark: str, width: int) -> tuple[Text, list[str
     return Text(f"{mark} {parts[0]}"), parts[1:]
 
 
-def failure_panel(test: TestScore, repeats: int, *, width: int = PANEL_WIDTH, exercises: tuple[str, ...] = ()) -> Panel:
+def failure_panel(test: TestScore, repeats: int, *, width: int = PANEL_WIDTH, exercises: tuple[str, ...] = (),
+                  verbose_shows: bool = False) -> Panel:
     """The panel of one failing test: message, checked/input/expected/got, steps, traceback, hint.
 
     A module that could not be loaded (LOAD_CODES) is one panel for all its tests (of `exercises`: another
-    exercise's module may import it).
+    exercise's module may import it). `verbose_shows`: the repeats line says that `-v` shows each.
     """
     test = escape.card(test)
     mark, style = _STATUS_STYLE.get(test.status, ("✗", "red"))
@@ -126,7 +127,8 @@ def failure_panel(test: TestScore, repeats: int, *, width: int = PANEL_WIDTH, ex
         body.append(t("report.load-failed-tests", count=repeats + 1, exercise=", ".join(exercises or (test.exercise,)))
                     + "\n", style="dim")
     elif repeats:
-        body.append(t("report.repeats", count=repeats) + "\n", style="dim")
+        body.append(t("report.repeats-verbose" if verbose_shows else "report.repeats", count=repeats) + "\n",
+                    style="dim")
     body.rstrip()
     return Panel(body, title=title, title_align="left", border_style=style)
 
@@ -161,10 +163,12 @@ def _unstarted(card: Scorecard, status: Status) -> list[str]:
     return [f"{name}  " + t("report.test-count", count=count) for name, count in seen.items()]
 
 
-def render_failures(card: Scorecard, console: Console, *, verbose: bool = False, fold: bool = True) -> None:
+def render_failures(card: Scorecard, console: Console, *, verbose: bool = False, fold: bool = True,
+                    check: bool = False) -> None:
     """What did not pass: functions not started or missing, a panel per failing check, tests not run.
 
-    `verbose`: every panel (else the first MAX_PANELS); `fold`: the same problem in several tests is one panel.
+    `verbose`: every panel (else the first MAX_PANELS); `fold`: the same problem in several tests is one panel;
+    `check`: the report of `nngrade check`, whose -v shows what was folded.
     (Also what a notebook's test cell shows under its one task's headline.)
     """
     card = escape.card(card)
@@ -180,7 +184,8 @@ def render_failures(card: Scorecard, console: Console, *, verbose: bool = False,
     if shown:
         console.print()
     for test, repeats, exercises in shown:
-        console.print(failure_panel(test, repeats, width=console.width, exercises=exercises))
+        console.print(failure_panel(test, repeats, width=console.width, exercises=exercises,
+                                    verbose_shows=check and fold))
     if len(shown) < len(failures):
         console.print(Text(t("report.more-failures", count=len(failures) - len(shown)), style="dim"))
     not_run = [t for t in card.tests if t.status is Status.NOT_RUN]
@@ -200,7 +205,7 @@ def render(card: Scorecard, console: Console, *, verbose: bool = False, check: b
         console.print()
         console.print(exercise_heading(exercise))
         console.print(exercise_table(exercise))
-    render_failures(card, console, verbose=verbose, fold=not verbose)
+    render_failures(card, console, verbose=verbose, fold=not verbose, check=check)
     if card.student_output and verbose:
         console.print(Panel(Text(card.student_output), title=Text(t("report.student-output")), title_align="left",
                             border_style="dim"))
