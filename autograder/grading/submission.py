@@ -108,7 +108,11 @@ def module_for_file(path: Path, course: Course, *, by_name: bool = True) -> str:
 
 @contextlib.contextmanager
 def prepare(path: Path, course: Course, *, by_name: bool = True) -> Iterator[Prepared]:
-    """A folder of modules for `path`, whatever kind of submission it is (temporary ones are removed after)."""
+    """A folder of modules for `path`, whatever kind of submission it is (temporary ones are removed after).
+
+    by_name (`nngrade grade`): a lone .py file or notebook is graded as the exercise it names; False (grade-all):
+    a lone .py file needs one exercise chosen, a lone notebook is graded against the whole course given.
+    """
     located = locate(path, course)
     if located.kind is Kind.FOLDER:
         yield Prepared(located.path, course)
@@ -141,8 +145,10 @@ def prepare(path: Path, course: Course, *, by_name: bool = True) -> Iterator[Pre
             notebook = stack.enter_context(notebook_submission(located.path, course))
         except NotebookError as exc:
             raise SubmissionError(str(exc).rstrip(".")) from None
-        # One notebook is one exercise's work: graded as that exercise alone, not as a course missing the rest.
-        chosen = course.select(list(notebook.exercises)) if located.path.is_file() and notebook.exercises else course
+        # One notebook is one exercise's work: `grade gates.ipynb` grades that exercise alone, not a course missing
+        # the rest. grade-all (by_name False) keeps the course it was given: every row of its CSV has the same columns.
+        alone = by_name and located.path.is_file() and notebook.exercises
+        chosen = course.select(list(notebook.exercises)) if alone else course
         yield Prepared(notebook.folder, chosen, tuple(notebook.notes))
 
 
