@@ -92,15 +92,17 @@ def excerpt(spot: Spot) -> tuple[str, ...]:
     for char in chars:
         text = "    " if char == "\t" else (char if char.isprintable() else "\ufffd")
         shown.append((text, sum(_cells(c) for c in text)))
+    before = [0]  # before[i]: cells of the characters ahead of character i (one pass: the line may be hostile)
+    for _, cells in shown:
+        before.append(before[-1] + cells)
     first = 0
-    if sum(cells for _, cells in shown) > EXCERPT_CELLS:
-        # Keep the caret in view: start some cells before it, then take what fits.
-        target = max((column or 1) - 1, 0)
-        while first < target and sum(c for _, c in shown[first:target]) > EXCERPT_CELLS // 3:
+    if before[-1] > EXCERPT_CELLS:
+        # Keep the caret in view: start at most a third of the window before it, then take what fits.
+        target = min(max((column or 1) - 1, 0), len(shown))
+        while first < target and before[target] - before[first] > EXCERPT_CELLS // 3:
             first += 1
-    last, used = first, 0
-    while last < len(shown) and used + shown[last][1] <= EXCERPT_CELLS:
-        used += shown[last][1]
+    last = first
+    while last < len(shown) and before[last + 1] - before[first] <= EXCERPT_CELLS:
         last += 1
     line = ("…" if first else "") + "".join(text for text, _ in shown[first:last]) + ("…" if last < len(shown) else "")
     gutter = f"{spot.line:>4} | " if spot.line else "     | "
