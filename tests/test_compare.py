@@ -65,6 +65,13 @@ def test_integer_check_distinguishes_bool_and_float():
     assert feedback_of(lambda: expect_integer(np.array([1.0]), what="f")).code == "dtype-mismatch"
 
 
+def test_dtype_mismatch_without_expected_values_says_integers_were_expected():
+    """A panel must not read "expected: None" when the check had only the dtype to go by."""
+    shown = feedback_of(lambda: expect_integer(np.array([1.0]), what="f")).expected
+    assert "None" not in shown and "int" in shown
+    assert feedback_of(lambda: expect_integer(np.array([1.0]), what="f", expected=np.array([1]))).expected.startswith("[1]")
+
+
 def test_runtime_warnings_fail_with_the_given_code():
     """Does a RuntimeWarning from the student's call fail with the catalogue's code and hint?"""
     fb = feedback_of(lambda: expect_no_warnings((("RuntimeWarning", "overflow encountered in exp"),),

@@ -182,6 +182,7 @@ def test_a_notebook_becomes_its_module(tmp_path, course):
     path = write(tmp_path / "gates.ipynb", solution_notebook("gates", "%timeit XOR(1, 0)"))
     with notebook_submission(path, course) as sub:
         assert [p.name for p in sub.folder.iterdir()] == ["gates.py"]
+        assert sub.exercises == ("gates",)  # what `grade gates.ipynb` grades: gates alone
         assert sub.notes == ("dropped 1 IPython magic/shell line from gates.ipynb",)
         folder = sub.folder
     assert not folder.exists()
@@ -382,3 +383,15 @@ def test_an_interrupt_is_passed_on_not_scored(kernel, course, tmp_path, monkeypa
         finished.set()
         thread.join()
     assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+
+
+def test_a_lone_notebook_is_its_exercise_for_grade_but_the_course_for_grade_all(tmp_path, course):
+    """Does `grade gates.ipynb` (by name) grade gates alone, while grade-all (not by name) keeps the whole course,
+    so every row of its CSV has the same columns?"""
+    from autograder.grading.submission import prepare
+
+    path = write(tmp_path / "gates.ipynb", solution_notebook("gates"))
+    with prepare(path, course) as ready:
+        assert [e.id for e in ready.course.exercises] == ["gates"]
+    with prepare(path, course, by_name=False) as ready:
+        assert ready.course == course

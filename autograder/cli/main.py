@@ -101,24 +101,36 @@ def remember(card: Scorecard, course: Course) -> None:
 @click.pass_context
 def list_exercises(ctx: click.Context) -> None:
     """Show the exercises, their tasks and points (from course.toml)."""
+    from rich import box
     from rich.table import Table
+    from rich.text import Text
 
+    from autograder.course import format_points
     from autograder.reporters.escape import rich_text
 
     course = common.course(ctx)
-    table = Table(title=rich_text(course.name), title_justify="left")
-    for column in ("exercise", "module", "task", "points", "visibility", "title"):
-        table.add_column(t(f"cli.list-{column}"), justify="right" if column == "points" else "left",
-                         no_wrap=column != "title")
-    for exercise in course.exercises:
-        for i, task in enumerate(exercise.tasks):
-            cells = (exercise.id if i == 0 else "", f"{exercise.module}.py" if i == 0 else "",
-                     task.id, f"{task.points:g}", t(f"cli.list-{task.visibility.value}"), task.localized_title())
-            # Text, not markup: a title like "softmax [stable]" would otherwise lose its brackets.
-            table.add_row(*(rich_text(cell) for cell in cells))
-        table.add_section()
+    # One row per exercise, its tasks indented below it; only the title wraps, so the table reads at 80 columns.
+    table = Table(title=rich_text(course.name), title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False,
+                  show_edge=False, title_style="bold")
+    table.add_column(t("cli.list-task"), no_wrap=True)
+    table.add_column(t("cli.list-points"), justify="right", no_wrap=True)
+    table.add_column("", no_wrap=True)  # "hidden" for the tasks only grading runs
+    table.add_column(t("cli.list-title"), ratio=1, overflow="fold")
+    for number, exercise in enumerate(course.exercises):
+        if number:
+            table.add_row()
+        # Text, not markup: a title like "softmax [stable]" would otherwise lose its brackets.
+        table.add_row(rich_text(exercise.id, style="bold"), rich_text(format_points(exercise.max_points), style="bold"),
+                      "", rich_text(exercise.localized_title(), style="bold") + Text(f"  ({exercise.module}.py)",
+                                                                                   style="dim"))
+        for task in exercise.tasks:
+            hidden = task.visibility.value == "hidden"
+            table.add_row(rich_text("  " + task.id), rich_text(format_points(task.points)),
+                          rich_text(t("cli.list-hidden") if hidden else "", style="dim"),
+                          rich_text(task.localized_title()))
     total = sum(e.max_points for e in course.exercises)
-    table.caption = t("cli.list-caption", count=len(course.exercises), points=f"{total:g}")
+    table.caption = t("cli.list-caption", count=len(course.exercises), points=format_points(total))
+    table.caption_justify = "left"
     common.console().print(table)
 
 
@@ -163,7 +175,7 @@ def check(ctx: click.Context, exercises: tuple[str, ...], solutions: bool, path:
             click.echo(t("cli.task-hidden", tasks=", ".join(hidden)))
         if not card.exercises:
             return  # only hidden tasks were asked for: nothing ran, and no report of 0 / 0 points
-    console.render(card, common.console(), verbose=verbose)
+    console.render(card, common.console(), verbose=verbose, check=True)
     if own_work and not chosen.tasks:  # one task's result is not the exercise's score
         remember(card, course)
     if card.internal_errors:
@@ -194,8 +206,9 @@ def grade(ctx: click.Context, submission: Path, exercises: tuple[str, ...], fmt:
 
     SUBMISSION is a folder of modules named like exercises/ (or a repository with
     them in exercises/), one .py file (graded as the exercise it is named after),
-    a notebook .ipynb (or a folder of them), or the zip `nngrade submit` wrote
-    (its manifest of hashes is checked: a file changed after submitting is reported).
+    a notebook .ipynb (graded as the exercise it answers), a folder of notebooks,
+    or the zip `nngrade submit` wrote (its manifest of hashes is checked: a file
+    changed after submitting is reported).
 
     Exit code 0 whenever grading happened, whatever the score.
     """

@@ -102,7 +102,9 @@ def status(ctx: click.Context) -> None:
         if entry is None:
             cells = [exercise.id, "-", "-", t("cli.status-never"), "0", t("cli.status-everything")]
         else:
-            cells = [exercise.id, f"{entry.best:g}/{entry.max_score:g}", f"{entry.last:g}/{entry.max_score:g}",
+            # The points as `check` prints them (12.90, not 12.9048).
+            best, last, most = (format_points(v) for v in (entry.best, entry.last, entry.max_score))
+            cells = [exercise.id, f"{best}/{most}", f"{last}/{most}",
                      entry.last_when.replace("T", " ").removesuffix("+00:00") + " UTC", str(entry.attempts),
                      ", ".join(entry.open_tasks) or t("cli.status-nothing-open")]
         # Text, not markup: .nngrade/ history is a file anyone in the folder can edit.

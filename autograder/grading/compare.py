@@ -105,12 +105,14 @@ def scoped(hint: str | None) -> str | None:
 
 
 def _fail(code: str, message: str, what: str, inputs: Any, expected: Any, got: Any,
-          details: tuple[str, ...] = (), hint: str | None = None) -> Mismatch:
+          details: tuple[str, ...] = (), hint: str | None = None, expected_text: str | None = None) -> Mismatch:
+    """The failure; `expected_text` describes what was expected when no expected value is at hand."""
     hint = scoped(hint)
     return Mismatch(Feedback(
         code=code, message=message, what=what,
         inputs="" if inputs is None else show(inputs),
-        expected=show(expected), got=show(got), details=details, hint=hint,
+        expected=expected_text if expected_text is not None else show(expected), got=show(got),
+        details=details, hint=hint,
     ))
 
 
@@ -243,8 +245,10 @@ def expect_integer(got: Any, *, what: str, inputs: Any = None, expected: Any = N
         raise _fail("bool-not-int", t("core.bool-not-int", what=what), what, inputs, expected,
                     got, hint=hint or t("core.bool-not-int-hint"))
     if arr.dtype.kind not in "iu":
-        raise _fail("dtype-mismatch", t("core.dtype-mismatch", what=what, dtype=arr.dtype),
-                    what, inputs, expected, got, hint=hint)
+        # Without the expected values at hand, the panel still says what kind of value was expected.
+        raise _fail("dtype-mismatch", t("core.dtype-mismatch", what=what, dtype=arr.dtype), what, inputs,
+                    expected, got, hint=hint,
+                    expected_text=t("core.integers-expected") if expected is None else None)
     return arr
 
 

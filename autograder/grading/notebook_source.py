@@ -65,6 +65,8 @@ class NotebookSubmission:
     """Temporary folder with one <module>.py per exercise found."""
     notes: tuple[str, ...]
     """What was left out or changed, one line each (magics dropped, cells skipped, ...)."""
+    exercises: tuple[str, ...] = ()
+    """The ids of the exercises the notebooks answer, in course order."""
 
 
 @dataclass(frozen=True)
@@ -361,6 +363,7 @@ def notebook_submission(path: Path, course: Course) -> Iterator[NotebookSubmissi
     notebooks = _notebooks(path)
     modules: dict[str, tuple[Path, str]] = {}
     notes: list[str] = []
+    answered: set[str] = set()
     for notebook_path in notebooks:
         notebook = read_notebook(notebook_path)
         exercise_id = exercise_of(notebook, notebook_path, course)
@@ -371,7 +374,7 @@ def notebook_submission(path: Path, course: Course) -> Iterator[NotebookSubmissi
             known = ", ".join(f"{e.id}.ipynb" for e in course.exercises)
             message = f"{notebook_path.name} is not one of the course's exercises (name it one of: {known})"
             if path.is_file():
-                raise NotebookError(f"{message}.")
+                raise NotebookError(f"{message[:-1]}, or choose its exercise with -e).")
             notes.append(f"skipped {message}")
             continue
         exercise = course.exercise(exercise_id)
@@ -382,6 +385,7 @@ def notebook_submission(path: Path, course: Course) -> Iterator[NotebookSubmissi
                                 "keep one of them.")
         source, cell_notes = module_source(code_cells(notebook, str(notebook_path)), notebook_path.name)
         modules[exercise.module] = (notebook_path, source)
+        answered.add(exercise.id)
         notes += cell_notes
     if not modules and not (path.is_dir() and any(path.glob("*.py"))):
         known = ", ".join(f"{e.id}.ipynb" for e in course.exercises)
@@ -397,6 +401,6 @@ def notebook_submission(path: Path, course: Course) -> Iterator[NotebookSubmissi
                     (folder / module.name).write_bytes(data)
         for module_name, (_, source) in modules.items():
             (folder / f"{module_name}.py").write_text(source, encoding="utf-8")
-        yield NotebookSubmission(folder, tuple(notes))
+        yield NotebookSubmission(folder, tuple(notes), tuple(e.id for e in course.exercises if e.id in answered))
     finally:
         shutil.rmtree(folder, ignore_errors=True)

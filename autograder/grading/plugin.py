@@ -7,6 +7,7 @@ single registry and the suites must agree with it.
 """
 from __future__ import annotations
 
+import dataclasses
 import importlib.util
 import json
 import tempfile
@@ -23,6 +24,7 @@ from autograder.course import Course, Task, Visibility
 from autograder.grading import catalog, scope
 from autograder.grading.catalog import Misconception
 from autograder.grading.compare import Checker, Feedback, Mismatch
+from autograder.grading.load_failure import excerpt, load_failure, load_where, loading_failed, student_trace
 from autograder.grading.results import Status, TestResult
 from autograder.i18n import has, t
 from autograder.sandbox.faults import FaultKind
@@ -118,15 +120,17 @@ def fault_result(fault_exc: StudentFault, exercise: str, task: str, name: str) -
                                             function=fault_exc.function)
     elif kind is FaultKind.TIMEOUT:
         status, message = Status.TIMEOUT, t("core.timeout", where=where, detail=fault.message)
-    elif kind is FaultKind.IMPORT_TIMEOUT:
-        status, message = Status.TIMEOUT, t("core.import-timeout", where=where, detail=fault.message)
     elif kind in (FaultKind.EXCEPTION, FaultKind.IMPORT_ERROR) and "numpy' has no attribute" in fault.message and any(
         alias in fault.message for alias in _NUMPY_ALIASES
     ):
         code = "numpy-alias-removed"
         alias = next(a for a in _NUMPY_ALIASES if a in fault.message).strip("'")
-        message = t("core.numpy-alias-removed", where=where, alias=alias,
-                    replacement=alias if alias != "long" else "int")
+        loading = kind is FaultKind.IMPORT_ERROR and fault.spot is not None  # one panel for the module, at its line
+        message = t("core.numpy-alias-removed", where=load_where(fault, fault_exc.module) if loading else where,
+                    alias=alias, replacement=alias if alias != "long" else "int")
+        if loading and fault.spot is not None:
+            return TestResult(exercise, task, name, status, code, message,
+                              feedback=Feedback(code, message, details=excerpt(fault.spot)))
     elif kind is FaultKind.EXCEPTION and (named := raised_mistake(exercise, fault_exc)) is not None:
         code, message = named.code, t("core.known-mistake-raised", where=where, mistake=named.title_text(),
                                       error=fault.message)
@@ -134,8 +138,10 @@ def fault_result(fault_exc: StudentFault, exercise: str, task: str, name: str) -
                           trace=fault.trace, feedback=Feedback(code, message, hint=named.hint_text()))
     elif kind is FaultKind.EXCEPTION:
         message = t("core.raised", where=where, error=fault.message)
-    elif kind in (FaultKind.IMPORT_ERROR, FaultKind.SYNTAX_ERROR):
-        message = t(f"core.{kind.value}", where=where, error=fault.message)
+    elif loading_failed(fault):  # the module, not this function: one message for all its tests, with the line
+        message, feedback = load_failure(fault, fault_exc.module)
+        status = Status.TIMEOUT if kind is FaultKind.IMPORT_TIMEOUT else status
+        return TestResult(exercise, task, name, status, code, message, feedback=feedback, trace=student_trace(fault))
     elif has(f"core.fault-{kind.value}"):
         message = t(f"core.fault-{kind.value}", where=where, detail=fault.message)
     return TestResult(exercise, task, name, status, code, message, function=fault_exc.function,
@@ -188,6 +194,8 @@ class GradingPlugin:
         self.hidden_not_run = 0
         self.collection_errors: list[str] = []
         self._item: pytest.Item | None = None
+        self._setup_seconds = 0.0
+        """How long the running test's setup (its fixtures) took: part of its JUnit time."""
         """The test being run (set before its fixtures)."""
         self._stripped = stripped_hidden_tests()
         self._mutated: set[tuple[str, str]] = set()
@@ -254,8 +262,11 @@ class GradingPlugin:
     def pytest_runtest_makereport(self, item: pytest.Item, call: pytest.CallInfo[None]) -> Generator[None, Any, None]:
         outcome = yield
         report = outcome.get_result()
+        if report.when == "setup":
+            self._setup_seconds = report.duration
         if report.when == "call" or (report.when == "setup" and report.outcome != "passed"):
-            self.results.append(self._result(item, call, report))
+            seconds = report.duration + (self._setup_seconds if report.when == "call" else 0.0)
+            self.results.append(dataclasses.replace(self._result(item, call, report), duration=seconds))
 
     def _result(self, item: pytest.Item, call: pytest.CallInfo[None], report: pytest.TestReport) -> TestResult:
         task = task_of(item, self.course)

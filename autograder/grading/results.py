@@ -22,6 +22,12 @@ class Status(str, Enum):
     """Could not run here (e.g. the MNIST data is absent); neither won nor lost."""
 
 
+LOAD_CODES = frozenset({"syntax-error", "import-error", "not-utf8", "binary-source", "numpy-alias-removed",
+                        "import-timeout", "exit-called", "sandbox-refused", "memory-limit", "recursion-limit"})
+"""Codes of a student module that could not be loaded: one cause for every test of the module, so reports show
+it once (such a result names no function)."""
+
+
 @dataclass(frozen=True)
 class TestResult:
     """The outcome of one suite test against one submission."""
@@ -47,6 +53,8 @@ class TestResult:
     """The student's own traceback, for errors."""
     internal: bool = False
     """True when the grader itself failed: never counted as the student's fault."""
+    duration: float = 0.0
+    """Seconds the test took to run (setup and call), as pytest measured it; JUnit's `time`."""
 
 
 @dataclass(frozen=True)

@@ -32,6 +32,8 @@ class TestScore:
     feedback: Feedback | None = None
     function: str | None = None
     trace: str = ""
+    duration: float = 0.0
+    """Seconds the test ran (TestResult.duration)."""
 
 
 @dataclass(frozen=True)
@@ -150,6 +152,7 @@ def score(run: RunResult, course: Course, submission: str = "", *, lang: str | N
                 tests.append(TestScore(
                     r.exercise, r.task, r.name, r.status, won, offered, r.code, r.message,
                     _hint(r, task.localized_hints(lang)), task.visibility, r.feedback, r.function, r.trace,
+                    r.duration,
                 ))
             passed = sum(r.status is Status.PASSED for r in results)
             not_run = sum(r.status is Status.NOT_RUN for r in results)

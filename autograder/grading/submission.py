@@ -8,8 +8,9 @@ A submission is one of:
 - **one `.py` file**, graded as a single exercise's module: the exercise named
   by the file (`softmax.py`) or, when the course (as selected with `-e`) has
   one exercise, that one, whatever the file is called (`alice.py`);
-- a **notebook** (`.ipynb`) or a folder of notebooks, turned into modules by
-  `autograder.grading.notebook_source`.
+- a **notebook** (`.ipynb`), graded as the one exercise it answers (named by its
+  nngrade metadata or its file name), or a folder of notebooks, graded against the
+  course; both turned into modules by `autograder.grading.notebook_source`.
 """
 from __future__ import annotations
 
@@ -107,7 +108,11 @@ def module_for_file(path: Path, course: Course, *, by_name: bool = True) -> str:
 
 @contextlib.contextmanager
 def prepare(path: Path, course: Course, *, by_name: bool = True) -> Iterator[Prepared]:
-    """A folder of modules for `path`, whatever kind of submission it is (temporary ones are removed after)."""
+    """A folder of modules for `path`, whatever kind of submission it is (temporary ones are removed after).
+
+    by_name (`nngrade grade`): a lone .py file or notebook is graded as the exercise it names; False (grade-all):
+    a lone .py file needs one exercise chosen, a lone notebook is graded against the whole course given.
+    """
     located = locate(path, course)
     if located.kind is Kind.FOLDER:
         yield Prepared(located.path, course)
@@ -140,7 +145,11 @@ def prepare(path: Path, course: Course, *, by_name: bool = True) -> Iterator[Pre
             notebook = stack.enter_context(notebook_submission(located.path, course))
         except NotebookError as exc:
             raise SubmissionError(str(exc).rstrip(".")) from None
-        yield Prepared(notebook.folder, course, tuple(notebook.notes))
+        # One notebook is one exercise's work: `grade gates.ipynb` grades that exercise alone, not a course missing
+        # the rest. grade-all (by_name False) keeps the course it was given: every row of its CSV has the same columns.
+        alone = by_name and located.path.is_file() and notebook.exercises
+        chosen = course.select(list(notebook.exercises)) if alone else course
+        yield Prepared(notebook.folder, chosen, tuple(notebook.notes))
 
 
 def content_hash(path: Path) -> str:

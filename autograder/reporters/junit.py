@@ -25,9 +25,14 @@ POINT_DECIMALS = 2
 """Decimals JUnit shows (`points`: 1.67): per-test points are apportioned at this precision."""
 
 
+def _seconds(value: float) -> str:
+    """A JUnit time: seconds with millisecond precision (what GitHub and GitLab show)."""
+    return f"{max(value, 0.0):.3f}"
+
+
 def _testcase(test: TestScore, shown: tuple[float, float]) -> ET.Element:
     case = ET.Element("testcase", classname=_xml(f"{test.exercise}.{test.task}"), name=_xml(test.name),
-                      time="0")
+                      time=_seconds(test.duration))
     # Points in a property: GitLab and most viewers show testcase properties; none needs them to parse.
     properties = ET.SubElement(case, "properties")
     ET.SubElement(properties, "property", name="score", value=points(shown[0]))
@@ -60,7 +65,8 @@ def to_element(card: Scorecard) -> ET.Element:
         all_tests += tests
         suite = ET.SubElement(root, "testsuite", name=_xml(exercise.id), tests=str(len(tests)),
                               failures=count(tests, _FAILURES), errors=count(tests, _ERRORS),
-                              skipped=count(tests, {Status.NOT_RUN}), time="0")
+                              skipped=count(tests, {Status.NOT_RUN}),
+                              time=_seconds(sum(t.duration for t in tests)))
         properties = ET.SubElement(suite, "properties")
         for name, value in (("title", exercise.title), ("score", points(won)), ("max_score", points(offered))):
             ET.SubElement(properties, "property", name=name, value=_xml(value))
@@ -69,7 +75,7 @@ def to_element(card: Scorecard) -> ET.Element:
     root.set("failures", count(all_tests, _FAILURES))
     root.set("errors", count(all_tests, _ERRORS))
     root.set("skipped", count(all_tests, {Status.NOT_RUN}))
-    root.set("time", "0")
+    root.set("time", _seconds(sum(t.duration for t in all_tests)))
     return root
 
 

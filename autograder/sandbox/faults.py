@@ -51,6 +51,26 @@ class FaultKind(str, Enum):
 
 
 @dataclass(frozen=True)
+class Spot:
+    """Where in a student's file a module failed to load: what a report shows as the line and a caret under it."""
+
+    file: str
+    """The file's name inside the submission ("gates.py")."""
+    line: int
+    """1-based; 0 when not known (an error at the end of the file)."""
+    column: int = 0
+    """1-based column (characters) the caret starts at; 0 for none."""
+    end_column: int = 0
+    """1-based column the caret ends before; 0 for one caret."""
+    text: str = ""
+    """The source line, without its newline (undecodable bytes as U+FFFD)."""
+    problem: str = ""
+    """Python's own words for a syntax error ("expected ':'"), for the grader to explain in the student's language."""
+    byte: int = -1
+    """The byte that is not UTF-8 (not-utf8 only); -1 otherwise."""
+
+
+@dataclass(frozen=True)
 class Fault:
     """Why a call into student code produced no value."""
 
@@ -63,6 +83,8 @@ class Fault:
     """Traceback through the student's own files only."""
     exc_types: tuple[str, ...] = ()
     """Names of the exception's classes, most derived first (for `isinstance`-like checks)."""
+    spot: Spot | None = None
+    """Where loading the module failed (syntax-error, import-error, not-utf8), when the worker could tell."""
 
     def raised(self, name: str) -> bool:
         """True when the student's exception is a `name` or a subclass of it."""

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from autograder.sandbox.faults import Fault, FaultKind
+from autograder.sandbox.faults import Fault, FaultKind, Spot
 
 READY_ID = 0
 """The id of the reply a worker sends once it is ready, before any request."""
@@ -71,6 +71,11 @@ class WorkerReply:
             f = self.fault
             message["fault"] = {"kind": f.kind.value, "type": f.exc_type, "types": list(f.exc_types),
                                 "message": f.message, "trace": f.trace}
+            if f.spot is not None:
+                s = f.spot
+                message["fault"]["spot"] = {"file": s.file, "line": s.line, "column": s.column,
+                                            "end_column": s.end_column, "text": s.text, "problem": s.problem,
+                                            "byte": s.byte}
         if self.pid is not None:
             message["pid"] = self.pid
         if self.isolation:
@@ -114,7 +119,27 @@ def _fault(raw: Any) -> Fault:
     return Fault(
         kind=kind, message=message, exc_type=_text(raw.get("type"))[:200], trace=_text(raw.get("trace")),
         exc_types=tuple(t[:200] for t in types[:50] if isinstance(t, str)) if isinstance(types, (list, tuple)) else (),
+        spot=_spot(raw.get("spot")),
     )
+
+
+MAX_SPOT_TEXT = 500
+"""Characters kept of a spot's source line and Python's words: one line, shown in one panel."""
+
+
+def _spot(raw: Any) -> Spot | None:
+    """Where a module failed to load, as a reply says: bounded numbers and text, or None."""
+    if not isinstance(raw, dict) or not isinstance(raw.get("file"), str) or not raw["file"]:
+        return None
+
+    def number(key: str, low: int) -> int:
+        value = raw.get(key)
+        return value if type(value) is int and low <= value < 10_000_000 else low
+
+    return Spot(file=raw["file"][:200], line=number("line", 0), column=number("column", 0),
+                end_column=number("end_column", 0), text=_text(raw.get("text"))[:MAX_SPOT_TEXT],
+                problem=_text(raw.get("problem"))[:MAX_SPOT_TEXT],
+                byte=raw["byte"] if type(raw.get("byte")) is int and 0 <= raw["byte"] < 256 else -1)
 
 
 def _warnings(raw: Any) -> tuple[tuple[str, str], ...]:

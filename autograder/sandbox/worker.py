@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 
 from autograder.sandbox import confine, guard, protocol
-from autograder.sandbox.faults import Fault, FaultKind
+from autograder.sandbox.faults import Fault, FaultKind, Spot
 from autograder.sandbox.replies import READY_ID, WorkerReply
 
 kernel_layers: tuple[str, ...] = ()
@@ -132,11 +132,14 @@ class Worker:
         except SyntaxError as exc:
             sys.modules.pop(name, None)
             where = f"line {exc.lineno}" + (f", column {exc.offset}" if exc.offset else "")
-            return self.fault(FaultKind.SYNTAX_ERROR, exc, f"{name}.py, {where}: {exc.msg}")
+            file = self._relative(exc.filename) or f"{name}.py"
+            fault = self.fault(FaultKind.SYNTAX_ERROR, exc, f"{file}, {where}: {exc.msg}")
+            return replace(fault, spot=_syntax_spot(exc, file))
         except BaseException as exc:  # noqa: BLE001 - the student's import ran code that failed
             sys.modules.pop(name, None)
             kind = self.classify(exc)
-            return self.fault(FaultKind.IMPORT_ERROR if kind is FaultKind.EXCEPTION else kind, exc)
+            fault = self.fault(FaultKind.IMPORT_ERROR if kind is FaultKind.EXCEPTION else kind, exc)
+            return replace(fault, spot=self._raise_spot(exc))
         self.modules[name] = module
         return None
 
@@ -150,17 +153,56 @@ class Worker:
         if b"\0" in data:
             return self.fault(FaultKind.BINARY_SOURCE, message=f"{name}.py is a binary file (it contains NUL bytes), "
                                                       "not Python source: save your code as plain text")
+        encoding = "utf-8"
         try:
             encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
             data.decode(encoding)
         except (SyntaxError, LookupError) as exc:
+            # detect_encoding also fails on a non-UTF-8 byte in line 1 or 2 with no declaration: name the byte.
+            try:
+                data.decode("utf-8")
+            except UnicodeDecodeError as bad:
+                return self._undecodable(name, data, bad.start, "utf-8")
             return self.fault(FaultKind.NOT_UTF8, message=f"{name}.py declares an unknown encoding: {exc}")
         except UnicodeDecodeError as exc:
-            line = data[:exc.start].count(b"\n") + 1
-            return self.fault(FaultKind.NOT_UTF8, message=(
-                f"{name}.py is not valid {encoding} text: byte 0x{data[exc.start]:02x} on line {line} "
-                "cannot be decoded; save the file as UTF-8"))
+            return self._undecodable(name, data, exc.start, encoding)
         return None
+
+    def _undecodable(self, name: str, data: bytes, start: int, encoding: str) -> Fault:
+        """The not-utf8 fault of the byte at `start`: its value, line and column, and the line around it."""
+        line = data[:start].count(b"\n") + 1
+        line_start = data.rfind(b"\n", 0, start) + 1
+        line_end = data.find(b"\n", start)
+        raw = data[line_start:line_end if line_end >= 0 else len(data)].rstrip(b"\r")
+        before = data[line_start:start].decode(encoding, "replace")
+        fault = self.fault(FaultKind.NOT_UTF8, message=(
+            f"{name}.py is not valid {encoding} text: byte 0x{data[start]:02x} on line {line} "
+            "cannot be decoded; save the file as UTF-8"))
+        return replace(fault, spot=Spot(f"{name}.py", line, len(before) + 1, 0,
+                                        raw.decode(encoding, "replace")[:500], byte=data[start]))
+
+    def _relative(self, filename: str | None) -> str:
+        """A file of the submission by its name inside it; "" for any other file."""
+        if not filename or not filename.startswith(self.submission + os.sep):
+            return ""
+        return os.path.relpath(filename, self.submission)
+
+    def _raise_spot(self, exc: BaseException) -> Spot | None:
+        """The line of the student's own file where an import raised (the innermost such frame), if any."""
+        frames = [f for f in traceback.extract_tb(exc.__traceback__) if self._relative(f.filename)]
+        if not frames:
+            return None
+        frame = frames[-1]
+        import linecache
+
+        text = linecache.getline(frame.filename, frame.lineno or 0).rstrip("\r\n")
+        column = end = 0
+        colno, end_colno = getattr(frame, "colno", None), getattr(frame, "end_colno", None)
+        if colno is not None and frame.lineno == getattr(frame, "end_lineno", frame.lineno):
+            encoded = text.encode("utf-8")  # frame columns count UTF-8 bytes; a caret counts characters
+            column = len(encoded[:colno].decode("utf-8", "replace")) + 1
+            end = len(encoded[:end_colno].decode("utf-8", "replace")) + 1 if end_colno is not None else 0
+        return Spot(self._relative(frame.filename), frame.lineno or 0, column, end, text[:500])
 
     def call(self, request: dict[str, Any]) -> WorkerReply:
         module_name, function = request["module"], request["function"]
@@ -196,6 +238,16 @@ class Worker:
         if op == "call":
             return self.call(request)
         return WorkerReply(ok=False, fault=Fault(FaultKind.PROTOCOL, f"unknown op {op!r}"))
+
+
+def _syntax_spot(exc: SyntaxError, file: str) -> Spot:
+    """Where a SyntaxError (IndentationError, TabError) points, in Python's own words."""
+    text = (exc.text or "").rstrip("\r\n")
+    line = exc.lineno if isinstance(exc.lineno, int) and exc.lineno > 0 else 0
+    column = exc.offset if isinstance(exc.offset, int) and exc.offset > 0 else 0
+    end = getattr(exc, "end_offset", None)
+    end = end if isinstance(end, int) and end > column and getattr(exc, "end_lineno", line) == line else 0
+    return Spot(file, line, column, end, text[:500], problem=str(exc.msg)[:500])
 
 
 # --- arguments changed in place --------------------------------------------------
