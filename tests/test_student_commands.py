@@ -310,3 +310,25 @@ def test_korean_help_fits_80_columns(kit, path):
     assert korean.exit_code == 0, korean.output
     assert max(cells(line) for line in korean.output.splitlines()) <= 80, korean.output
     assert "사용법:" in korean.output and "이 도움말을 보여 주고 끝냅니다." in korean.output
+
+
+def test_reset_in_a_git_clone_takes_the_stub_as_first_committed(kit):
+    """In a kit that is a git clone (GitHub Classroom) with no kept copy, is the stub the file as first
+    committed, even after the student changed a docstring and committed their work?"""
+    import subprocess
+
+    def git(*args: str) -> None:
+        subprocess.run(["git", "-C", str(kit), "-c", "user.name=s", "-c", "user.email=s@example.org", *args],
+                       check=True, capture_output=True, timeout=30)
+
+    git("init", "-q")
+    git("add", ".")
+    git("commit", "-qm", "the assignment")
+    work = STUB.replace("AND gate with one perceptron", "my notes").replace(
+        'raise NotImplementedError("gates.AND: not implemented yet")', "return x1 & x2")
+    (kit / "exercises" / "gates.py").write_text(work, encoding="utf-8")
+    git("commit", "-qam", "my work")
+    result = nngrade("reset", "gates", cwd=kit)
+    assert result.exit_code == 0, result.output
+    assert (kit / "exercises" / "gates.py").read_text(encoding="utf-8") == STUB
+    assert "rebuilt" not in result.output
