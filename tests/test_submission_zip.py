@@ -98,6 +98,8 @@ def test_a_file_named_zip_that_is_no_zip_is_refused(tmp_path):
 
 @pytest.mark.parametrize("manifest,status,words", [
     (b"{not json", "unreadable", "MANIFEST.json cannot be read"),
+    (b"[" * 200_000, "unreadable", "MANIFEST.json cannot be read"),  # nested past the parser's stack
+    (json.dumps({"files": ["exercises/gates.py"]}).encode(), "unreadable", "MANIFEST.json cannot be read"),
     (json.dumps({"course": "Another course", "files": {}}).encode(), "tampered", "packed for the course 'Another"),
 ])
 def test_a_manifest_that_cannot_vouch_for_the_files_is_said_so(tmp_path, manifest, status, words):

@@ -150,8 +150,12 @@ def watch_command(ctx: click.Context, exercise: str | None, path: Path | None) -
             with contextlib.suppress(OSError):
                 progress.record(home, card)
         offered.clear()
-        finished = all(e.score >= e.max_score for e in card.exercises)
-        following = next_unfinished(full, progress.summary(home), after=exercise_id) if finished else None
+        finished = bool(card.exercises) and all(e.score >= e.max_score for e in card.exercises)
+        try:
+            seen = progress.summary(home) if finished else {}
+        except OSError:
+            seen = {}  # a .nngrade/ that cannot be read: offer the next exercise in course order
+        following = next_unfinished(full, seen, after=exercise_id) if finished else None
         if finished:
             if following is None:
                 screen.print(rich_text(t("cli.watch-all-done"), style="bold green"))

@@ -204,7 +204,7 @@ def _compare(check: Check, manifest_bytes: bytes, hashes: dict[str, str]) -> Non
         check.course = str(manifest.get("course")) if manifest.get("course") is not None else None
         check.kit_version = str(manifest.get("kit_version")) if manifest.get("kit_version") is not None else None
         check.created = str(manifest.get("created")) if manifest.get("created") is not None else None
-    except (ValueError, KeyError, TypeError, AttributeError):
+    except (ValueError, KeyError, TypeError, AttributeError, RecursionError):  # [[[[... nests past the stack
         check.status = "unreadable"
         return
     check.changed = sorted(name for name, digest in listed.items() if name in hashes and hashes[name] != digest)
