@@ -123,7 +123,8 @@ def exercise_named(ctx: click.Context, course: Course, word: str) -> str:
         if owners:  # `check xor`: a task named without its exercise
             usage_error(ctx, t("cli.unknown-exercise", name=word, known=", ".join(ids))
                         + t("cli.task-of", name=word, exercises=", ".join(owners),
-                            example=f"{ctx.command_path} {owners[0]} {word}"))
+                            example=f"{ctx.command_path} {owners[0]}"
+                            + (f" {word}" if ctx.command.name in ("check", "hint") else "")))
         usage_error(ctx, t("cli.unknown-exercise", name=word, known=", ".join(ids)) + _did_you_mean(word, ids))
     return exercise.id
 
