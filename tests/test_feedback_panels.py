@@ -378,7 +378,7 @@ def test_status_prints_points_as_check_does(nngrade):
     """Does `status` show 12.90/16 where the history holds 12.9048 (as check prints it), never 12.9048?"""
     from autograder.student import progress
 
-    state = Path.cwd() / progress.STATE_DIR
+    state = progress.state_dir(progress.home(ROOT))  # the kit's progress (kept elsewhere in tests)
     state.mkdir()
     (state / progress.HISTORY_FILE).write_text(json.dumps(
         {"when": "2026-01-02T03:04:05+00:00", "exercise": "forward", "score": 12.9048, "max_score": 16,
