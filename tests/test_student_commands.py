@@ -332,3 +332,20 @@ def test_reset_in_a_git_clone_takes_the_stub_as_first_committed(kit):
     assert result.exit_code == 0, result.output
     assert (kit / "exercises" / "gates.py").read_text(encoding="utf-8") == STUB
     assert "rebuilt" not in result.output
+
+
+@pytest.mark.parametrize("args,words", [
+    (["check", "--help", "--lang", "ko"], "사용법: nngrade check"),  # --help before --lang on the line
+    (["check", "--nope", "--lang=ko"], "오류: '--nope' 옵션은 없습니다."),
+])
+def test_lang_anywhere_on_the_line_is_honoured(kit, args, words):
+    """Does `--lang ko` given after --help (or after a mistyped option) still make click's texts Korean, as
+    the command a student types is run (python -m autograder)?"""
+    import subprocess
+    import sys
+
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "COLUMNS": "80", "NNGRADE_LANG": "en"}
+    done = subprocess.run([sys.executable, "-m", "autograder", *args], cwd=kit, capture_output=True, text=True,
+                          env=env, timeout=60)
+    assert words in done.stdout + done.stderr, done.stdout + done.stderr
+    assert "Usage:" not in done.stdout + done.stderr

@@ -326,6 +326,19 @@ def _with_lang_option(command: click.Command) -> None:
 _with_lang_option(main)
 
 
+def language_in(args: list[str]) -> str | None:
+    """The language a `--lang X` or `--lang=X` among `args` chooses (the last one wins), if any."""
+    chosen = None
+    for i, arg in enumerate(args):
+        if arg == "--":
+            break
+        value = args[i + 1] if arg == "--lang" and i + 1 < len(args) else arg.removeprefix("--lang=") \
+            if arg.startswith("--lang=") else None
+        if value in LANGUAGES:
+            chosen = value
+    return chosen
+
+
 def entry() -> None:
     """Console-script entry: run, flush, and leave without the interpreter's teardown.
 
@@ -334,6 +347,10 @@ def entry() -> None:
     are written, so there is nothing left to clean up.
     """
     try:
+        # `nngrade check --help --lang ko`: click answers --help before it reads a later --lang, so read it here.
+        chosen = language_in(sys.argv[1:])
+        if chosen is not None:
+            set_language(chosen)
         localize_help(language())  # `nngrade --help` is answered before any callback runs
         main(prog_name="nngrade")
         code = 0
