@@ -18,8 +18,9 @@ forks into the sandbox's namespaces). getrusage(RUSAGE_CHILDREN) does not see th
 bwrap's processes are never waited for by the judge, so their CPU time is lost to it.
 Without perf, CPU is not reported rather than under-reported.
 
-`--baseline DIR` measures another checkout (e.g. the main branch) the same way, in the
-same run, and prints this tree's figures as ratios to it. Bytecode is written and used
+`--baseline DIR` measures another checkout the same way, in the same run, and prints
+this tree's figures as ratios to it (a tree of any commit, without touching a worktree:
+`mkdir DIR && git archive COMMIT | tar -x -C DIR`). Bytecode is written and used
 (PYTHONDONTWRITEBYTECODE is dropped), as for an installed kit. Prints, asserts nothing.
 
     python benchmarks/bench_speed.py [--runs 9] [--count 60] [--baseline DIR] [--skip grade-all watch memory]
