@@ -17,13 +17,13 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
 from bench_batch import children_cpu, make_class  # noqa: E402
+from bench_speed import counted  # noqa: E402
 
 MODES = {"isolated": "auto", "audit hook only": "audit-hook"}
 
@@ -33,12 +33,12 @@ def environment(mode: str) -> dict[str, str]:
 
 
 def timed(command: list[str], mode: str) -> tuple[float, float]:
-    """Wall and CPU seconds (every child process) of one run of `command` under `mode`."""
-    started, cpu_before = time.perf_counter(), children_cpu()
-    done = subprocess.run(command, capture_output=True, text=True, cwd=ROOT, env=environment(mode))
+    """Wall and CPU seconds (every process, by perf stat; without perf, the sandboxed ones are missing)."""
+    cpu_before = children_cpu()
+    done, wall, cpu = counted(command, ROOT, environment(mode))
     if done.returncode != 0:
         raise SystemExit(f"{' '.join(command)} failed ({done.returncode}): {done.stderr.strip()[-2000:]}")
-    return time.perf_counter() - started, children_cpu() - cpu_before
+    return wall, cpu if cpu is not None else children_cpu() - cpu_before
 
 
 def isolation_of(mode: str) -> str:

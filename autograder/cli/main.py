@@ -153,7 +153,6 @@ def check(ctx: click.Context, exercises: tuple[str, ...], solutions: bool, path:
     that task (`nngrade check gates xor`).
     Hidden tests run only at grading time; the report says how many there are.
     """
-    from autograder.reporters import console
     from autograder.student.focus import only_tasks
 
     full = common.course(ctx)
@@ -175,6 +174,10 @@ def check(ctx: click.Context, exercises: tuple[str, ...], solutions: bool, path:
             click.echo(t("cli.task-hidden", tasks=", ".join(hidden)))
         if not card.exercises:
             return  # only hidden tasks were asked for: nothing ran, and no report of 0 / 0 points
+    # Imported after grading (preloaded before student code runs): its numpy and rich would otherwise delay the
+    # worker's start by ~80 ms, which the judge then sometimes waits for (benchmarks/bench_speed.py).
+    from autograder.reporters import console
+
     console.render(card, common.console(), verbose=verbose, check=True)
     if own_work and not chosen.tasks:  # one task's result is not the exercise's score
         remember(card, course)

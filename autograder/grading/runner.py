@@ -25,7 +25,11 @@ from autograder.sandbox.process import Sandbox, open_sandbox
 
 _UNUSED_PLUGINS = ("unraisableexception", "threadexception", "faulthandler", "logging", "junitxml",
                    "doctest", "pastebin", "nose", "legacypath", "tmpdir", "monkeypatch", "recwarn", "setuponly",
-                   "setupplan", "debugging", "subtests")
+                   "setupplan", "debugging", "subtests",
+                   # Each wraps every test's setup, call and teardown (or its whole protocol) for nothing here:
+                   # the suites never print, nor are they unittest classes. ~4% of a grade-all judge's CPU
+                   # (benchmarks/bench_speed.py).
+                   "capture", "unittest")
 
 
 class InternalError(Exception):
@@ -45,7 +49,6 @@ def _pytest_args(suite_files: list[Path], paths: CoursePaths) -> list[str]:
         *map(str, suite_files), "--noconftest", "--strict-markers", "-c", os.devnull,
         "--rootdir", str(paths.suites), "-p", "no:cacheprovider", "-p", "no:terminal",
         "-p", "no:stepwise", "-p", "no:warnings", "--import-mode=importlib", "--assert=plain",
-        "--capture=no",  # suites never print; per-test capture costs ~0.1 ms a phase
         # Builtin plugins grading does not use; unraisableexception alone runs gc.collect() 5 times (~0.1 s).
         *[arg for name in _UNUSED_PLUGINS for arg in ("-p", f"no:{name}")],
     ]

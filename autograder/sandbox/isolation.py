@@ -122,6 +122,24 @@ def available() -> bool:
     return requested() and _probe()
 
 
+def probed() -> bool:
+    """Has this process already run the probe (so `available()` answers at once)?"""
+    return _probe.cache_info().currsize > 0
+
+
+def presumed() -> bool:
+    """`available()` without its probe when none has run yet: namespaces requested, on Linux, bwrap found.
+
+    The probe runs this Python inside bwrap and waits for it (~25 ms of every `nngrade check`, on its critical
+    path). A worker started inside bwrap on this presumption proves the same thing by sending READY; one that
+    never does makes the sandbox ask `available()` and start it again without namespaces if they fail here
+    (process.Sandbox._ready). Measured in benchmarks/bench_speed.py.
+    """
+    if probed():
+        return available()
+    return requested() and sys.platform.startswith("linux") and bwrap_binary() is not None
+
+
 @functools.lru_cache(maxsize=1)
 def _probe() -> bool:
     """Run this Python inside the real sandbox once per process: many containers forbid user namespaces."""

@@ -226,6 +226,8 @@ class Sandbox:
         self.restarts = 0
         self._wrapped = False
         """The running worker was spawned inside bwrap (its exit status is bwrap's)."""
+        self._unproven_wall = False
+        """The running worker was started inside bwrap before this process probed that bwrap works here."""
         self._start_failure: WorkerReply | None = None
         self._levels: list[str] = []
         """The isolation each worker of this sandbox reported in its READY reply."""
@@ -254,7 +256,10 @@ class Sandbox:
             "sys_path": worker_sys_path(), "kit_parent": KIT_PARENT, "audit_hook": self.config.audit_hook,
             "confine": self.config.kernel_confinement,
         }
-        if self.config.namespaces and isolation.available():
+        # presumed(), not available(): no probe on the way to the first worker (its READY proves the same; see _ready).
+        walled = self.config.namespaces and isolation.presumed()
+        self._unproven_wall = walled and not isolation.probed()
+        if walled:
             # The worker sees the worker kit, not the kit, and copies the submission into its own tmpfs folder.
             config.update(sys_path=isolation.import_trees(worker_sys_path(), KIT_PARENT),
                           kit_parent=isolation.KIT_MOUNT, workdir=isolation.WORK_MOUNT,
@@ -395,7 +400,18 @@ class Sandbox:
         if not self._pending_ready:
             return None
         self._pending_ready = False
+        restarts = self.restarts
         ready = self._receive(STARTUP_TIMEOUT, expect_id=READY_ID)
+        if not ready.ok and self._unproven_wall and not isolation.available():
+            # Started inside bwrap on a presumption the probe now refutes (namespaces fail here): start it again
+            # as `available()` would have had it from the start. Nothing of the failed try is the student's.
+            self._kill()
+            self.restarts = restarts
+            self._stderr.seek(0)
+            self._stderr.truncate()
+            self.start()
+            self._pending_ready = False
+            ready = self._receive(STARTUP_TIMEOUT, expect_id=READY_ID)
         if not ready.ok:
             return self._start_failed(ready)
         self._levels.append(ready.isolation or "none")
