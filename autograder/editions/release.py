@@ -312,7 +312,9 @@ def withhold_answers(root: Path) -> int:
 
 def check_answers(root: Path, course: Course) -> None:
     """The edition, answering from its recording, gives the reference solutions every public point."""
-    _full_marks(_grade_json(root, CoursePaths.of(course).solutions, {}),
+    from autograder.grading.recorded import STRICT_ENV
+
+    _full_marks(_grade_json(root, CoursePaths.of(course).solutions, {STRICT_ENV: "1"}),
                 "the edition's recorded answers do not serve the reference solutions")
 
 

@@ -252,7 +252,9 @@ class Catalog:
             return LazyMistakes(lambda: self._run(function, args, namespace, part, codes))
         digest = recorded.key_of(function, args if key is None else key, part, codes)
         if recorded.edition():
-            if derived and not recorded.has(self.exercise, "Catalog.on", digest):
+            # Mistakes only name a failure: one the recording lacks (a call made only on some failure path)
+            # names nothing rather than break the test; the release self-check runs strict and sees it.
+            if (derived or not recorded.strict()) and not recorded.has(self.exercise, "Catalog.on", digest):
                 return LazyMistakes(tuple)
             return LazyMistakes(lambda: recorded.lookup(self.exercise, "Catalog.on", digest))._forced()
         found = self._run(function, args, namespace, part, codes)

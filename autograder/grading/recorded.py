@@ -40,6 +40,8 @@ ANSWERS = Path(__file__).resolve().parent.parent / "suites" / "answers"
 """In the edition only: the recorded answers, one JSON file per exercise."""
 RECORD_ENV = "NNGRADE_RECORD_ANSWERS"
 """Set to a folder: record every oracle call of this process into it (release does this)."""
+STRICT_ENV = "NNGRADE_STRICT_ANSWERS"
+"""Set: a catalogued mistake with no recorded value is a kit error too (release's self-check, the kit's tests)."""
 FORMAT = 1
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -195,6 +197,10 @@ def _answers(exercise: str) -> dict[str, dict[str, Any]]:
     if data.get("format") != FORMAT:
         raise AnswerMissing(f"{path}: recorded answers of an unknown format")
     return data["answers"]  # type: ignore[no-any-return]
+
+
+def strict() -> bool:
+    return bool(os.environ.get(STRICT_ENV))
 
 
 def in_a_test() -> bool:

@@ -1,0 +1,174 @@
+"""The student edition holds answers as data, never the code that computes them (issue 15, item 1).
+
+`nngrade release` records what the public tests expect from the reference solutions, ships the
+recording, and withholds every formula: the suites' @oracle bodies and every catalogued wrong
+implementation. These tests build an edition and check that it grades like the kit, that its
+code computes no answer, and that a student who copies a function out of it gains nothing.
+"""
+from __future__ import annotations
+
+import ast
+import json
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+from conftest import CASES, ROOT, case_folder
+
+from autograder.editions.release import WITHHELD_BODY, build, leaks, withhold_oracles
+from autograder.grading import recorded
+
+pytestmark = pytest.mark.slow  # every test here builds or grades with a whole edition
+
+GRADE_MANY = """\
+import json, sys
+from pathlib import Path
+from autograder.course import load_course
+from autograder.grading.grade import grade_folder
+course = load_course(Path(sys.argv[1]))
+out = {}
+for exercise, folder in json.loads(sys.argv[2]):
+    card = grade_folder(course.select([exercise]), Path(folder), include_hidden=False, data_dir=None)
+    out[folder] = sorted([t.name, t.status.value, t.code or ""] for t in card.tests)
+print(json.dumps(out))
+"""
+
+
+def grade_public(package: Path, jobs: list[tuple[str, Path]]) -> dict[str, list[list[str]]]:
+    """Public tests, per submission folder: (test, status, feedback code), graded by the package in `package`."""
+    env = {**os.environ, "PYTHONPATH": str(package), "PYTHONDONTWRITEBYTECODE": "1", recorded.STRICT_ENV: "1"}
+    env.pop("NNGRADE_COURSE", None)
+    env.pop("NNGRADE_DATA", None)  # the same tests on both sides: real-data ones not run
+    done = subprocess.run([sys.executable, "-c", GRADE_MANY, str(package / "course.toml"),
+                           json.dumps([[e, str(f)] for e, f in jobs])],
+                          capture_output=True, text=True, env=env, cwd=package, timeout=1800)
+    assert done.returncode == 0, done.stderr[-3000:]
+    result: dict[str, list[list[str]]] = json.loads(done.stdout.strip().splitlines()[-1])
+    return result
+
+
+@pytest.fixture(scope="module")
+def edition(tmp_path_factory, course) -> Path:
+    return build(course, tmp_path_factory.mktemp("answers") / "edition").folder
+
+
+def test_the_edition_ships_answers_and_no_formula(edition):
+    """Are the answers JSON files (no pickle anywhere), every oracle body withheld, and every wrong implementation
+    blanked?"""
+    answers = sorted((edition / "autograder" / "suites" / "answers").glob("*.json"))
+    assert [p.stem for p in answers] == ["activations", "backprop", "forward", "gates", "mnist", "softmax"]
+    for path in answers:
+        data = json.loads(path.read_text())
+        assert data["format"] == recorded.FORMAT and data["answers"]
+    assert not [p for p in edition.rglob("*") if p.suffix in (".pkl", ".pickle")]
+    for suite in (edition / "autograder" / "suites").glob("test_*.py"):
+        tree = ast.parse(suite.read_text())
+        for node in tree.body:
+            if isinstance(node, ast.FunctionDef) and any("oracle" in ast.unparse(d) for d in node.decorator_list):
+                body = node.body[1:] if ast.get_docstring(node) else node.body
+                assert [ast.unparse(b) for b in body] == [ast.unparse(ast.parse(WITHHELD_BODY).body[0])], node.name
+    from autograder.tomlcompat import tomllib
+    for path in (edition / "autograder" / "mistakes").glob("*.toml"):
+        for mistake in tomllib.loads(path.read_text())["mistake"]:
+            assert "raise NotImplementedError" in mistake["wrong"] and "np." not in mistake["wrong"], mistake["code"]
+
+
+def test_the_judges_formulas_are_gone(edition):
+    """Are the judge's network, its stable sigmoid and the catalog's namespaces gone from the edition's suites?"""
+    text = "\n".join(p.read_text() for p in (edition / "autograder" / "suites").glob("test_*.py"))
+    for gone in ("def judge_forward", "def judge_backward", "def stable_sigmoid", "np.asarray(W_h) @ np.asarray(x)",
+                 "logaddexp", "namespace=", "def read_idx", "def _classic_gate", "def _softmax", "def sigmoid(", "def network_loss"):
+        assert gone not in text, gone
+
+
+def test_no_solution_line_anywhere_suites_included(edition, course):
+    """Does no line of the reference solutions (but the stubs') appear in any file, the suites included?"""
+    assert leaks(edition, course) == []
+
+
+def test_release_catches_a_formula_left_in_a_suite(edition, course, tmp_path):
+    """Would release refuse an edition whose suite kept the judge's forward pass (a fabricated leak)?"""
+    suite = edition / "autograder" / "suites" / "test_backprop.py"
+    original = suite.read_text()
+    try:
+        suite.write_text(original + textwrap.dedent("""
+
+            def judge_forward(x, W_h, W_o):
+                z_h = np.asarray(W_h) @ np.asarray(x)
+                return z_h
+            """))
+        assert any("z_h = np.asarray(W_h) @ np.asarray(x)" in line for line in leaks(edition, course))
+    finally:
+        suite.write_text(original)
+
+
+def test_the_edition_grades_the_reference_in_full_and_the_stubs_zero(edition):
+    """Does the edition, answering from its recording, give the solutions every public test and the stubs none?"""
+    jobs = [(e, ROOT / "solutions") for e in ("gates", "activations", "forward", "softmax", "backprop", "mnist")]
+    solved = grade_public(edition, jobs)[str(ROOT / "solutions")]
+    assert solved and all(status == "passed" for _, status, _ in solved if status != "not-run"), solved
+    stubs = grade_public(edition, [("backprop", ROOT / "exercises"), ("mnist", ROOT / "exercises")])
+    assert all(status != "passed" for _, status, _ in stubs[str(ROOT / "exercises")])
+
+
+def test_golden_cases_get_the_same_public_outcome_and_codes(edition):
+    """Does every golden case get, test by test, the same public outcome and feedback code from the edition (its
+    answers and mistakes recorded) as from the kit (computing them)?"""
+    jobs = [(p.parent.name, case_folder(p)) for p in sorted(CASES.glob("*/*")) if (p / "expected.json").is_file()]
+    kit, ours = grade_public(ROOT, jobs), grade_public(edition, jobs)
+    assert len(kit) == len(jobs) > 60
+    differ = {folder: [a for a in ours[folder] if a not in kit[folder]] for folder in kit if kit[folder] != ours[folder]}
+    assert not differ, differ
+
+
+ORACLE_SUITE = '''\
+import numpy as np
+import pytest
+
+from autograder.grading.recorded import oracle
+
+CATALOG = None
+
+
+def judge_sigmoid(z):
+    return 1 / (1 + np.exp(-z))
+
+
+# the wrong sigmoid needs the judge's
+HELPERS = {"sigmoid": judge_sigmoid}
+
+
+@oracle
+def expected(x):
+    """The sigmoid of x."""
+    # a comment about the formula
+    return judge_sigmoid(x)
+
+
+@oracle(key=lambda path: path)
+def expected_from(path,
+                  scale=1.0):
+    return judge_sigmoid(np.load(path)) * scale
+
+
+@pytest.mark.task("values")
+def test_values(student, expect):
+    x = np.array([0.0, 1.0])
+    expect.close(student.sigmoid(x), expected(x), mistakes=CATALOG.on("sigmoid", x, namespace=HELPERS))
+    expect.close(student.sigmoid(x), expected_from("x.npy", scale=1.0))
+'''
+
+
+def test_withhold_oracles_cuts_bodies_namespaces_and_the_helpers_left_unused():
+    """Does withholding replace each oracle's body (docstring kept), drop `namespace=` and then the judge's helpers
+    nothing uses any more, and leave valid Python?"""
+    text, n = withhold_oracles(ORACLE_SUITE)
+    compile(text, "suite.py", "exec")
+    assert n == 2 and "def expected_from(path,\n                  scale=1.0):\n    raise" in text
+    for gone in ("judge_sigmoid", "HELPERS", "np.exp", "namespace", "a comment about the formula", "np.load"):
+        assert gone not in text, gone
+    assert '"""The sigmoid of x."""' in text and text.count(WITHHELD_BODY) == 2
+    assert 'CATALOG.on("sigmoid", x)' in text and "def test_values" in text
