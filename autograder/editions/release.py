@@ -283,9 +283,13 @@ def _full_marks(card: dict[str, Any], what: str) -> None:
         raise ReleaseError(f"{what}: {'; '.join([*card['internal_errors'], *bad][:5])}")
 
 
-def record_answers(root: Path, course: Course) -> int:
-    """Run the public tests in `root` against the reference, recording every oracle; returns answers recorded."""
-    from autograder.grading.recorded import RECORD_ENV
+def record_answers(root: Path, course: Course, calls: Path | None = None) -> int:
+    """Run the public tests in `root` against the reference, recording every oracle; returns answers recorded.
+
+    `calls`: where to keep the public tests' calls of the graded functions with the reference's answers
+    (never in the edition: the second proof of `answer_functions` replays them).
+    """
+    from autograder.grading.recorded import CALLS, RECORD_ENV
 
     target = root / ANSWERS
     with tempfile.TemporaryDirectory() as tmp:
@@ -297,7 +301,85 @@ def record_answers(root: Path, course: Course) -> int:
             data = json.loads(path.read_text(encoding="utf-8"))
             count += sum(len(entries) for entries in data["answers"].values())
             shutil.copyfile(path, target / path.name)
+        if calls is not None:
+            if not (Path(tmp) / CALLS).is_file():
+                raise ReleaseError("the public tests made no call of a graded function: nothing to prove with")
+            shutil.copyfile(Path(tmp) / CALLS, calls)
     return count
+
+
+PROBE = """\
+import inspect, json, sys, warnings, importlib.util
+from pathlib import Path
+import numpy as np
+from autograder.grading import catalog
+from autograder.grading.recorded import decode
+
+def same(got, want):
+    if isinstance(want, dict):
+        return isinstance(got, dict) and set(got) == set(want) and all(same(got[k], want[k]) for k in want)
+    try:
+        a, b = np.asarray(got, dtype=float), np.asarray(want, dtype=float)
+    except (TypeError, ValueError):
+        return False
+    return a.shape == b.shape and bool(np.all(np.isclose(a, b, rtol=1e-6, atol=1e-9)))
+
+functions = []
+for path in sorted(Path(sys.argv[1]).glob("test_*.py")):
+    spec = importlib.util.spec_from_file_location("edition_" + path.stem, path)
+    module = sys.modules[spec.name] = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    functions += [(f"{path.name}: {name}", f) for name, f in vars(module).items()
+                  if inspect.isfunction(f) and f.__module__ == module.__name__ and not name.startswith("test")]
+for name, f in vars(catalog).items():
+    if inspect.isfunction(f) and f.__module__ == catalog.__name__:
+        functions.append((f"catalog.py: {name}", f))
+for exercise in catalog.exercises():
+    for m in catalog.load(exercise).mistakes.values():
+        functions.append((f"mistakes/{exercise}.toml: {m.code}", m.implementation()))
+tests = {}  # (test, graded function) -> its calls: a function computes an answer if it does so for a whole test
+for line in Path(sys.argv[2]).read_text(encoding="utf-8").splitlines():
+    call = decode(json.loads(line))
+    tests.setdefault((call["test"], call["function"]), []).append(line)
+found = set()
+for (test, function), lines in tests.items():
+    calls = [decode(json.loads(line)) for line in lines]
+    if any(same(a, c["value"]) for c in calls for a in (*c["args"], *c["kwargs"].values())):
+        continue  # an answer is one of the inputs (an identity): any echo returns it
+    for label, f in functions:
+        def answers(line):
+            call = decode(json.loads(line))  # fresh inputs: a function may change them
+            try:
+                inspect.signature(f).bind(*call["args"], **call["kwargs"])
+                with warnings.catch_warnings(), np.errstate(all="ignore"):
+                    warnings.simplefilter("ignore")
+                    return same(f(*call["args"], **call["kwargs"]), call["value"])
+            except BaseException:
+                return False
+        if all(answers(line) for line in lines):
+            found.add(f"{label} returns the answer of {function} in {test.split(' ')[0]}")
+print(json.dumps(sorted(found)))
+"""
+"""Every function of the edition's suites and catalog, called on every public test's inputs of a graded function."""
+
+
+def answer_functions(root: Path, calls: Path) -> list[str]:
+    """Functions of the edition that, called on a public test's inputs, return the reference's answer.
+
+    Run in a fresh process with the edition's package, in a scratch folder, outside any test (so the
+    recorded answers are not given out). An answer equal to one of its inputs (identity) proves nothing
+    and is skipped.
+    """
+    env = {**os.environ, "PYTHONPATH": str(root), "PYTHONDONTWRITEBYTECODE": "1"}
+    for name in ("PYTEST_CURRENT_TEST", "NNGRADE_COURSE"):
+        env.pop(name, None)
+    with tempfile.TemporaryDirectory() as scratch:
+        done = subprocess.run([sys.executable, "-c", PROBE, str(root / "autograder" / "suites"), str(calls)],
+                              capture_output=True, text=True, env=env, cwd=scratch, timeout=1800)
+    if done.returncode != 0:
+        raise ReleaseError(f"the edition's functions could not be probed: {done.stderr.strip()[-1000:]}")
+    found: list[str] = json.loads(done.stdout.strip().splitlines()[-1])
+    return found
 
 
 def withhold_answers(root: Path) -> int:
@@ -479,11 +561,18 @@ def build(course: Course, target: Path, *, force: bool = False) -> Edition:
     os.chmod(staging, 0o777 & ~umask)  # mkdtemp makes it private; the edition is meant to be shared
     try:
         hidden, public = _assemble(course, staging)
-        record_answers(staging, course)  # the public tests against the reference, formulas still in
-        withhold_answers(staging)
-        withhold_mistakes(staging)
-        verify(staging, hidden, public)
-        check_answers(staging, course)
+        calls = Path(tempfile.mkdtemp(prefix=".calls.", dir=target.parent)) / "calls.jsonl"
+        try:
+            record_answers(staging, course, calls)  # the public tests against the reference, formulas still in
+            withhold_answers(staging)
+            withhold_mistakes(staging)
+            verify(staging, hidden, public)
+            check_answers(staging, course)
+            computed = answer_functions(staging, calls)
+        finally:
+            shutil.rmtree(calls.parent, ignore_errors=True)
+        if computed:
+            raise ReleaseError("the edition would compute answers: " + "; ".join(computed[:5]))
         leaked = leaks(staging, course)
         if leaked:
             raise ReleaseError("solution text would be released: " + "; ".join(leaked[:5]))

@@ -166,12 +166,34 @@ def recording() -> bool:
     return bool(os.environ.get(RECORD_ENV)) and not edition()
 
 
+_calls: list[Any] = []
+"""Calls the public tests made to the (reference) student functions, with what they returned, while recording."""
+CALLS = "calls.jsonl"
+"""In the recording folder, not the edition: what release's second proof calls the edition's functions with."""
+
+
+def student_call(module: str, function: str, args: tuple[Any, ...], kwargs: Mapping[str, Any], value: Any) -> None:
+    """Remember a call of a graded function and the reference's answer (recording only)."""
+    if not recording():
+        return
+    try:
+        _calls.append(encode({"module": module, "function": function, "args": tuple(args), "kwargs": dict(kwargs),
+                              "value": value, "test": os.environ.get("PYTEST_CURRENT_TEST", "")}))
+    except Unkeyable:  # e.g. bytes: nothing the edition's functions are probed with
+        return
+    if not _recording and len(_calls) == 1:
+        atexit.register(_flush)
+
+
 def _flush() -> None:
     folder = os.environ.get(RECORD_ENV)
-    if not folder or not _recording:
+    if not folder or not (_recording or _calls):
         return
     target = Path(folder)
     target.mkdir(parents=True, exist_ok=True)
+    if _calls:
+        with open(target / CALLS, "a", encoding="utf-8") as calls:
+            calls.writelines(json.dumps(call) + "\n" for call in _calls)
     for exercise, names in _recording.items():
         path = target / f"{exercise}.json"
         old = json.loads(path.read_text(encoding="utf-8"))["answers"] if path.is_file() else {}
@@ -183,7 +205,7 @@ def _flush() -> None:
 
 
 def record(exercise: str, name: str, key: str, result: Any) -> None:
-    if not _recording:
+    if not _recording and not _calls:
         atexit.register(_flush)
     _recording.setdefault(exercise, {}).setdefault(name, {})[key] = encode(result)
 
