@@ -172,3 +172,99 @@ def test_withhold_oracles_cuts_bodies_namespaces_and_the_helpers_left_unused():
         assert gone not in text, gone
     assert '"""The sigmoid of x."""' in text and text.count(WITHHELD_BODY) == 2
     assert 'CATALOG.on("sigmoid", x)' in text and "def test_values" in text
+
+
+def test_the_kits_suites_compute_answers_and_the_editions_do_not(course, tmp_path):
+    """Does the second proof find the judge's formulas in the kit's suites as they are (judge_forward answers
+    mlp_forward, stable_sigmoid answers sigmoid, a perceptron with >= passes the truth tables), and nothing in
+    the edition built from them?"""
+    from autograder.editions import release
+
+    staging = tmp_path / "staging"
+    staging.mkdir()
+    release._assemble(course, staging)
+    calls = tmp_path / "calls.jsonl"
+    release.record_answers(staging, course, calls)
+    answers = staging / release.ANSWERS
+    kept = tmp_path / "answers"
+    answers.rename(kept)  # without recorded answers the package computes: the kit's suites
+    found = release.answer_functions(staging, calls)
+    for expected in ("test_backprop.py: judge_forward returns the answer of mlp_forward",
+                     "test_activations.py: stable_sigmoid returns the answer of sigmoid",
+                     "mistakes/gates.toml: perceptron-boundary returns the answer of perceptron"):
+        assert any(line.startswith(expected) for line in found), expected
+    kept.rename(answers)
+    release.withhold_answers(staging)
+    release.withhold_mistakes(staging)
+    assert release.answer_functions(staging, calls) == []
+
+
+COPY_GRADE = """\
+import ast, json, sys, tempfile
+from pathlib import Path
+from autograder.course import load_course
+from autograder.grading.grade import grade_folder
+
+edition, stubs = Path(sys.argv[1]), Path(sys.argv[2])
+course = load_course(edition / "course.toml")
+
+def accepts(node, n):
+    a = node.args
+    positional = len(a.posonlyargs) + len(a.args)
+    required = positional - len(a.defaults)
+    return required <= n and (n <= positional or a.vararg is not None) and not [
+        k for k, d in zip(a.kwonlyargs, a.kw_defaults) if d is None]
+
+def submission(copied):
+    # every stub function whose arity the copied function accepts now calls it (its signature adapted)
+    folder = Path(tempfile.mkdtemp())
+    for stub in stubs.glob("*.py"):
+        text = stub.read_text()
+        tree = ast.parse(text)
+        if copied is not None:
+            text += "\\n\\n" + copied[1] + "\\n"
+            for node in tree.body:
+                if isinstance(node, ast.FunctionDef):
+                    params = [a.arg for a in (*node.args.posonlyargs, *node.args.args)]
+                    if copied[0] is None:
+                        text += f"\\ndef {node.name}(*args, **kwargs):\\n    raise ValueError('no')\\n"
+                    elif accepts(copied[0], len(params)):
+                        text += (f"\\ndef {node.name}({', '.join(params)}, *args, **kwargs):\\n"
+                                 f"    return _copied({', '.join(params)})\\n")
+        (folder / stub.name).write_text(text)
+    return folder
+
+def passed(copied):
+    card = grade_folder(course, submission(copied), include_hidden=False, data_dir=None)
+    return sorted(t.exercise + "::" + t.name for t in card.tests if t.status.value == "passed")
+
+candidates = []
+for suite in sorted((edition / "autograder" / "suites").glob("test_*.py")):
+    source = suite.read_text()
+    for node in ast.parse(source).body:
+        if isinstance(node, ast.FunctionDef) and not node.name.startswith("test"):
+            label = f"{suite.name}: {node.name}"
+            node.decorator_list = []  # the function pasted, not the judge's decorators
+            node.name = "_copied"
+            candidates.append((label, node, ast.unparse(node)))
+result = {"stubs": passed(None), "raise ValueError": passed((None, "")), "copied": {}}
+for label, node, text in candidates:
+    result["copied"][label] = passed((node, text))
+print(json.dumps(result))
+"""
+
+
+def test_a_function_copied_out_of_the_edition_gains_no_points(edition):
+    """Does a submission of the stubs with any one function of the edition's suites pasted in, every exercise
+    function whose arguments it takes calling it, pass no public test that the stubs (or a bare
+    `raise ValueError`, all the bad-file tests ask for) do not pass?"""
+    env = {**os.environ, "PYTHONPATH": str(edition), "PYTHONDONTWRITEBYTECODE": "1"}
+    env.pop("NNGRADE_DATA", None)
+    done = subprocess.run([sys.executable, "-c", COPY_GRADE, str(edition), str(ROOT / "exercises")],
+                          capture_output=True, text=True, env=env, cwd=edition, timeout=3000)
+    assert done.returncode == 0, done.stderr[-3000:]
+    result = json.loads(done.stdout.strip().splitlines()[-1])
+    baseline = set(result["stubs"]) | set(result["raise ValueError"])
+    assert len(result["copied"]) > 40
+    gained = {label: sorted(set(tests) - baseline) for label, tests in result["copied"].items()}
+    assert not {label: tests for label, tests in gained.items() if tests}
