@@ -157,8 +157,9 @@ _recording: dict[str, dict[str, dict[str, Any]]] = {}
 """exercise -> name -> key -> encoded result, while NNGRADE_RECORD_ANSWERS is set."""
 
 
+@functools.cache
 def edition() -> bool:
-    """Is this the student edition (answers recorded, formulas withheld)?"""
+    """Is this the student edition (answers recorded, formulas withheld)? Asked on every oracle call: once."""
     return ANSWERS.is_dir()
 
 
