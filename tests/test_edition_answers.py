@@ -268,3 +268,15 @@ def test_a_function_copied_out_of_the_edition_gains_no_points(edition):
     assert len(result["copied"]) > 40
     gained = {label: sorted(set(tests) - baseline) for label, tests in result["copied"].items()}
     assert not {label: tests for label, tests in gained.items() if tests}
+
+
+def test_release_refuses_an_edition_whose_suites_keep_their_oracles(course, tmp_path, monkeypatch):
+    """Were the oracles' bodies left in the suites, would release refuse (exit through ReleaseError, no folder
+    written), naming a function of the edition that answers a graded function?"""
+    from autograder.editions import release
+
+    monkeypatch.setattr(release, "withhold_answers", lambda root: 0)
+    target = tmp_path / "edition"
+    with pytest.raises(release.ReleaseError, match="the edition would compute answers: .* returns the answer of"):
+        build(course, target)
+    assert not target.exists() and [p.name for p in tmp_path.iterdir()] == []

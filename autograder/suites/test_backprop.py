@@ -83,7 +83,7 @@ def numeric_gradient(f: Callable[[np.ndarray], float], at: np.ndarray, h: float 
 
 @oracle
 def network_gradients(x: np.ndarray, target: np.ndarray, W_h: np.ndarray, W_o: np.ndarray) -> dict[str, np.ndarray]:
-    """dW_o and dW_h by central differences of network_loss."""
+    """dW_o and dW_h by central differences of E = ½ Σ (t − o)²."""
     return {"dW_o": numeric_gradient(lambda V: network_loss(x, target, W_h, V), W_o),
             "dW_h": numeric_gradient(lambda V: network_loss(x, target, V, W_o), W_h)}
 
