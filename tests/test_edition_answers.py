@@ -15,13 +15,14 @@ import sys
 import textwrap
 from pathlib import Path
 
+import numpy as np
 import pytest
 from conftest import CASES, ROOT, case_folder
 
 from autograder.editions.release import WITHHELD_BODY, build, leaks, withhold_oracles
 from autograder.grading import recorded
 
-pytestmark = pytest.mark.slow  # every test here builds or grades with a whole edition
+SLOW = pytest.mark.slow  # builds an edition or grades with one (test_release.py keeps one build in the fast loop)
 
 GRADE_MANY = """\
 import json, sys
@@ -55,6 +56,7 @@ def edition(tmp_path_factory, course) -> Path:
     return build(course, tmp_path_factory.mktemp("answers") / "edition").folder
 
 
+@SLOW
 def test_the_edition_ships_answers_and_no_formula(edition):
     """Are the answers JSON files (no pickle anywhere), every oracle body withheld, and every wrong implementation
     blanked?"""
@@ -76,6 +78,7 @@ def test_the_edition_ships_answers_and_no_formula(edition):
             assert "raise NotImplementedError" in mistake["wrong"] and "np." not in mistake["wrong"], mistake["code"]
 
 
+@SLOW
 def test_the_judges_formulas_are_gone(edition):
     """Are the judge's network, its stable sigmoid and the catalog's namespaces gone from the edition's suites?"""
     text = "\n".join(p.read_text() for p in (edition / "autograder" / "suites").glob("test_*.py"))
@@ -84,11 +87,13 @@ def test_the_judges_formulas_are_gone(edition):
         assert gone not in text, gone
 
 
+@SLOW
 def test_no_solution_line_anywhere_suites_included(edition, course):
     """Does no line of the reference solutions (but the stubs') appear in any file, the suites included?"""
     assert leaks(edition, course) == []
 
 
+@SLOW
 def test_release_catches_a_formula_left_in_a_suite(edition, course, tmp_path):
     """Would release refuse an edition whose suite kept the judge's forward pass (a fabricated leak)?"""
     suite = edition / "autograder" / "suites" / "test_backprop.py"
@@ -105,6 +110,7 @@ def test_release_catches_a_formula_left_in_a_suite(edition, course, tmp_path):
         suite.write_text(original)
 
 
+@SLOW
 def test_the_edition_grades_the_reference_in_full_and_the_stubs_zero(edition):
     """Does the edition, answering from its recording, give the solutions every public test and the stubs none?"""
     jobs = [(e, ROOT / "solutions") for e in ("gates", "activations", "forward", "softmax", "backprop", "mnist")]
@@ -114,6 +120,7 @@ def test_the_edition_grades_the_reference_in_full_and_the_stubs_zero(edition):
     assert all(status != "passed" for _, status, _ in stubs[str(ROOT / "exercises")])
 
 
+@SLOW
 def test_golden_cases_get_the_same_public_outcome_and_codes(edition):
     """Does every golden case get, test by test, the same public outcome and feedback code from the edition (its
     answers and mistakes recorded) as from the kit (computing them)?"""
@@ -125,6 +132,7 @@ def test_golden_cases_get_the_same_public_outcome_and_codes(edition):
 
 
 ORACLE_SUITE = '''\
+import numpy as np
 import numpy as np
 import pytest
 
@@ -174,6 +182,7 @@ def test_withhold_oracles_cuts_bodies_namespaces_and_the_helpers_left_unused():
     assert 'CATALOG.on("sigmoid", x)' in text and "def test_values" in text
 
 
+@SLOW
 def test_the_kits_suites_compute_answers_and_the_editions_do_not(course, tmp_path):
     """Does the second proof find the judge's formulas in the kit's suites as they are (judge_forward answers
     mlp_forward, stable_sigmoid answers sigmoid, a perceptron with >= passes the truth tables), and nothing in
@@ -254,6 +263,7 @@ print(json.dumps(result))
 """
 
 
+@SLOW
 def test_a_function_copied_out_of_the_edition_gains_no_points(edition):
     """Does a submission of the stubs with any one function of the edition's suites pasted in, every exercise
     function whose arguments it takes calling it, pass no public test that the stubs (or a bare
@@ -270,6 +280,7 @@ def test_a_function_copied_out_of_the_edition_gains_no_points(edition):
     assert not {label: tests for label, tests in gained.items() if tests}
 
 
+@SLOW
 def test_release_refuses_an_edition_whose_suites_keep_their_oracles(course, tmp_path, monkeypatch):
     """Were the oracles' bodies left in the suites, would release refuse (exit through ReleaseError, no folder
     written), naming a function of the edition that answers a graded function?"""
@@ -280,3 +291,31 @@ def test_release_refuses_an_edition_whose_suites_keep_their_oracles(course, tmp_
     with pytest.raises(release.ReleaseError, match="the edition would compute answers: .* returns the answer of"):
         build(course, target)
     assert not target.exists() and [p.name for p in tmp_path.iterdir()] == []
+
+
+def test_recorded_values_round_trip_exactly_and_keys_refuse_what_they_cannot_name():
+    """Do arrays (dtype, shape, bytes), numpy scalars, exact floats (NaN too), tuples, dicts with non-string keys
+    and catalogued mistakes survive JSON unchanged, do equal inputs share a key and do a lambda or an object array
+    get refused rather than keyed by accident?"""
+    from autograder.grading.compare import Mistake
+
+    value = {"z": np.arange(6, dtype=np.float32).reshape(2, 3), 3: (np.int64(7), 0.1, float("nan"), None, "s"),
+             "m": [Mistake("leaky-relu-alpha", np.array([1.0]), exercise="activations", titles={"en": "a", "ko": "b"},
+                           functions=("leaky_relu",))]}
+    back = recorded.decode(json.loads(json.dumps(recorded.encode(value))))
+    assert set(back) == {"z", 3, "m"} and back["z"].dtype == np.float32 and back["z"].shape == (2, 3)
+    assert np.array_equal(back["z"], value["z"]) and back[3][:2] == (7, 0.1) and np.isnan(back[3][2])
+    assert back[3][3:] == (None, "s") and back["m"][0] == value["m"][0] and back["m"][0].functions == ("leaky_relu",)
+    assert recorded.key_of(np.array([1.0, 2.0])) == recorded.key_of(np.array([1.0, 2.0]))
+    assert recorded.key_of(np.array([1.0, 2.0])) != recorded.key_of(np.array([1.0, 2.0], dtype=np.float32))
+    assert recorded.key_of([1, 2]) != recorded.key_of((1, 2))
+    for unkeyable in (lambda x: x, np.array([object()])):
+        with pytest.raises(recorded.Unkeyable):
+            recorded.key_of(unkeyable)
+
+
+def test_recorded_answers_are_given_only_inside_a_judges_test(monkeypatch):
+    """Is a lookup refused outside a running test (an oracle copied out of the edition answers nothing)?"""
+    monkeypatch.delenv("PYTEST_CURRENT_TEST", raising=False)
+    with pytest.raises(recorded.AnswerMissing, match="only to the judge's tests"):
+        recorded.lookup("gates", "anything", recorded.key_of(1))
