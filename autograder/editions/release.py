@@ -214,11 +214,14 @@ def withhold_oracles(source: str) -> tuple[str, int]:
     tree = ast.parse(source)
     edits: list[tuple[int, int, int, int, str]] = []
     withheld: list[tuple[int, int]] = []  # line ranges of replaced bodies
-    for node in tree.body:
+    for node in ast.walk(tree):
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and any(map(_is_oracle, node.decorator_list)):
             docstring = ast.get_docstring(node) is not None
             first = (node.body[0].end_lineno or node.body[0].lineno) + 1 if docstring else _header_end(node) + 1
             last = node.end_lineno or node.lineno
+            if node not in tree.body or first > last:
+                raise ReleaseError(f"line {node.lineno}: an @oracle must be a top-level function whose body starts "
+                                   "on its own line, so that release can withhold it")
             indent = " " * node.body[0].col_offset
             edits.append((first, 0, last + 1, 0, f"{indent}{WITHHELD_BODY}\n"))
             withheld.append((first, last))
