@@ -205,7 +205,14 @@ def _flush() -> None:
         os.replace(tmp, path)
 
 
+_inside = 0
+"""How many oracles are computing right now: what an oracle computes inside another is not recorded."""
+
+
 def record(exercise: str, name: str, key: str, result: Any) -> None:
+    """Store one answer, unless an enclosing oracle's answer already holds it (the edition never asks)."""
+    if _inside:
+        return
     if not _recording and not _calls:
         atexit.register(_flush)
     _recording.setdefault(exercise, {}).setdefault(name, {})[key] = encode(result)
@@ -274,7 +281,12 @@ def oracle(function: F | None = None, *, key: Callable[..., Any] | None = None) 
             digest = key_of(identity)
             if edition():
                 return lookup(exercise, name, digest)
-            result = fn(*args, **kwargs)
+            global _inside
+            _inside += 1
+            try:
+                result = fn(*args, **kwargs)
+            finally:
+                _inside -= 1
             record(exercise, name, digest, result)
             return result
 
