@@ -126,26 +126,39 @@ def encode(value: Any) -> Any:
     raise Unkeyable(f"{type(value).__name__} cannot be recorded")
 
 
-def decode(data: Any) -> Any:
+def _shared(data: Any, blobs: dict[str, str]) -> Any:
+    """`data` with each array's bytes moved into `blobs` under their hash (the same array is stored once)."""
     if isinstance(data, list):
-        return [decode(v) for v in data]
+        return [_shared(v, blobs) for v in data]
+    if not isinstance(data, dict):
+        return data
+    if data.get("~") == "array" and "data" in data:
+        digest = hashlib.sha256(data["data"].encode()).hexdigest()[:32]
+        blobs[digest] = data["data"]
+        return {**{k: v for k, v in data.items() if k != "data"}, "blob": digest}
+    return {k: _shared(v, blobs) for k, v in data.items()}
+
+
+def decode(data: Any, blobs: Mapping[str, str] | None = None) -> Any:
+    if isinstance(data, list):
+        return [decode(v, blobs) for v in data]
     if not isinstance(data, dict):
         return data
     kind = data["~"]
     if kind == "array":
-        raw = base64.b64decode(data["data"])
+        raw = base64.b64decode(data["data"] if "data" in data else (blobs or {})[data["blob"]])
         return np.frombuffer(raw, dtype=np.dtype(data["dtype"])).reshape(data["shape"]).copy()
     if kind == "scalar":
         return np.frombuffer(base64.b64decode(data["data"]), dtype=np.dtype(data["dtype"]))[0]
     if kind == "float":
         return float.fromhex(data["hex"])
     if kind == "tuple":
-        return tuple(decode(v) for v in data["items"])
+        return tuple(decode(v, blobs) for v in data["items"])
     if kind == "dict":
-        return {decode(k): decode(v) for k, v in data["items"]}
+        return {decode(k, blobs): decode(v, blobs) for k, v in data["items"]}
     if kind == "mistake":
         functions = data["functions"]
-        return Mistake(data["code"], decode(data["value"]), hint=data["hint"], exercise=data["exercise"],
+        return Mistake(data["code"], decode(data["value"], blobs), hint=data["hint"], exercise=data["exercise"],
                        titles=data["titles"], hints=data["hints"],
                        functions=tuple(functions) if functions is not None else None)
     raise AnswerMissing(f"unknown recorded value kind {kind!r}")
@@ -197,11 +210,13 @@ def _flush() -> None:
             calls.writelines(json.dumps(call) + "\n" for call in _calls)
     for exercise, names in _recording.items():
         path = target / f"{exercise}.json"
-        old = json.loads(path.read_text(encoding="utf-8"))["answers"] if path.is_file() else {}
+        old = json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {"answers": {}, "blobs": {}}
+        blobs: dict[str, str] = old["blobs"]
         for name, entries in names.items():
-            old.setdefault(name, {}).update(entries)
+            old["answers"].setdefault(name, {}).update(_shared(entries, blobs))
         tmp = path.with_suffix(".tmp")
-        tmp.write_text(json.dumps({"format": FORMAT, "answers": old}, sort_keys=True), encoding="utf-8")
+        tmp.write_text(json.dumps({"format": FORMAT, "answers": old["answers"], "blobs": blobs}, sort_keys=True),
+                       encoding="utf-8")
         os.replace(tmp, path)
 
 
@@ -219,14 +234,18 @@ def record(exercise: str, name: str, key: str, result: Any) -> None:
 
 
 @functools.cache
-def _answers(exercise: str) -> dict[str, dict[str, Any]]:
+def _file(exercise: str) -> dict[str, Any]:
     path = ANSWERS / f"{exercise}.json"
     if not path.is_file():
-        return {}
-    data = json.loads(path.read_text(encoding="utf-8"))
+        return {"answers": {}, "blobs": {}}
+    data: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
     if data.get("format") != FORMAT:
         raise AnswerMissing(f"{path}: recorded answers of an unknown format")
-    return data["answers"]  # type: ignore[no-any-return]
+    return data
+
+
+def _answers(exercise: str) -> dict[str, dict[str, Any]]:
+    return _file(exercise)["answers"]  # type: ignore[no-any-return]
 
 
 def strict() -> bool:
@@ -252,7 +271,7 @@ def lookup(exercise: str, name: str, key: str) -> Any:
     if not in_a_test():
         raise AnswerMissing(f"{name}: recorded answers are given only to the judge's tests")
     try:
-        return decode(_answers(exercise)[name][key])
+        return decode(_answers(exercise)[name][key], _file(exercise)["blobs"])
     except KeyError:
         raise AnswerMissing(
             f"no recorded answer for {exercise}/{name} on these inputs: the edition's answers are out of date "
