@@ -139,6 +139,11 @@ def strip_hidden(source: str, hidden_tasks: Iterable[str]) -> tuple[str, int]:
         if not orphans:
             break
         cut |= orphans
+    return _without(source, body, cut), tests_cut
+
+
+def _without(source: str, body: list[ast.stmt], cut: set[int]) -> str:
+    """`source` without the top-level statements whose id() is in `cut`, and the comments just above them."""
     lines = source.splitlines(keepends=True)
     drop: set[int] = set()  # 0-based line numbers
     previous_end = 0
@@ -154,8 +159,247 @@ def strip_hidden(source: str, hidden_tasks: Iterable[str]) -> tuple[str, int]:
             drop.update(range(first, node.end_lineno or node.lineno))
         previous_end = node.end_lineno or node.lineno
     text = "".join(line for i, line in enumerate(lines) if i not in drop)
-    text = re.sub(r"\n{4,}", "\n\n\n", text).rstrip("\n") + "\n"
-    return text, tests_cut
+    return re.sub(r"\n{4,}", "\n\n\n", text).rstrip("\n") + "\n"
+
+
+# --- answers as data -------------------------------------------------------------
+
+ANSWERS = Path("autograder") / "suites" / "answers"
+"""In an edition: the public tests' expected values, recorded from the reference (see grading/recorded.py)."""
+WITHHELD_BODY = 'raise NotImplementedError("withheld: answered from autograder/suites/answers/")'
+
+
+def _is_oracle(decorator: ast.expr) -> bool:
+    """`@oracle` or `@oracle(key=...)`."""
+    target = decorator.func if isinstance(decorator, ast.Call) else decorator
+    return (isinstance(target, ast.Name) and target.id == "oracle") or (
+        isinstance(target, ast.Attribute) and target.attr == "oracle")
+
+
+def _header_end(node: ast.FunctionDef | ast.AsyncFunctionDef) -> int:
+    """The line of the `def ...:` header's last line (a signature may span lines)."""
+    parts: list[ast.AST] = [*node.args.posonlyargs, *node.args.args, *node.args.kwonlyargs,
+                            *(a for a in (node.args.vararg, node.args.kwarg, node.returns) if a is not None),
+                            *(d for d in node.args.defaults + node.args.kw_defaults if d is not None)]
+    return max([node.lineno, *(getattr(p, "end_lineno", None) or node.lineno for p in parts)])
+
+
+def _apply(source: str, edits: list[tuple[int, int, int, int, str]]) -> str:
+    """Replace (line, byte column)..(line, byte column) spans (ast positions, lines 1-based) with text."""
+    data = source.encode("utf-8")
+    starts = [0]
+    for line in source.encode("utf-8").splitlines(keepends=True):
+        starts.append(starts[-1] + len(line))
+
+    def at(line: int, col: int) -> int:
+        return starts[line - 1] + col if line - 1 < len(starts) else len(data)
+
+    spans = sorted(((at(a, b), at(c, d), text) for a, b, c, d, text in edits), reverse=True)
+    for (start, end, text), later in zip(spans, [None, *spans]):
+        if later is not None and end > later[0]:
+            raise ReleaseError("overlapping edits of a suite: a kit bug")
+        data = data[:start] + text.encode("utf-8") + data[end:]
+    return data.decode("utf-8")
+
+
+def withhold_oracles(source: str) -> tuple[str, int]:
+    """The suite with each `@oracle` body replaced by a raise, no `namespace=` argument, no helper left unused.
+
+    An oracle computes an expected value from its inputs; the edition answers from the recording
+    instead. `namespace=` hands the catalog's wrong implementations the judge's own helpers, which the
+    edition neither has nor needs. Then every top-level helper that nothing uses any more goes, as
+    strip_hidden does it for hidden tests: the formulas only the oracles used leave with them.
+    Returns (source, oracles withheld).
+    """
+    tree = ast.parse(source)
+    edits: list[tuple[int, int, int, int, str]] = []
+    withheld: list[tuple[int, int]] = []  # line ranges of replaced bodies
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and any(map(_is_oracle, node.decorator_list)):
+            docstring = ast.get_docstring(node) is not None
+            first = (node.body[0].end_lineno or node.body[0].lineno) + 1 if docstring else _header_end(node) + 1
+            last = node.end_lineno or node.lineno
+            if node not in tree.body or first > last:
+                raise ReleaseError(f"line {node.lineno}: an @oracle must be a top-level function whose body starts "
+                                   "on its own line, so that release can withhold it")
+            indent = " " * node.body[0].col_offset
+            edits.append((first, 0, last + 1, 0, f"{indent}{WITHHELD_BODY}\n"))
+            withheld.append((first, last))
+    for call in ast.walk(tree):
+        if not isinstance(call, ast.Call):
+            continue
+        for keyword in call.keywords:
+            if keyword.arg != "namespace" or any(a <= keyword.lineno <= b for a, b in withheld):
+                continue
+            start = (keyword.lineno, keyword.col_offset)
+            ends = [(getattr(n, "end_lineno", 0) or 0, getattr(n, "end_col_offset", 0) or 0)
+                    for n in (*call.args, *call.keywords)]
+            before = [end for end in ends if end <= start]
+            if not before:
+                raise ReleaseError(f"line {keyword.lineno}: `namespace=` must follow another argument")
+            end = (keyword.end_lineno or keyword.lineno, keyword.end_col_offset or 0)
+            edits.append((*max(before), *end, ""))
+    text = _apply(source, edits)
+    while True:  # helpers nothing uses any more (each pass may orphan more)
+        body = ast.parse(text).body
+        used = Counter(name for n in body for name in _uses(n))
+        unused = {id(n) for n in body if (name := _defined(n)) is not None and not name.startswith("test")
+                  and not used[name]}
+        if not unused:
+            return text, len(withheld)
+        text = _without(text, body, unused)
+
+
+GRADE_PUBLIC = """\
+import json, sys
+from pathlib import Path
+from autograder.cli.common import data_dir
+from autograder.course import load_course
+from autograder.grading.card_json import card_to_dict
+from autograder.grading.grade import grade_folder
+card = grade_folder(load_course(Path(sys.argv[1])), Path(sys.argv[2]), include_hidden=False, data_dir=data_dir())
+Path(sys.argv[3]).write_text(json.dumps(card_to_dict(card)), encoding="utf-8")
+"""
+"""The public tests of the package on PYTHONPATH against one folder, as a JSON scorecard (no data: not-run)."""
+
+
+def _grade_json(root: Path, submission: Path, env: dict[str, str]) -> dict[str, Any]:
+    """The scorecard of `submission` graded by the public tests of the package in `root`, in a fresh process."""
+    with tempfile.TemporaryDirectory() as tmp:
+        out = Path(tmp) / "card.json"
+        env = {**os.environ, **env, "PYTHONPATH": str(root), "PYTHONDONTWRITEBYTECODE": "1"}
+        env.pop("NNGRADE_COURSE", None)
+        done = subprocess.run([sys.executable, "-c", GRADE_PUBLIC, str(root / "course.toml"), str(submission),
+                               str(out)], capture_output=True, text=True, env=env, cwd=root, timeout=1800)
+        if done.returncode != 0 or not out.is_file():
+            raise ReleaseError(f"grading the reference solutions failed: {done.stderr.strip()[-1000:]}")
+        card: dict[str, Any] = json.loads(out.read_text(encoding="utf-8"))
+    return card
+
+
+def _full_marks(card: dict[str, Any], what: str) -> None:
+    """Every public test passed (or skipped: the real MNIST files may be absent), no internal error."""
+    bad = [f"{t['exercise']}::{t['name']}: {t['status']} {t.get('message') or ''}".strip()
+           for t in card["tests"] if t["status"] not in ("passed", "skipped", "not-run")]
+    if card["internal_errors"] or bad:
+        raise ReleaseError(f"{what}: {'; '.join([*card['internal_errors'], *bad][:5])}")
+
+
+def record_answers(root: Path, course: Course, calls: Path | None = None) -> int:
+    """Run the public tests in `root` against the reference, recording every oracle; returns answers recorded.
+
+    `calls`: where to keep the public tests' calls of the graded functions with the reference's answers
+    (never in the edition: the second proof of `answer_functions` replays them).
+    """
+    from autograder.grading.recorded import CALLS, RECORD_ENV
+
+    target = root / ANSWERS
+    with tempfile.TemporaryDirectory() as tmp:
+        card = _grade_json(root, CoursePaths.of(course).solutions, {RECORD_ENV: tmp})
+        _full_marks(card, "the reference solutions fail a public test of the kit")
+        target.mkdir(parents=True)
+        count = 0
+        for path in sorted(Path(tmp).glob("*.json")):
+            data = json.loads(path.read_text(encoding="utf-8"))
+            count += sum(len(entries) for entries in data["answers"].values())
+            shutil.copyfile(path, target / path.name)
+        if calls is not None:
+            if not (Path(tmp) / CALLS).is_file():
+                raise ReleaseError("the public tests made no call of a graded function: nothing to prove with")
+            shutil.copyfile(Path(tmp) / CALLS, calls)
+    return count
+
+
+PROBE = """\
+import inspect, json, sys, warnings, importlib.util
+from pathlib import Path
+import numpy as np
+from autograder.grading import catalog
+from autograder.grading.recorded import decode
+
+def same(got, want):
+    if isinstance(want, dict):
+        return isinstance(got, dict) and set(got) == set(want) and all(same(got[k], want[k]) for k in want)
+    try:
+        a, b = np.asarray(got, dtype=float), np.asarray(want, dtype=float)
+    except (TypeError, ValueError):
+        return False
+    return a.shape == b.shape and bool(np.all(np.isclose(a, b, rtol=1e-6, atol=1e-9)))
+
+functions = []
+for path in sorted(Path(sys.argv[1]).glob("test_*.py")):
+    spec = importlib.util.spec_from_file_location("edition_" + path.stem, path)
+    module = sys.modules[spec.name] = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    functions += [(f"{path.name}: {name}", f) for name, f in vars(module).items()
+                  if inspect.isfunction(f) and f.__module__ == module.__name__ and not name.startswith("test")]
+for name, f in vars(catalog).items():
+    if inspect.isfunction(f) and f.__module__ == catalog.__name__:
+        functions.append((f"catalog.py: {name}", f))
+for exercise in catalog.exercises():
+    for m in catalog.load(exercise).mistakes.values():
+        functions.append((f"mistakes/{exercise}.toml: {m.code}", m.implementation()))
+tests = {}  # (test, graded function) -> its calls: a function computes an answer if it does so for a whole test
+for line in Path(sys.argv[2]).read_text(encoding="utf-8").splitlines():
+    call = decode(json.loads(line))
+    tests.setdefault((call["test"], call["function"]), []).append(line)
+found = set()
+for (test, function), lines in tests.items():
+    calls = [decode(json.loads(line)) for line in lines]
+    if any(same(a, c["value"]) for c in calls for a in (*c["args"], *c["kwargs"].values())):
+        continue  # an answer is one of the inputs (an identity): any echo returns it
+    for label, f in functions:
+        def answers(line):
+            call = decode(json.loads(line))  # fresh inputs: a function may change them
+            try:
+                inspect.signature(f).bind(*call["args"], **call["kwargs"])
+                with warnings.catch_warnings(), np.errstate(all="ignore"):
+                    warnings.simplefilter("ignore")
+                    return same(f(*call["args"], **call["kwargs"]), call["value"])
+            except BaseException:
+                return False
+        if all(answers(line) for line in lines):
+            found.add(f"{label} returns the answer of {function} in {test.split(' ')[0]}")
+print(json.dumps(sorted(found)))
+"""
+"""Every function of the edition's suites and catalog, called on every public test's inputs of a graded function."""
+
+
+def answer_functions(root: Path, calls: Path) -> list[str]:
+    """Functions of the edition that, called on a public test's inputs, return the reference's answer.
+
+    Run in a fresh process with the edition's package, in a scratch folder, outside any test (so the
+    recorded answers are not given out). An answer equal to one of its inputs (identity) proves nothing
+    and is skipped.
+    """
+    env = {**os.environ, "PYTHONPATH": str(root), "PYTHONDONTWRITEBYTECODE": "1"}
+    for name in ("PYTEST_CURRENT_TEST", "NNGRADE_COURSE"):
+        env.pop(name, None)
+    with tempfile.TemporaryDirectory() as scratch:
+        done = subprocess.run([sys.executable, "-c", PROBE, str(root / "autograder" / "suites"), str(calls)],
+                              capture_output=True, text=True, env=env, cwd=scratch, timeout=1800)
+    if done.returncode != 0:
+        raise ReleaseError(f"the edition's functions could not be probed: {done.stderr.strip()[-1000:]}")
+    found: list[str] = json.loads(done.stdout.strip().splitlines()[-1])
+    return found
+
+
+def withhold_answers(root: Path) -> int:
+    """Every suite of the edition without its oracles' formulas; returns how many were withheld."""
+    withheld = 0
+    for suite in sorted((root / "autograder" / "suites").glob("test_*.py")):
+        text, n = withhold_oracles(suite.read_text(encoding="utf-8"))
+        suite.write_text(text, encoding="utf-8")
+        withheld += n
+    return withheld
+
+
+def check_answers(root: Path, course: Course) -> None:
+    """The edition, answering from its recording, gives the reference solutions every public point."""
+    from autograder.grading.recorded import STRICT_ENV
+
+    _full_marks(_grade_json(root, CoursePaths.of(course).solutions, {STRICT_ENV: "1"}),
+                "the edition's recorded answers do not serve the reference solutions")
 
 
 # --- the edition -----------------------------------------------------------------
@@ -267,35 +511,33 @@ def _secret_lines(root: Path, course: Course, *, suites_public: bool = True) -> 
 
 
 WITHHELD = ("def {function}(*args, **kwargs):\n"
-            "    raise NotImplementedError  # withheld: it shares lines with the solution\n")
+            "    raise NotImplementedError  # withheld: the edition names this mistake from recorded values\n")
 
 
-def withhold_revealing_mistakes(root: Path, course: Course) -> int:
-    """Blank the catalogued wrong implementations that share a line with a solution; returns how many.
+def withhold_mistakes(root: Path) -> int:
+    """Blank every catalogued wrong implementation; returns how many.
 
-    A wrong implementation is often the solution with one change, so shipping it would ship the solution.
-    The edition keeps the entry (its code, title and hint) but not the code: its public tests then name
-    that mistake only where the suite derives the value itself; grading with the full kit names it always.
+    A wrong implementation is often the solution with one change, and some give the right answer on
+    some inputs (a perceptron with >= passes every truth table), so none is shipped. The edition keeps
+    each entry (its code, title and hint); its suites name mistakes from the values recorded when the
+    edition was built (autograder/suites/answers/), which is where `Catalog.on` looks in an edition.
     """
-    secret = _secret_lines(root, course, suites_public=False)  # a public suite's formula is no licence to repeat it
     withheld = 0
     for path in sorted((root / "autograder" / "mistakes").glob("*.toml")):
         text = path.read_text(encoding="utf-8")
         for entry in tomllib.loads(text).get("mistake", []):
-            wrong = entry.get("wrong", "")
-            if not {line.strip() for line in wrong.splitlines()} & secret:
-                continue
-            raw = f"'''\n{wrong}'''"
-            if text.count(raw) == 1:  # literal strings hold the source verbatim; anything else is caught by leaks()
-                text = text.replace(raw, f"'''\n{WITHHELD.format(function=entry['function'])}'''")
-                withheld += 1
+            raw = f"'''\n{entry.get('wrong', '')}'''"
+            if text.count(raw) != 1:  # literal strings hold the source verbatim
+                raise ReleaseError(f"{path.name}: mistake {entry.get('code')}: `wrong` is not one literal string")
+            text = text.replace(raw, f"'''\n{WITHHELD.format(function=entry['function'])}'''")
+            withheld += 1
         path.write_text(text, encoding="utf-8")
     return withheld
 
 
 def leaks(root: Path, course: Course) -> list[str]:
-    """Lines of the reference solutions (not in the stubs, nor in the public suites) found in the edition."""
-    secret = _secret_lines(root, course)
+    """Lines of the reference solutions (not in the stubs) found anywhere in the edition, suites included."""
+    secret = _secret_lines(root, course, suites_public=False)
     found = []
     for path in sorted(root.rglob("*")):
         if path.is_file() and path.suffix in (".py", ".md", ".toml", ".yml", ".json", ".txt", ""):
@@ -321,8 +563,18 @@ def build(course: Course, target: Path, *, force: bool = False) -> Edition:
     os.chmod(staging, 0o777 & ~umask)  # mkdtemp makes it private; the edition is meant to be shared
     try:
         hidden, public = _assemble(course, staging)
-        withhold_revealing_mistakes(staging, course)
-        verify(staging, hidden, public)
+        calls = Path(tempfile.mkdtemp(prefix=".calls.", dir=target.parent)) / "calls.jsonl"
+        try:
+            record_answers(staging, course, calls)  # the public tests against the reference, formulas still in
+            withhold_answers(staging)
+            withhold_mistakes(staging)
+            verify(staging, hidden, public)
+            check_answers(staging, course)
+            computed = answer_functions(staging, calls)
+        finally:
+            shutil.rmtree(calls.parent, ignore_errors=True)
+        if computed:
+            raise ReleaseError("the edition would compute answers: " + "; ".join(computed[:5]))
         leaked = leaks(staging, course)
         if leaked:
             raise ReleaseError("solution text would be released: " + "; ".join(leaked[:5]))

@@ -47,7 +47,7 @@ from typing import Any
 
 import numpy as np
 
-from autograder.grading import scope
+from autograder.grading import recorded, scope
 from autograder.grading.compare import Mistake
 from autograder.grading.scope import closure
 from autograder.i18n import LANGUAGES, pick
@@ -144,6 +144,11 @@ class LazyMistakes(Sequence[Mistake]):
     def __iter__(self) -> Iterator[Mistake]:
         return iter(self._all())
 
+    def _forced(self) -> LazyMistakes:
+        """Computed now (a recorded lookup is cheap, and a missing answer should show at once)."""
+        self._all()
+        return self
+
     def __len__(self) -> int:
         return len(self._all())
 
@@ -163,7 +168,13 @@ class LazyMistakes(Sequence[Mistake]):
 
 
 def lazy(make: Callable[[], Iterable[Mistake]]) -> LazyMistakes:
-    """Mistakes a suite derives itself, computed only if a check needs them."""
+    """Mistakes a suite derives itself, computed only if a check needs them.
+
+    While answers are recorded for the student edition (and in the edition, where they are looked
+    up) they are computed at once: a correct submission never asks, and the edition must know them.
+    """
+    if recorded.recording() or recorded.edition():
+        return LazyMistakes(make)._forced()
     return LazyMistakes(make)
 
 
@@ -224,13 +235,31 @@ class Catalog:
         return self[code].found(value)
 
     def on(self, function: str, *args: Any, namespace: Mapping[str, Any] | None = None,
-           part: int | None = None, codes: tuple[str, ...] | None = None) -> LazyMistakes:
+           part: int | None = None, codes: tuple[str, ...] | None = None, key: Any = None,
+           derived: bool = False) -> LazyMistakes:
         """Every catalogued mistake of `function`, run on the test's own input `args` when first needed.
 
         `part` picks one element of a tuple result; `codes` limits to some mistakes. A wrong
         implementation that raises on this input simply offers no match.
+
+        In the student edition the wrong implementations are withheld and their values on the public
+        inputs recorded (autograder/grading/recorded.py): `key` names the call when `args` do not
+        (a file path: what the file holds), `namespace` is the judge's fixed helpers and is no part
+        of the key, and `derived=True` marks inputs that come from the student's own output, which
+        the recording cannot know: there the edition names no mistake rather than fail.
         """
-        return LazyMistakes(lambda: self._run(function, args, namespace, part, codes))
+        if not (recorded.edition() or recorded.recording()):
+            return LazyMistakes(lambda: self._run(function, args, namespace, part, codes))
+        digest = recorded.key_of(function, args if key is None else key, part, codes)
+        if recorded.edition():
+            # Mistakes only name a failure: one the recording lacks (a call made only on some failure path)
+            # names nothing rather than break the test; the release self-check runs strict and sees it.
+            if (derived or not recorded.strict()) and not recorded.has(self.exercise, "Catalog.on", digest):
+                return LazyMistakes(tuple)
+            return LazyMistakes(lambda: recorded.lookup(self.exercise, "Catalog.on", digest))._forced()
+        found = self._run(function, args, namespace, part, codes)
+        recorded.record(self.exercise, "Catalog.on", digest, found)
+        return LazyMistakes(lambda: found)
 
     def _run(self, function: str, args: tuple[Any, ...], namespace: Mapping[str, Any] | None,
              part: int | None, codes: tuple[str, ...] | None) -> tuple[Mistake, ...]:

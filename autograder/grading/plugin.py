@@ -21,7 +21,7 @@ import numpy as np
 import pytest
 
 from autograder.course import Course, Task, Visibility
-from autograder.grading import catalog, scope
+from autograder.grading import catalog, recorded, scope
 from autograder.grading.catalog import Misconception
 from autograder.grading.compare import Checker, Feedback, Mismatch
 from autograder.grading.load_failure import excerpt, load_failure, load_where, loading_failed, student_trace
@@ -64,6 +64,7 @@ class StudentModule:
     def call(self, function: str, *args: Any, **kwargs: Any) -> Reply:
         scope.called(function)
         reply = self._sandbox.call(self._module, function, args, kwargs, timeout=self._timeout)
+        recorded.student_call(self._module, function, args, kwargs, reply.value)  # only while release records
         self.warnings = reply.warnings
         if reply.mutated and (self._module, function) not in self._mutated:
             self._mutated.add((self._module, function))

@@ -16,6 +16,7 @@ import pytest
 
 from autograder.grading import catalog
 from autograder.grading.compare import Mistake
+from autograder.grading.recorded import oracle
 from autograder.i18n import t
 
 CATALOG = catalog.load("activations")
@@ -32,14 +33,19 @@ VALUES = {
     "swish": np.array([-0.03346425, -0.26894142, 0, 0.31122967, 0.73105858, 4.96653575]),
     "identity": X,
 }
-# Derivatives follow from the tabulated values by the formulas the seeds teach.
-DERIVATIVES = {
-    "sigmoid_grad": S * (1 - S),
-    "tanh_grad": 1 - T**2,
-    "relu_grad": np.array([0, 0, 0, 1, 1, 1.0]),
-    "leaky_relu_grad": np.array([0.01, 0.01, 0.01, 1, 1, 1]),
-    "swish_grad": S + X * S * (1 - S),
-}
+DERIVATIVES = ("sigmoid_grad", "tanh_grad", "relu_grad", "leaky_relu_grad", "swish_grad")
+
+
+@oracle
+def derivative_at_reference(name: str) -> np.ndarray:
+    """The derivatives follow from the tabulated values by the formulas the seeds teach."""
+    return {
+        "sigmoid_grad": S * (1 - S),
+        "tanh_grad": 1 - T**2,
+        "relu_grad": np.array([0, 0, 0, 1, 1, 1.0]),
+        "leaky_relu_grad": np.array([0.01, 0.01, 0.01, 1, 1, 1]),
+        "swish_grad": S + X * S * (1 - S),
+    }[name]
 FORMULAS = {  # pure formulas stay literal; the ones with words are in the messages file (formula())
     "sigmoid": "sigmoid(x) = 1 / (1 + e^-x)",
     "tanh": "tanh(x)",
@@ -78,6 +84,7 @@ def stable_sigmoid(x: Any) -> np.ndarray:
     return np.exp(-np.logaddexp(0.0, -np.asarray(x, dtype=np.float64)))
 
 
+@oracle
 def known_mistakes(name: str, x: np.ndarray, *args: Any) -> Sequence[Mistake]:
     """Every catalogued mistake of `name`, run on this test's input (args: a non-default alpha)."""
     found = CATALOG.on(name, x, *args, namespace={"sigmoid": stable_sigmoid})
@@ -100,7 +107,7 @@ def overflow_code(name: str) -> tuple[str, str | None]:
 def expected_at_reference(name: str) -> tuple[np.ndarray, str, float | None]:
     if name in VALUES:
         return VALUES[name], formula(name), None
-    return DERIVATIVES[name], formula(name), DERIVED_ATOL
+    return derivative_at_reference(name), formula(name), DERIVED_ATOL
 
 
 @pytest.mark.task("values")
@@ -162,6 +169,12 @@ EXACT: dict[str, Callable[[Any], np.ndarray]] = {
     "leaky_relu_grad": lambda x: np.where(np.asarray(x) > 0, 1.0, 0.01),
     "swish_grad": _kit_swish_grad,
 }
+@oracle
+def exact(name: str, x: Any) -> np.ndarray:
+    """`name`(x) by the formulas above."""
+    return EXACT[name](x)
+
+
 # Past e^11356 even np.longdouble overflows: a naive formula computed in a wider type does not pass these.
 FAR = np.array([-1e300, -1e5, -1e4, 1e4, 1e5, 1e300])
 # One input mixing every magnitude, tiny and huge, around the point where each function is not saturated.
@@ -176,7 +189,7 @@ def check_stable(student, expect, name: str, x: np.ndarray, what: str) -> None:
     got = expect.shape(reply.value, x.shape, what=what, inputs=x)
     expect.close(np.isfinite(got.astype(float)), np.ones_like(x), what=t("activations.finite-what", what=what),
                  code="nan-or-inf", hint=hint)
-    expect.close(got, EXACT[name](x), what=what, inputs=x, nonfinite_hint=hint, mistakes=known_mistakes(name, x))
+    expect.close(got, exact(name, x), what=what, inputs=x, nonfinite_hint=hint, mistakes=known_mistakes(name, x))
 
 
 @pytest.mark.task("stability")
@@ -198,7 +211,7 @@ def test_saturation_values_at_plus_minus_1000(student, expect, name):
     reply = student.call(name, x)
     code, hint = overflow_code(name)
     expect.no_warnings(reply.warnings, what=f"{name}([-1000, 1000])", code=code, hint=hint)
-    expect.close(reply.value, EXACT[name](x), what=t("activations.limits-what", name=name), inputs=x,
+    expect.close(reply.value, exact(name, x), what=t("activations.limits-what", name=name), inputs=x,
                  nonfinite_hint=hint, mistakes=known_mistakes(name, x))
     check_stable(student, expect, name, MIXED, f"{name}(x), x = {MIXED.tolist()}")
 
@@ -219,7 +232,7 @@ def test_derivative_peaks_at_zero(student, expect, name, peak):
     """Is the largest slope of sigmoid 0.25 and of tanh 1, both at x = 0 (why sigmoid gradients vanish)?"""
     x = np.linspace(-5.0, 5.0, 1001)
     got = expect.shape(student.call(name, x).value, x.shape, what=t("activations.peak-curve-what", name=name))
-    expect.close(got, EXACT[name](x), what=t("activations.peak-curve-what", name=name), inputs=x, atol=DERIVED_ATOL,
+    expect.close(got, exact(name, x), what=t("activations.peak-curve-what", name=name), inputs=x, atol=DERIVED_ATOL,
                  mistakes=known_mistakes(name, x))
     expect.close(float(np.max(got)), peak, what=t("activations.peak-max-what", name=name))
     expect.close(float(x[int(np.argmax(got))]), 0.0, what=t("activations.peak-where-what", name=name), atol=1e-9)

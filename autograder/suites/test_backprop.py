@@ -25,6 +25,7 @@ import pytest
 
 from autograder.grading import catalog
 from autograder.grading.compare import Checker, Feedback, Mismatch, Mistake, Step, expect_shape, plain, show
+from autograder.grading.recorded import oracle
 from autograder.i18n import t
 from autograder.sandbox.process import StudentFault
 
@@ -80,6 +81,19 @@ def numeric_gradient(f: Callable[[np.ndarray], float], at: np.ndarray, h: float 
     return grad
 
 
+@oracle
+def network_gradients(x: np.ndarray, target: np.ndarray, W_h: np.ndarray, W_o: np.ndarray) -> dict[str, np.ndarray]:
+    """dW_o and dW_h by central differences of E = ½ Σ (t − o)²."""
+    return {"dW_o": numeric_gradient(lambda V: network_loss(x, target, W_h, V), W_o),
+            "dW_h": numeric_gradient(lambda V: network_loss(x, target, V, W_o), W_h)}
+
+
+@oracle
+def gradient_step(W: np.ndarray, dW: np.ndarray, lr: float) -> np.ndarray:
+    """W − lr·∂E/∂W."""
+    return W - lr * dW
+
+
 # --- the judge's own network: what a catalogued wrong function calls in place of the student's others ---
 
 def judge_forward(x: Any, W_h: Any, W_o: Any) -> dict[str, np.ndarray]:
@@ -125,7 +139,19 @@ def known_mistakes(x: np.ndarray, target: np.ndarray, W_h: np.ndarray, W_o: np.n
     A mistake in an earlier function also shows in the later ones that use it: wrong gradients
     give wrong updated weights, a wrong mse_loss a wrong loss of train_step.
     """
+    return defaultdict(list, known_values(x, target, W_h, W_o, lr))
+
+
+@oracle
+def known_values(x: np.ndarray, target: np.ndarray, W_h: np.ndarray, W_o: np.ndarray, lr: float) -> Known:
+    """known_mistakes as a plain dict."""
     known: Known = defaultdict(list)
+    _known_mistakes(known, x, target, W_h, W_o, lr)
+    return dict(known)
+
+
+def _known_mistakes(known: Known, x: np.ndarray, target: np.ndarray, W_h: np.ndarray, W_o: np.ndarray,
+                    lr: float) -> None:
 
     def add(mistakes: Any, values: Callable[[Any], dict[str, Any]]) -> None:
         for mistake in mistakes:
@@ -161,7 +187,6 @@ def known_mistakes(x: np.ndarray, target: np.ndarray, W_h: np.ndarray, W_o: np.n
     add(CATALOG.on("mlp_forward", x, W_h, W_o, namespace=HELPERS), lambda f: {k: f[k] for k in FORWARD_KEYS})
     # the sigmoid left out of the output layer only: o = z_o with the right h
     known["o"].append(CATALOG.mistake("activation-missing", judge_forward(x, W_h, W_o)["z_o"]))
-    return known
 
 
 _EXAMPLE_MISTAKES: dict[float, Known] = {}
@@ -179,8 +204,16 @@ def element(mistakes: list[Mistake], index: tuple[int, ...], shape: tuple[int, .
     return tuple(replace(m, value=np.asarray(m.value)[index]) for m in mistakes if np.shape(m.value) == shape)
 
 
-_DELTA_O = (TABLE["o"] - T) * slope(TABLE["o"])  # the seed's 0.20944600 × 0.23802157, from the table
-TABLE.update(delta_o=_DELTA_O, delta_h=(W_O.T @ _DELTA_O) * slope(TABLE["h"]))
+@oracle
+def deltas() -> dict[str, np.ndarray]:
+    """δo and δh of the worked example, from the table by seed 002's formulas."""
+    delta_o = (TABLE["o"] - T) * slope(TABLE["o"])  # the seed's 0.20944600 × 0.23802157
+    return {"delta_o": delta_o, "delta_h": (W_O.T @ delta_o) * slope(TABLE["h"])}
+
+
+def table(key: str) -> Any:
+    """The worked example's value of `key`."""
+    return deltas()[key] if key in ("delta_o", "delta_h") else TABLE[key]
 
 
 # --- reading the student's results ----------------------------------------------------------
@@ -245,9 +278,9 @@ LABELS: dict[str, Callable[..., str]] = {
 def rows(got: dict[str, Any], keys: tuple[str, ...], known: Known | None = None) -> list[Step]:
     """One Step per element of each key, labelled in the worked example's words, with its known mistakes."""
     known = example_mistakes() if known is None else known
-    return [Step(LABELS[key](*index), np.asarray(got[key])[index], TABLE[key][index],
-                 element(known[key], index, np.shape(TABLE[key])))
-            for key in keys for index in np.ndindex(np.shape(TABLE[key]))]
+    return [Step(LABELS[key](*index), np.asarray(got[key])[index], table(key)[index],
+                 element(known.get(key, []), index, np.shape(table(key))))
+            for key in keys for index in np.ndindex(np.shape(table(key)))]
 
 
 def forward_steps(student: Any) -> list[Step]:
@@ -261,7 +294,7 @@ def total_loss_step(student: Any) -> list[Step]:
 
 def backward_steps(student: Any, keys: tuple[str, ...] = ("delta_o", "dW_o", "delta_h", "dW_h")) -> list[Step]:
     result = student.mlp_backward(X, T, W_H, W_O)
-    return rows({key: entry(result, key, np.shape(TABLE[key]), "mlp_backward") for key in keys}, keys)
+    return rows({key: entry(result, key, np.shape(table(key)), "mlp_backward") for key in keys}, keys)
 
 
 def shown(*earlier: Callable[[], list[Step]]) -> list[Step]:
@@ -345,9 +378,9 @@ def test_backward_pass_step_by_step(student, expect):
 def test_backward_matches_central_differences(student, expect):
     """Do dW_h and dW_o agree with central differences of E = ½ Σ (t − o)² on the worked example?"""
     result = student.mlp_backward(X, T, W_H, W_O)
-    for key, W, loss in (("dW_o", W_O, lambda V: network_loss(X, T, W_H, V)),
-                         ("dW_h", W_H, lambda V: network_loss(X, T, V, W_O))):
-        expect_gradient(expect, entry(result, key, W.shape, "mlp_backward"), numeric_gradient(loss, W),
+    numeric = network_gradients(X, T, W_H, W_O)
+    for key, W in (("dW_o", W_O), ("dW_h", W_H)):
+        expect_gradient(expect, entry(result, key, W.shape, "mlp_backward"), numeric[key],
                         what=t("backprop.what-backward-numeric", key=repr(key), where=where()),
                         mistakes=tuple(example_mistakes()[key]))
 
@@ -369,8 +402,9 @@ def test_train_step_uses_the_learning_rate(student, expect):
     got = parts(student.train_step(X, T, W_H, W_O, lr=0.1), STEP_KEYS, "train_step")
     known = example_mistakes(0.1)
     for value, W, key in ((got[1], W_O, "dW_o"), (got[0], W_H, "dW_h")):
-        expect.close(value, W - 0.1 * TABLE[key], what=t("backprop.what-lr", layer=key[-1], where=where()),
-                     inputs=EXAMPLE, mistakes=tuple(known[f"W_{key[-1]}_new"]))
+        expect.close(value, gradient_step(W, TABLE[key], 0.1), inputs=EXAMPLE,
+                     what=t("backprop.what-lr", layer=key[-1], where=where()),
+                     mistakes=tuple(known[f"W_{key[-1]}_new"]))
     # the loss before the step does not depend on lr: the worked example's
     expect.close(got[2], TABLE["loss"], what="loss_before = train_step(x, t, W_h, W_o, lr=0.1)[2]", inputs=EXAMPLE,
                  mistakes=tuple(known.get("loss", ())))
@@ -400,46 +434,73 @@ class LayerCase:
     what: str
 
 
-def affine_case(rng: np.random.Generator, n: int) -> LayerCase:
-    x, W, b, dout = (rng.normal(size=s) for s in ((n, 3), (3, 5), (5,), (n, 5)))
-
+@oracle
+def affine_numeric(dout: np.ndarray, x: np.ndarray, W: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, ...]:
     def loss(x: np.ndarray, W: np.ndarray, b: np.ndarray) -> float:  # L = Σ out·dout, so ∂L/∂out = dout
         return float(np.sum((x @ W + b) * dout))
 
-    numeric = (numeric_gradient(lambda v: loss(v, W, b), x), numeric_gradient(lambda v: loss(x, v, b), W),
-               numeric_gradient(lambda v: loss(x, W, v), b))
-    return LayerCase("affine_backward", (dout, x, W), ("dx", "dW", "db"), numeric,
+    return (numeric_gradient(lambda v: loss(v, W, b), x), numeric_gradient(lambda v: loss(x, v, b), W),
+            numeric_gradient(lambda v: loss(x, W, v), b))
+
+
+def affine_case(rng: np.random.Generator, n: int) -> LayerCase:
+    x, W, b, dout = (rng.normal(size=s) for s in ((n, 3), (3, 5), (5,), (n, 5)))
+    return LayerCase("affine_backward", (dout, x, W), ("dx", "dW", "db"), affine_numeric(dout, x, W, b),
                      tuple(CATALOG.on("affine_backward", dout, x, W, part=i) for i in range(3)),
                      t("backprop.what-affine", x=x.shape, W=W.shape))
+
+
+@oracle
+def relu_numeric(dout: np.ndarray, x: np.ndarray) -> np.ndarray:
+    return numeric_gradient(lambda v: float(np.sum(np.maximum(0, v) * dout)), x)
+
+
+@oracle
+def sigmoid_numeric(dout: np.ndarray, x: np.ndarray) -> np.ndarray:
+    return numeric_gradient(lambda v: float(np.sum(sigmoid(v) * dout)), x)
+
+
+@oracle
+def sigmoid_output(x: np.ndarray) -> np.ndarray:
+    return sigmoid(x)
+
+
+@oracle
+def sigmoid_backward_mistakes(dout: np.ndarray, out: np.ndarray) -> tuple[Mistake, ...]:
+    # the catalog's missing-upstream-gradient is written for relu_backward; for the sigmoid it is out·(1 − out)
+    return (*CATALOG.on("sigmoid_backward", dout, out), CATALOG.mistake("missing-upstream-gradient", slope(out)))
 
 
 def relu_case(rng: np.random.Generator, n: int) -> LayerCase:
     x, dout = rng.normal(size=(n, 6)), rng.normal(size=(n, 6))
     x[np.abs(x) < 0.05] += 0.1  # no kink within reach of the central difference
-    numeric = numeric_gradient(lambda v: float(np.sum(np.maximum(0, v) * dout)), x)
-    return LayerCase("relu_backward", (dout, x), ("dx",), (numeric,), (CATALOG.on("relu_backward", dout, x),),
-                     f"relu_backward(dout, x), x {x.shape}")
+    return LayerCase("relu_backward", (dout, x), ("dx",), (relu_numeric(dout, x),),
+                     (CATALOG.on("relu_backward", dout, x),), f"relu_backward(dout, x), x {x.shape}")
 
 
 def sigmoid_case(rng: np.random.Generator, n: int) -> LayerCase:
     x, dout = rng.normal(scale=2.0, size=(n, 6)), rng.normal(size=(n, 6))
-    out = sigmoid(x)
-    numeric = numeric_gradient(lambda v: float(np.sum(sigmoid(v) * dout)), x)
-    # the catalog's missing-upstream-gradient is written for relu_backward; for the sigmoid it is out·(1 − out)
-    mistakes = (*CATALOG.on("sigmoid_backward", dout, out), CATALOG.mistake("missing-upstream-gradient", slope(out)))
-    return LayerCase("sigmoid_backward", (dout, out), ("dx",), (numeric,), (mistakes,),
+    out = sigmoid_output(x)
+    return LayerCase("sigmoid_backward", (dout, out), ("dx",), (sigmoid_numeric(dout, x),),
+                     (sigmoid_backward_mistakes(dout, out),),
                      t("backprop.what-sigmoid", x=x.shape))
 
 
-def softmax_ce_case(rng: np.random.Generator, n: int) -> LayerCase:
-    scores, labels = rng.normal(scale=2.0, size=(n, 4)), rng.integers(0, 4, size=n)
+@oracle
+def softmax_ce_numeric(scores: np.ndarray, labels: np.ndarray) -> np.ndarray:
+    n = len(scores)
 
     def loss(s: np.ndarray) -> float:  # mean cross-entropy, log-softmax with the row max subtracted
         shifted = s - s.max(axis=1, keepdims=True)
         return float(-np.mean(shifted[np.arange(n), labels] - np.log(np.exp(shifted).sum(axis=1))))
 
-    numeric = numeric_gradient(loss, scores)
-    return LayerCase("softmax_cross_entropy_backward", (scores, labels), ("dscores",), (numeric,),
+    return numeric_gradient(loss, scores)
+
+
+def softmax_ce_case(rng: np.random.Generator, n: int) -> LayerCase:
+    scores, labels = rng.normal(scale=2.0, size=(n, 4)), rng.integers(0, 4, size=n)
+    return LayerCase("softmax_cross_entropy_backward", (scores, labels), ("dscores",),
+                     (softmax_ce_numeric(scores, labels),),
                      (CATALOG.on("softmax_cross_entropy_backward", scores, labels),),
                      t("backprop.what-softmax-ce", scores=scores.shape))
 

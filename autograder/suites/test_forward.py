@@ -7,6 +7,7 @@ reference solution on seeded random networks.
 """
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -15,6 +16,7 @@ import pytest
 
 from autograder.grading import catalog
 from autograder.grading.compare import Feedback, Mismatch, Mistake, Step, plain, show
+from autograder.grading.recorded import oracle
 from autograder.i18n import t
 from autograder.sandbox.process import StudentFault
 
@@ -27,11 +29,6 @@ Y004 = {
     "leaky_relu": np.array([0.17669663, -0.11773777]),
     "swish": np.array([0.1192278, -0.09689423]),
 }
-TEXTBOOK = [
-    (np.array([[0.1, 0.3, 0.5], [0.2, 0.4, 0.6]]), np.array([0.1, 0.2, 0.3])),
-    (np.array([[0.1, 0.4], [0.2, 0.5], [0.3, 0.6]]), np.array([0.1, 0.2])),
-    (np.array([[0.1, 0.3], [0.2, 0.4]]), np.array([0.1, 0.2])),
-]
 X_TEXTBOOK = np.array([1.0, 0.5])
 Y_TEXTBOOK = np.array([0.31682708, 0.69627909])
 
@@ -43,6 +40,16 @@ def seed_004() -> str:
 
 def classic() -> str:
     return t("forward.classic")
+
+
+@oracle
+def classic_network():
+    """The classic network's (W, b) of each layer: what textbook_network() must return."""
+    return [
+        (np.array([[0.1, 0.3, 0.5], [0.2, 0.4, 0.6]]), np.array([0.1, 0.2, 0.3])),
+        (np.array([[0.1, 0.4], [0.2, 0.5], [0.3, 0.6]]), np.array([0.1, 0.2])),
+        (np.array([[0.1, 0.3], [0.2, 0.4]]), np.array([0.1, 0.2])),
+    ]
 
 
 def _sigmoid(z):
@@ -66,6 +73,7 @@ ACTIVATION = {  # formulas of WORKED_EXAMPLES §2 and §4, for expected values a
 }
 
 
+@oracle
 def specified_params(sizes, seed=0, scale=0.10):
     """The weights init_params is specified to return: np.random.seed(seed) ONCE, then W = scale·randn(n_in, n_out)."""
     draw = np.random.RandomState(seed)  # the same stream as np.random.seed(seed) + np.random.randn
@@ -77,12 +85,35 @@ def dense(x, W, b):
     return np.matmul(x, W) + np.ravel(b)
 
 
+@oracle
+def dense_value(x, W, b):
+    """x @ W + b, what dense must give."""
+    return x @ W + b
+
+
+@oracle
+def softmax_value(y):
+    return _softmax(y)
+
+
+@oracle
+def product(matrices):
+    """W1 @ W2 @ ..., what collapse_linear must give."""
+    return functools.reduce(np.matmul, matrices)
+
+
 # What the catalog's wrong forward() implementations call, under the reference module's names.
 FORWARD_NAMESPACE = {"dense": dense, "_ACTIVATIONS": ACTIVATION}
 
 
-def network(x, params, hidden, output, dense=dense):
-    """Every layer's (z, a) by the formula: z = dense(a_prev, W, b), a = activation(z)."""
+@oracle
+def network(x, params, hidden: str, output: str):
+    """Every layer's (z, a) by the formula: z = dense(a_prev, W, b), a = activation(z), activations by name."""
+    return trace_layers(x, params, ACTIVATION[hidden], ACTIVATION[output])
+
+
+def trace_layers(x, params, hidden, output, dense=dense):
+    """Every layer's (z, a) with these activation functions and this dense."""
     a, trace = np.asarray(x, dtype=float), []
     for i, (W, b) in enumerate(params):
         z = dense(a, W, b)
@@ -96,6 +127,7 @@ def row_shape_mistake(value) -> Mistake:
     return CATALOG.mistake("single-sample-shape", np.asarray(value)[None])
 
 
+@oracle
 def forward_mistakes(x, params, hidden: str, output: str) -> tuple[Mistake, ...]:
     """What forward gives on this input with each catalogued mistake: wrong forwards, and wrong denses in a right one.
 
@@ -107,7 +139,8 @@ def forward_mistakes(x, params, hidden: str, output: str) -> tuple[Mistake, ...]
             continue
         try:
             with np.errstate(all="ignore"):
-                value = network(x, params, ACTIVATION[hidden], ACTIVATION[output], dense=item.implementation())[-1][1]
+                wrong_dense = item.implementation()
+                value = trace_layers(x, params, ACTIVATION[hidden], ACTIVATION[output], dense=wrong_dense)[-1][1]
         except Exception:  # noqa: BLE001, S112 - e.g. W @ x on a batch: this mistake cannot explain this output
             continue
         found.append(CATALOG.mistake(item.code, value))
@@ -200,13 +233,14 @@ def test_dense_gives_seed_004_hidden_pre_activation(student, expect, bias_shape)
 @pytest.mark.parametrize("layer", [0, 2])
 def test_dense_on_the_classic_weights(student, expect, layer):
     """Does dense(x, W, b) compute x @ W + b (not W @ x) for the classic network's (2, 3) and square (2, 2) layers?"""
-    W, b = TEXTBOOK[layer]
+    W, b = classic_network()[layer]
     what = t("forward.dense-classic", n=layer + 1)
     with shapes_clash_means_transposed(what):
         got = student.dense(X_TEXTBOOK, W, b)
     # W @ x (dense-transposed) runs only on the square layer, and is caught there by its value
-    expect.close(got, X_TEXTBOOK @ W + b, what=what, inputs=X_TEXTBOOK, hint=dense_hint(),
-                 mistakes=(row_shape_mistake(X_TEXTBOOK @ W + b), *CATALOG.on("dense", X_TEXTBOOK, W, b)))
+    want = dense_value(X_TEXTBOOK, W, b)
+    expect.close(got, want, what=what, inputs=X_TEXTBOOK, hint=dense_hint(),
+                 mistakes=(row_shape_mistake(want), *CATALOG.on("dense", X_TEXTBOOK, W, b)))
 
 
 @pytest.mark.task("dense")
@@ -218,14 +252,15 @@ def test_dense_on_a_batch(student, expect):
     with shapes_clash_means_transposed(what):
         got = student.dense(x, W, b)
     expect.shape(got, (5, 4), what=what, inputs=x, hint=t("forward.dense-batch-hint"))
-    expect.close(got, x @ W + b, what=what, inputs=x, hint=dense_hint(), mistakes=CATALOG.on("dense", x, W, b))
+    expect.close(got, dense_value(x, W, b), what=what, inputs=x, hint=dense_hint(),
+                 mistakes=CATALOG.on("dense", x, W, b))
 
 
 # --- forward-pass ------------------------------------------------------------------------------
 
 def forward_steps(student, x, params, hidden: str, output: str, final) -> list[Step]:
     """Each layer's z and activation as the student's forward computes them, by running the first k layers."""
-    trace = network(x, params, ACTIVATION[hidden], ACTIVATION[output])
+    trace = network(x, params, hidden, output)
     steps, k = [], len(params)
     for i, (z, a) in enumerate(trace[:-1], start=1):
         pair = ((f"z{i} = a{i - 1} @ W{i} + b{i}", "identity", z), (f"a{i} = {hidden}(z{i})", hidden, a))
@@ -251,18 +286,19 @@ def test_seed_004_outputs(student, expect, hidden):
 @pytest.mark.task("forward-pass")
 def test_classic_three_layer_network(student, expect):
     """Does forward give y = [0.31682708, 0.69627909] for the classic network, every layer right on the way?"""
-    steps = forward_steps(student, X_TEXTBOOK, TEXTBOOK, "sigmoid", "identity", Y_TEXTBOOK)
+    steps = forward_steps(student, X_TEXTBOOK, classic_network(), "sigmoid", "identity", Y_TEXTBOOK)
     expect.steps(steps, what=t("forward.forward-classic", network=classic()), inputs=X_TEXTBOOK)
 
 
 @pytest.mark.task("forward-pass")
 def test_softmax_output_layer(student, expect):
     """Does forward(..., output="softmax") turn the classic network's output into probabilities?"""
-    got = student.forward(X_TEXTBOOK, TEXTBOOK, hidden="sigmoid", output="softmax")
-    expect.close(got, _softmax(Y_TEXTBOOK), inputs=X_TEXTBOOK,
+    got = student.forward(X_TEXTBOOK, classic_network(), hidden="sigmoid", output="softmax")
+    want = softmax_value(Y_TEXTBOOK)
+    expect.close(got, want, inputs=X_TEXTBOOK,
                  what=t("forward.forward-softmax", network=classic()),
-                 mistakes=(row_shape_mistake(_softmax(Y_TEXTBOOK)),
-                           *forward_mistakes(X_TEXTBOOK, TEXTBOOK, "sigmoid", "softmax")),
+                 mistakes=(row_shape_mistake(want),
+                           *forward_mistakes(X_TEXTBOOK, classic_network(), "sigmoid", "softmax")),
                  hint=t("forward.softmax-hint"))
 
 
@@ -273,7 +309,7 @@ def test_textbook_network_weights(student, expect):
     assert isinstance(got, (list, tuple)) and len(got) == 3, t("forward.textbook-not-three-pairs")
     wrong = CATALOG.on("textbook_network")
     steps = []
-    for i, ((W, b), (W_ok, b_ok)) in enumerate(zip(got, TEXTBOOK), start=1):
+    for i, ((W, b), (W_ok, b_ok)) in enumerate(zip(got, classic_network()), start=1):
         steps.append(Step(f"W{i}", W, W_ok, tuple(CATALOG.mistake(m.code, m.value[i - 1][0]) for m in wrong)))
         steps.append(Step(f"b{i}", np.ravel(b), b_ok))
     expect.steps(steps, what=t("forward.textbook-weights"))
@@ -300,7 +336,7 @@ def test_batch_rows_equal_single_samples_seed_004(student, expect):
     got = student.forward(x, params, hidden="leaky_relu", output="identity")
     expect.close(got, alone, what=t("forward.batch-seed-004", network=seed_004()), inputs=x,
                  hint=t("forward.batch-rows-hint"))
-    want = network(x, params, ACTIVATION["leaky_relu"], ACTIVATION["identity"])[-1][1]
+    want = network(x, params, "leaky_relu", "identity")[-1][1]
     expect.close(got, want, what=t("forward.batch-seed-004", network=seed_004()), inputs=x,
                  mistakes=forward_mistakes(x, params, "leaky_relu", "identity"))
 
@@ -309,21 +345,21 @@ def test_batch_rows_equal_single_samples_seed_004(student, expect):
 def test_batch_rows_equal_single_samples_with_softmax(student, expect):
     """Does a softmax output layer normalise each sample's row, not the whole batch?"""
     x = np.array([X_TEXTBOOK, [0.0, 0.0], [-3.0, 2.0], [5.0, 5.0]])
-    alone = one_at_a_time(student, expect, x, TEXTBOOK, "sigmoid", "softmax", 2)
-    scores = np.asarray(student.forward(x, TEXTBOOK, hidden="sigmoid", output="identity"), dtype=float)
-    got = student.forward(x, TEXTBOOK, hidden="sigmoid", output="softmax")
+    alone = one_at_a_time(student, expect, x, classic_network(), "sigmoid", "softmax", 2)
+    scores = np.asarray(student.forward(x, classic_network(), hidden="sigmoid", output="identity"), dtype=float)
+    got = student.forward(x, classic_network(), hidden="sigmoid", output="softmax")
     mistakes = ()
     if scores.shape == alone.shape:
         # the catalogued wrong softmaxes on the student's own scores: the output layer of a wrong forward
         # whose one layer passes the scores through unchanged
         passthrough = [(np.eye(scores.shape[1]), np.zeros(scores.shape[1]))]
         mistakes = CATALOG.on("forward", scores, passthrough, "identity", "softmax", namespace=FORWARD_NAMESPACE,
-                              codes=("softmax-wrong-axis", "softmax-axis-0"))
+                              codes=("softmax-wrong-axis", "softmax-axis-0"), derived=True)
     expect.close(got, alone, what=t("forward.batch-softmax", network=classic()), inputs=x,
                  mistakes=mistakes, hint=t("forward.batch-softmax-hint"))
-    want = network(x, TEXTBOOK, ACTIVATION["sigmoid"], ACTIVATION["softmax"])[-1][1]
+    want = network(x, classic_network(), "sigmoid", "softmax")[-1][1]
     expect.close(got, want, what=t("forward.batch-softmax", network=classic()), inputs=x,
-                 mistakes=forward_mistakes(x, TEXTBOOK, "sigmoid", "softmax"))
+                 mistakes=forward_mistakes(x, classic_network(), "sigmoid", "softmax"))
 
 
 # --- collapse-linear ---------------------------------------------------------------------------
@@ -340,7 +376,7 @@ def test_collapse_seed_004_weights(student, expect, form):
     given = params if form == "pairs" else [W for W, _ in params]
     got = student.collapse_linear(given)
     what = t("forward.collapse-seed-004-pairs" if form == "pairs" else "forward.collapse-seed-004-matrices")
-    expect.close(got, params[0][0] @ params[1][0], what=what, hint=collapse_hint(),
+    expect.close(got, product([W for W, _ in params]), what=what, hint=collapse_hint(),
                  mistakes=CATALOG.on("collapse_linear", given))
 
 
@@ -349,7 +385,7 @@ def test_identity_network_is_one_matrix(student, expect):
     """Does x @ collapse_linear(Ws) equal a 3-layer network with identity activations (seed 003's point)?"""
     params = [(W, np.zeros_like(b)) for W, b in specified_params([3, 3, 3, 3], seed=3)]
     x = np.array([X004, -X004, [1.0, 2.0, 3.0]])
-    stacked = network(x, params, ACTIVATION["identity"], ACTIVATION["identity"])[-1][1]
+    stacked = network(x, params, "identity", "identity")[-1][1]
     got = expect.shape(student.collapse_linear(params), (3, 3), what=t("forward.collapse-three-layers"),
                        hint=collapse_hint())
     mistakes = tuple(CATALOG.mistake(m.code, x @ np.asarray(m.value))
