@@ -173,3 +173,28 @@ def test_nothing_to_merge_and_a_stale_split_are_explained(copy):
     stale = merge(folder, env)
     assert stale.returncode == ExitCode.MERGE_REFUSED
     assert "Shards of different splits" in stale.stderr and "_shard-1-of-2.json" in stale.stderr
+
+
+def test_merge_writes_canvas_and_moodle_files_through_the_roster(copy):
+    """With a roster, do the Canvas and Moodle files carry the roster's ids and each student's points, a roster
+    id `=cmd` stay text, a submission the roster lacks get named and left out; does a bad roster exit 2?"""
+    folder, env, _ = copy
+    (folder / "roster.csv").write_text("submission,student_id,name,email\nalice,=cmd,Alice,a@u.edu\n"
+                                       "dave.py,S004,Dave,d@u.edu\nbob,S002,Bob,b@u.edu\ncarol,S003,Carol,\n"
+                                       "erin,S005,Erin,\nfrank,S006,Frank,\n")
+    done = merge(folder, env, "--roster", "roster.csv", "--canvas", "canvas.csv", "--moodle", "moodle.csv")
+    assert done.returncode == 0, done.stderr
+    assert "1 graded submission is not in the roster" in done.stderr and "gwen" in done.stderr
+    moodle = list(csv.reader(io.StringIO((folder / "moodle.csv").read_text())))
+    assert moodle[0][:3] == ["ID number", "Email address", "Full name"]
+    by_id = {row[0]: row for row in moodle[1:]}
+    assert by_id["'=cmd"][-1] == "10" and by_id["S004"][-1] == "10" and by_id["S002"][-1] == "0"
+    assert by_id["S006"][-1] == "" and "gwen" not in (folder / "moodle.csv").read_text()
+    canvas = list(csv.reader(io.StringIO((folder / "canvas.csv").read_text())))
+    assert canvas[1][0] == "Points Possible" and canvas[1][-1] == "10"
+    total = merge(folder, env, "--canvas", "total.csv", "--lms-items", "total")
+    assert total.returncode == 0
+    assert list(csv.reader(io.StringIO((folder / "total.csv").read_text())))[0][-1] == "nngrade"
+    (folder / "bad.csv").write_text("who,score\n")
+    bad = merge(folder, env, "--roster", "bad.csv", "--canvas", "canvas.csv")
+    assert bad.returncode == 2 and "submission and student_id" in bad.stderr
