@@ -194,7 +194,7 @@ def test_merge_writes_canvas_and_moodle_files_through_the_roster(copy):
     assert canvas[1][0] == "Points Possible" and canvas[1][-1] == "10"
     total = merge(folder, env, "--canvas", "total.csv", "--lms-items", "total")
     assert total.returncode == 0
-    assert list(csv.reader(io.StringIO((folder / "total.csv").read_text())))[0][-1] == "nngrade"
+    assert next(csv.reader(io.StringIO((folder / "total.csv").read_text())))[-1] == "nngrade"
     (folder / "bad.csv").write_text("who,score\n")
     bad = merge(folder, env, "--roster", "bad.csv", "--canvas", "canvas.csv")
     assert bad.returncode == 2 and "submission and student_id" in bad.stderr
