@@ -70,8 +70,8 @@ def test_an_absent_shard_is_refused_naming_its_submissions_or_merged_with_allow_
     """With shard 2's manifest gone (never ran, interrupted), does merge write nothing and exit 10 naming the
     shard and its students; with --allow-partial, merge the rest and warn?"""
     folder, env, whole = copy
-    missing = sorted(json.loads((folder / "shard-2" / f"_shard-2-of-{N}.json").read_text())["assigned"])
-    (folder / "shard-2" / f"_shard-2-of-{N}.json").unlink()
+    missing = sorted(json.loads((folder / "shard-2" / f"_shard-2-of-{N}.manifest").read_text())["assigned"])
+    (folder / "shard-2" / f"_shard-2-of-{N}.manifest").unlink()
     refused = merge(folder, env)
     assert refused.returncode == ExitCode.MERGE_REFUSED
     assert f"Shard 2/{N} is absent" in refused.stderr and all(name in refused.stderr for name in missing)
@@ -96,7 +96,7 @@ def test_a_submission_graded_twice_is_refused(copy):
 def test_a_missing_or_corrupt_result_is_refused(copy):
     """Does a deleted result and a truncated one each stop merge, named; does --allow-partial leave them out?"""
     folder, env, _ = copy
-    manifest = json.loads((folder / "shard-1" / f"_shard-1-of-{N}.json").read_text())
+    manifest = json.loads((folder / "shard-1" / f"_shard-1-of-{N}.manifest").read_text())
     gone, broken = sorted(manifest["assigned"])[:2]
     (folder / "shard-1" / f"{gone}.json").unlink()
     text = (folder / "shard-1" / f"{broken}.json").read_text()
@@ -115,7 +115,7 @@ def test_a_result_swapped_for_another_runs_or_another_students_is_refused(copy):
     (a full-marks file under a failing student's name): is each refused, never merged as theirs?"""
     folder, env, _ = copy
     where = {name: k for k in range(1, N + 1)
-             for name in json.loads((folder / f"shard-{k}" / f"_shard-{k}-of-{N}.json").read_text())["assigned"]}
+             for name in json.loads((folder / f"shard-{k}" / f"_shard-{k}-of-{N}.manifest").read_text())["assigned"]}
     shutil.copy(folder / f"shard-{where['alice']}" / "alice.json", folder / f"shard-{where['bob']}" / "bob.json")
     done = merge(folder, env)
     assert done.returncode == ExitCode.MERGE_REFUSED and "bob.json: not this submission's result" in done.stderr
@@ -131,7 +131,7 @@ def test_planted_names_and_stray_results_win_nothing(copy):
     is the first refused as a corrupt manifest and the second left out of the grades, and said?"""
     folder, env, whole = copy
     (folder / "x.json").write_text(json.dumps({"batch": {"submission": "../x"}}))
-    path = folder / "shard-3" / f"_shard-3-of-{N}.json"
+    path = folder / "shard-3" / f"_shard-3-of-{N}.manifest"
     manifest = json.loads(path.read_text())
     manifest["assigned"]["../x"] = "0" * 64
     path.write_text(json.dumps(manifest))
@@ -167,12 +167,12 @@ def test_nothing_to_merge_and_a_stale_split_are_explained(copy):
     done = merge(folder, env, folders=["empty"])
     assert done.returncode == ExitCode.MERGE_REFUSED and "No shard manifest" in done.stderr
     assert "Traceback" not in done.stderr
-    earlier = json.loads((folder / "shard-1" / f"_shard-1-of-{N}.json").read_text())
+    earlier = json.loads((folder / "shard-1" / f"_shard-1-of-{N}.manifest").read_text())
     earlier["shard"] = [1, 2]  # what `--shard 1/2` left in this folder before the class was split in 3
-    (folder / "shard-1" / "_shard-1-of-2.json").write_text(json.dumps(earlier))
+    (folder / "shard-1" / "_shard-1-of-2.manifest").write_text(json.dumps(earlier))
     stale = merge(folder, env)
     assert stale.returncode == ExitCode.MERGE_REFUSED
-    assert "Shards of different splits" in stale.stderr and "_shard-1-of-2.json" in stale.stderr
+    assert "Shards of different splits" in stale.stderr and "_shard-1-of-2.manifest" in stale.stderr
 
 
 def test_merge_writes_canvas_and_moodle_files_through_the_roster(copy):

@@ -326,8 +326,9 @@ MANIFEST_VERSION = 1
 
 
 def manifest_path(out: Path, k: int, n: int) -> Path:
-    """OUT/_shard-K-of-N.json: a leading `_`, which no submission's result file can have (discover skips them)."""
-    return out / f"_shard-{k}-of-{n}.json"
+    """OUT/_shard-K-of-N.manifest: JSON, but neither a result's name (a submission never starts with `_`) nor
+    `*.json`, so that a script reading results/*.json as scorecards never meets it."""
+    return out / f"_shard-{k}-of-{n}.manifest"
 
 
 def class_digest(names: Iterable[str]) -> str:

@@ -1,6 +1,6 @@
 """`nngrade merge`: the result folders of a class's shards as one class result, or a refusal saying why.
 
-Every shard of grade-all ends by writing OUT/_shard-K-of-N.json (grade_all.write_manifest): which shard it
+Every shard of grade-all ends by writing OUT/_shard-K-of-N.manifest (grade_all.write_manifest): which shard it
 was, the grader's fingerprint, the whole class's submission names and the content hash of each submission
 it graded. From those alone merge knows what a complete class looks like, so it can refuse (or, with
 --allow-partial, warn about):
@@ -37,7 +37,7 @@ from autograder.grading.results import SubmissionStatus as Status
 from autograder.i18n import t
 from autograder.reporters import csv_report
 
-_MANIFEST = re.compile(r"^_shard-(?P<k>[1-9][0-9]*)-of-(?P<n>[1-9][0-9]*)\.json$")
+_MANIFEST = re.compile(r"^_shard-(?P<k>[1-9][0-9]*)-of-(?P<n>[1-9][0-9]*)\.manifest$")
 SHOWN = 20
 """Names listed in one problem before "and N more" (a 2,000-student class must not print a wall)."""
 

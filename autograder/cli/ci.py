@@ -189,7 +189,7 @@ def merge_command(results: tuple[Path, ...], csv_path: Path, json_path: Path | N
     """Merge the RESULTS folders of grade-all's shards into one class: CSV, summary, gradebook, LMS exports.
 
     Each shard's folder holds its result files and the manifest grade-all writes when the shard
-    completes (_shard-K-of-N.json). Merge refuses, writing nothing (exit 10), when a shard is absent,
+    completes (_shard-K-of-N.manifest). Merge refuses, writing nothing (exit 10), when a shard is absent,
     a submission is missing or graded twice, the shards were graded by different graders, or a file is
     corrupt; --allow-partial merges anyway and warns. Every file is written atomically.
     """
