@@ -12,16 +12,23 @@ from conftest import CASES, ROOT, case_source
 SOLUTION = (ROOT / "solutions" / "gates.py").read_text()
 STUB = (ROOT / "exercises" / "gates.py").read_text()
 BUGGY = case_source(CASES / "gates" / "xor_is_or", "gates")  # XOR written as OR: loses points
+HOSTILE = "=1+1\n\x1b[31mzed"
+"""A submission folder named to run a formula in a spreadsheet, break a line and colour a terminal."""
 
 
 def make_class(root: Path) -> Path:
-    """root/submissions: seven students (full marks, none, part, a loose .py, one who forgot the code)."""
+    """root/submissions: nine students (full marks, none, part, a loose .py, one who forgot the code, a folder
+    whose name is a formula with a newline and a terminal escape in it, and one whose name is not UTF-8)."""
     folder = root / "submissions"
     folder.mkdir(parents=True)
     for name, source in {"alice": SOLUTION, "bob": STUB, "carol": BUGGY, "erin": BUGGY, "gwen": SOLUTION}.items():
         (folder / name).mkdir()
         (folder / name / "gates.py").write_text(source)
     (folder / "dave.py").write_text(SOLUTION)
+    (folder / HOSTILE).mkdir()
+    (folder / HOSTILE / "gates.py").write_text(SOLUTION)
+    os.mkdir(bytes(folder) + b"/caf\xe9")  # Latin-1 bytes: a surrogate to Python
+    (folder / os.fsdecode(b"caf\xe9") / "gates.py").write_text(SOLUTION)
     (folder / "frank").mkdir()
     (folder / "frank" / "README.txt").write_text("forgot the code")
     return folder

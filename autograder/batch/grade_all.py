@@ -333,7 +333,8 @@ def manifest_path(out: Path, k: int, n: int) -> Path:
 
 def class_digest(names: Iterable[str]) -> str:
     """sha256 of the class's sorted submission names: equal on every shard that saw the same folder."""
-    return hashlib.sha256("\0".join(sorted(names)).encode()).hexdigest()
+    # surrogateescape: a folder name that is not UTF-8 hashes as its own bytes instead of failing the shard
+    return hashlib.sha256("\0".join(sorted(names)).encode("utf-8", "surrogateescape")).hexdigest()
 
 
 def course_outline(course: Course) -> list[dict[str, Any]]:
@@ -360,7 +361,8 @@ def write_manifest(options: Options, the_plan: Plan, outcomes: list[Outcome]) ->
     target = manifest_path(options.out, k, n)
     try:
         options.out.mkdir(parents=True, exist_ok=True)
-        write_text(target, json.dumps(record, indent=2, ensure_ascii=False) + "\n")
+        # ASCII: a folder name that is not UTF-8 (a surrogate in Python) crosses as \udcxx and comes back the same
+        write_text(target, json.dumps(record, indent=2) + "\n")
     except OSError as exc:
         raise BatchError(f"Cannot write the shard manifest {target}: {exc.strerror or exc}. The result files are "
                          "complete; run the same command again to write it.", ExitCode.OUTPUT_FAILED) from None

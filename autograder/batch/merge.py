@@ -34,8 +34,10 @@ from autograder.batch.grade_all import (
     shard,
 )
 from autograder.grading.results import SubmissionStatus as Status
+from autograder.grading.scrub import clean
 from autograder.i18n import t
 from autograder.reporters import csv_report
+from autograder.reporters.escape import one_line
 
 _MANIFEST = re.compile(r"^_shard-(?P<k>[1-9][0-9]*)-of-(?P<n>[1-9][0-9]*)\.manifest$")
 SHOWN = 20
@@ -100,7 +102,8 @@ def plain_name(name: object) -> bool:
 
 
 def listed(names: Sequence[str]) -> str:
-    shown = ", ".join(names[:SHOWN])
+    """Names for a message, each on one line (a folder name may hold a newline), at most SHOWN of them."""
+    shown = ", ".join(one_line(name) for name in names[:SHOWN])
     return shown if len(names) <= SHOWN else t("batch.merge-and-more", names=shown, count=len(names) - SHOWN)
 
 
@@ -138,7 +141,7 @@ def _load_result(folder: Path, name: str, manifest: _Manifest) -> dict[str, Any]
     except (OSError, ValueError) as exc:
         raise ValueError(f"unreadable ({exc})") from None
     batch = record.get("batch") if isinstance(record, dict) else None
-    if not isinstance(batch, dict) or batch.get("submission") != name:
+    if not isinstance(batch, dict) or batch.get("submission") != clean(name):  # grade-all scrubs what it writes
         raise ValueError("not this submission's result")
     if batch.get("status") not in {s.value for s in Status} or batch.get("status") == Status.WORKSPACE_ERROR.value:
         raise ValueError(f"unknown status {batch.get('status')!r}")
