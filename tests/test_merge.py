@@ -146,8 +146,12 @@ def test_planted_names_and_stray_results_win_nothing(copy):
     (folder / "shard-2" / "mallory.json").write_text(json.dumps(planted))
     done = merge(folder, env)
     assert done.returncode == 0, done.stderr
-    assert "Left out 1 result file no shard manifest lists" in done.stderr and "mallory.json" in done.stderr
+    assert "Left out 1 result file that no shard manifest" in done.stderr and "mallory.json" in done.stderr
     assert (folder / "grades.csv").read_bytes() == whole
+    shutil.copy(folder / "shard-2" / "alice.json", folder / "shard-3" / "alice.json")  # a second, stale copy
+    done = merge(folder, env)
+    assert done.returncode == 0 and "Left out 2 result files" in done.stderr
+    assert "shard-3/alice.json" in done.stderr
 
 
 @pytest.mark.slow

@@ -248,8 +248,11 @@ def merge(folders: Sequence[Path]) -> Merged:
     if missing:
         problems.append(Problem("missing", t("batch.merge-missing", count=len(missing), names=listed(missing))))
 
-    ignored = sorted({p.name for folder in unique for p in folder.glob("*.json")
-                      if p.name[:1] not in (".", "_") and p.name.removesuffix(".json") not in owner})
+    # A result file its folder's manifests do not list: another run's leftover, or a second copy of a result
+    # another folder holds. Never merged; named, so that a stale copy is not mistaken for the grade.
+    ignored = sorted(str(p) if len(unique) > 1 else p.name for folder in unique for p in folder.glob("*.json")
+                     if p.name[:1] not in (".", "_")
+                     and (p.name[:-5] not in owner or owner[p.name[:-5]].folder != folder))
     outcomes = [outcome_from_record(name, records[name], cached=False) for name in sorted(records)]
     return Merged(outcomes, records, reference.exercises, n, grader, class_names, problems, ignored)
 
