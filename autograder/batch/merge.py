@@ -211,10 +211,10 @@ def merge(folders: Sequence[Path]) -> Merged:
         problems.append(Problem("class-differs", t("batch.merge-class-differs", shards=parts)))
     class_names = sorted({name for m in chosen for name in m.names})
 
+    everyone = [Entry(x, Path(x)) for x in reference.names]
     absent = [k for k in range(1, n + 1) if k not in by_shard]
-    for k in absent:
-        expected = [e.name for e in shard([Entry(x, Path(x)) for x in reference.names], k, n)]
-
+    for k in absent:  # the manifests hold the whole class, so an absent shard's students can be named
+        expected = [e.name for e in shard(everyone, k, n)]
         problems.append(Problem("absent-shard", t("batch.merge-absent", shard=f"{k}/{n}", count=len(expected),
                                                   names=listed(expected))))
 
@@ -242,7 +242,6 @@ def merge(folders: Sequence[Path]) -> Merged:
     if corrupt:
         problems.append(Problem("corrupt", t("batch.merge-corrupt-results", count=len(corrupt),
                                              names=listed(list(corrupt.values())))))
-    everyone = [Entry(x, Path(x)) for x in reference.names]
     unassigned = {e.name for k in absent for e in shard(everyone, k, n)}  # already reported with their shard
     missing = [x for x in class_names if x not in records and x not in corrupt and x not in unassigned]
     if missing:
