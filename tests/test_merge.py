@@ -204,3 +204,33 @@ def test_merge_writes_canvas_and_moodle_files_through_the_roster(copy):
     (folder / "bad.csv").write_text("who,score\n")
     bad = merge(folder, env, "--roster", "bad.csv", "--canvas", "canvas.csv")
     assert bad.returncode == 2 and "submission and student_id" in bad.stderr
+
+
+def test_a_rerun_that_keeps_everything_leaves_the_manifest_alone_and_a_failed_one_removes_it(copy):
+    """Does re-running a finished shard (nothing changed) leave its manifest untouched, file date included; does a
+    re-run that stops before the shard is complete (here: the disk full) leave no manifest, so merge names the
+    shard absent; and does the next complete run write the same manifest again?"""
+    import resource
+    import subprocess
+
+    folder, env, _ = copy
+    manifest = folder / "shard-1" / f"_shard-1-of-{N}.manifest"
+    before = manifest.stat().st_mtime_ns, manifest.read_bytes()
+    args = ["nngrade", "grade-all", "submissions", "--out", "shard-1", "--shard", f"1/{N}", "--jobs", "1",
+            "-e", "gates"]
+    assert nngrade(*args[1:], env=env, cwd=folder).returncode == 0
+    assert (manifest.stat().st_mtime_ns, manifest.read_bytes()) == before
+    victim = sorted(json.loads(before[1])["assigned"])[-1]
+    (folder / "shard-1" / f"{victim}.json").unlink()  # to grade again, on a disk too full for its result
+
+    def full_disk() -> None:
+        resource.setrlimit(resource.RLIMIT_FSIZE, (4096, 4096))  # a result is ~6 KB, gates.py ~1.3 KB
+
+    stopped = subprocess.run(args, env=env, cwd=folder, capture_output=True, text=True, preexec_fn=full_disk,
+                             timeout=600)
+    assert stopped.returncode == ExitCode.OUTPUT_FAILED, stopped.stderr
+    assert not manifest.exists()
+    refused = merge(folder, env)
+    assert refused.returncode == ExitCode.MERGE_REFUSED and f"Shard 1/{N} is absent" in refused.stderr
+    assert nngrade(*args[1:], env=env, cwd=folder).returncode == 0
+    assert manifest.read_bytes() == before[1]

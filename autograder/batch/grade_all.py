@@ -266,7 +266,8 @@ def run(options: Options, the_plan: Plan, on_done: Callable[[Outcome], None] = l
     manifest = manifest_path(out, *options.shard)
     remove_stale_temp(out, {f"{e.name}.json" for e in the_plan.entries} | {manifest.name})
     try:  # until this shard completes again, merge must see it as absent, not as its last run's
-        manifest.unlink(missing_ok=True)
+        if the_plan.to_grade:  # (a run that keeps every result changes no file: the manifest stays too)
+            manifest.unlink(missing_ok=True)
     except OSError as exc:
         raise BatchError(f"Cannot remove the old shard manifest {manifest}: {exc.strerror or exc}.",
                          ExitCode.OUTPUT_FAILED) from None
@@ -356,13 +357,19 @@ def write_manifest(options: Options, the_plan: Plan, outcomes: list[Outcome]) ->
                   "names": the_plan.class_names},
         "exercises": course_outline(options.course),
         "assigned": {e.name: the_plan.hashes[e.name] for e in the_plan.entries if e.name in graded},
-        "written_at": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
     }
     target = manifest_path(options.out, k, n)
+    # ASCII: a folder name that is not UTF-8 (a surrogate in Python) crosses as \udcxx and comes back the same
+    text = json.dumps(record, indent=2) + "\n"
+    try:
+        unchanged = target.read_text(encoding="utf-8") == text
+    except (OSError, ValueError):  # absent, or damaged: written anew
+        unchanged = False
+    if unchanged:
+        return target  # a resumed run that changed nothing leaves the file as it was, date included
     try:
         options.out.mkdir(parents=True, exist_ok=True)
-        # ASCII: a folder name that is not UTF-8 (a surrogate in Python) crosses as \udcxx and comes back the same
-        write_text(target, json.dumps(record, indent=2) + "\n")
+        write_text(target, text)
     except OSError as exc:
         raise BatchError(f"Cannot write the shard manifest {target}: {exc.strerror or exc}. The result files are "
                          "complete; run the same command again to write it.", ExitCode.OUTPUT_FAILED) from None
