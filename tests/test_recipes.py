@@ -17,10 +17,9 @@ import subprocess
 from pathlib import Path
 
 import pytest
+import yaml  # the test extra's pyyaml: parses the Kubernetes and GitHub recipes
 from conftest import ROOT
 from sharding import make_class, reference, run_concurrently, shim
-
-yaml = pytest.importorskip("yaml", reason="PyYAML parses the Kubernetes and GitHub recipes")
 
 DEPLOY = ROOT / "deploy"
 SLURM = DEPLOY / "slurm"
