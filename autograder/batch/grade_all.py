@@ -12,6 +12,10 @@ atomically the moment it is graded. A re-run keeps a result whose hash and
 fingerprint still match and whose status is final (graded, invalid, timeout),
 and grades the rest: an interrupted run (Ctrl-C, SIGKILL) resumes with nothing
 lost, duplicated or half-written. Internal errors are retried on the next run.
+
+When every submission of the shard has its result, `OUT/_shard-K-of-N.manifest` says so (write_manifest):
+the shard, the grader's fingerprint, the whole class's names, each graded submission's hash. A run that
+has something to grade removes it first, so a shard stopped half-way is absent to `nngrade merge`.
 """
 from __future__ import annotations
 
