@@ -27,6 +27,9 @@ class ExitCode(IntEnum):
     """An optional extra the command needs is not installed (matplotlib for `nngrade plot`)."""
     ISOLATION_UNAVAILABLE = 9
     """--isolation strict, and no kernel wall (namespaces, or Landlock with seccomp) holds on this machine."""
+    MERGE_REFUSED = 10
+    """`nngrade merge` found the shards incomplete or inconsistent (absent shard, missing or twice-graded
+    submission, different graders, corrupt result) and wrote nothing; --allow-partial merges anyway."""
     INTERNAL = 70
     """The grader itself failed (EX_SOFTWARE): not the student's fault."""
     INTERRUPTED = 130

@@ -124,6 +124,10 @@ def test_grade_all_writes_one_complete_result_per_submission(graded_class):
         found["frank"]["batch"]["message"]
     assert all(r["batch"]["hash"] and r["batch"]["grader"] for r in found.values())
     assert not [p for p in out.iterdir() if p.name.startswith(".")]
+    manifest = json.loads((out / "_shard-1-of-1.manifest").read_text())  # what `nngrade merge` checks
+    assert manifest["shard"] == [1, 1] and manifest["engine"] == "given"
+    assert manifest["assigned"] == {name: r["batch"]["hash"] for name, r in found.items()}
+    assert manifest["class"]["names"] == sorted(found) and manifest["grader"] == found["alice"]["batch"]["grader"]
 
 
 def test_summary_and_csv(graded_class):
@@ -228,7 +232,7 @@ def test_sigkill_mid_run_then_resume_loses_and_duplicates_nothing(tmp_path):
     assert f"{len(students) - len(survivors)} graded now" in done.stdout
     final = results(out)
     assert set(final) == set(students)
-    assert {p.name for p in out.iterdir()} == {f"{name}.json" for name in students}  # no temp file left
+    assert {p.name for p in out.iterdir()} == {f"{name}.json" for name in students} | {"_shard-1-of-1.manifest"}  # no temp file left
     for name, data in survivors.items():
         assert (out / name).read_bytes() == data  # graded once, never again
     expected = {SOLUTION: 10, STUB: 0}
@@ -287,13 +291,13 @@ def test_kills_at_random_points_converge_to_the_uninterrupted_grades(tmp_path):
     final = grade_all(tmp_path / "submissions", out, "--jobs", "2")
     assert final.returncode == 0, final.stderr
     assert scores(out) == scores(tmp_path / "reference")
-    assert {p.name for p in out.iterdir()} == {f"{name}.json" for name in students}
+    assert {p.name for p in out.iterdir()} == {f"{name}.json" for name in students} | {"_shard-1-of-1.manifest"}
 
 
 @pytest.mark.slow
 def test_full_disk_stops_with_exit_6_and_keeps_earlier_results(tmp_path):
     """When result files can no longer be written (disk full), does grade-all stop with exit 6, a message,
-    and leave every earlier result byte for byte, with no temporary file?"""
+    and leave every earlier result byte for byte, with no temporary file and no manifest calling it complete?"""
     import resource
 
     students = {"a": SOLUTION, "b": STUB, "c": BUGGY}
@@ -311,7 +315,10 @@ def test_full_disk_stops_with_exit_6_and_keeps_earlier_results(tmp_path):
     done = subprocess.run(command, capture_output=True, text=True, preexec_fn=full_disk, timeout=300)
     assert done.returncode == ExitCode.OUTPUT_FAILED, done.stdout + done.stderr
     assert "Traceback" not in done.stderr
-    assert {p.name: p.read_bytes() for p in out.iterdir()} == before
+    # every earlier result byte for byte; the shard's manifest gone, so `nngrade merge` sees it as incomplete
+    manifest = "_shard-1-of-1.manifest"
+    assert manifest in before
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == {k: v for k, v in before.items() if k != manifest}
 
 
 def test_judge_messages_cross_as_json_lines_intact():

@@ -12,6 +12,10 @@ atomically the moment it is graded. A re-run keeps a result whose hash and
 fingerprint still match and whose status is final (graded, invalid, timeout),
 and grades the rest: an interrupted run (Ctrl-C, SIGKILL) resumes with nothing
 lost, duplicated or half-written. Internal errors are retried on the next run.
+
+When every submission of the shard has its result, `OUT/_shard-K-of-N.manifest` says so (write_manifest):
+the shard, the grader's fingerprint, the whole class's names, each graded submission's hash. A run that
+has something to grade removes it first, so a shard stopped half-way is absent to `nngrade merge`.
 """
 from __future__ import annotations
 
@@ -108,6 +112,8 @@ class Options:
     """The language the judges write their scorecards in."""
     isolation: str = "auto"
     """The isolation mode the judges grade under (sandbox.isolation.Mode's value)."""
+    shard_engine: str = "given"
+    """Where the shard came from: "given" (--shard K/N), "slurm" or "kubernetes" (--shard auto)."""
 
 
 # --- finding the submissions -----------------------------------------------
@@ -176,7 +182,7 @@ def remove_stale_temp(folder: Path, names: set[str]) -> None:
             path.unlink(missing_ok=True)
 
 
-def _read(path: Path) -> dict[str, Any] | None:
+def read_record(path: Path) -> dict[str, Any] | None:
     try:
         record = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError):
@@ -184,7 +190,7 @@ def _read(path: Path) -> dict[str, Any] | None:
     return record if isinstance(record, dict) and isinstance(record.get("batch"), dict) else None
 
 
-def _outcome(name: str, record: dict[str, Any], *, cached: bool) -> Outcome:
+def outcome_from_record(name: str, record: dict[str, Any], *, cached: bool) -> Outcome:
     """A result file (a JSON scorecard, or an error record without scores, plus its batch block) as an Outcome."""
     batch = record["batch"]
     status, message = Status(batch["status"]), batch.get("message", "")
@@ -223,6 +229,8 @@ class Plan:
     grader: str = ""
     skipped_links: list[str] = field(default_factory=list)
     """Entries of SUBMISSIONS/ left out because they are symbolic links."""
+    class_names: list[str] = field(default_factory=list)
+    """Every submission of the class, all shards together (the manifest's check that shards saw one class)."""
 
 
 def plan(options: Options) -> Plan:
@@ -231,19 +239,20 @@ def plan(options: Options) -> Plan:
 
     out = options.out.resolve()
     links: list[str] = []
-    entries = shard(discover(options.submissions, [out, *([options.csv] if options.csv else [])], links),
-                    *options.shard)
-    result = Plan(entries, grader=fingerprint(options.course, options.include_hidden), skipped_links=links)
+    everyone = discover(options.submissions, [out, *([options.csv] if options.csv else [])], links)
+    entries = shard(everyone, *options.shard)
+    result = Plan(entries, grader=fingerprint(options.course, options.include_hidden), skipped_links=links,
+                  class_names=sorted(e.name for e in everyone))
     for entry in entries:
         try:
             result.hashes[entry.name] = content_hash(entry.path)
         except OSError as exc:  # graded anyway: the judge says why it cannot be read
             result.hashes[entry.name] = f"unreadable: {exc.strerror}"
-        record = None if options.force else _read(out / f"{entry.name}.json")
+        record = None if options.force else read_record(out / f"{entry.name}.json")
         batch = record["batch"] if record else {}
         if record and batch.get("hash") == result.hashes[entry.name] and batch.get("grader") == result.grader \
                 and batch.get("status") in {s.value for s in Status if s.final}:
-            result.kept.append(_outcome(entry.name, record, cached=True))
+            result.kept.append(outcome_from_record(entry.name, record, cached=True))
         else:
             result.to_grade.append(entry)
     return result
@@ -258,7 +267,14 @@ def run(options: Options, the_plan: Plan, on_done: Callable[[Outcome], None] = l
     except OSError as exc:
         raise BatchError(f"Cannot create the results folder {out}: {exc.strerror or exc}.",
                          ExitCode.OUTPUT_FAILED) from None
-    remove_stale_temp(out, {f"{e.name}.json" for e in the_plan.entries})
+    manifest = manifest_path(out, *options.shard)
+    remove_stale_temp(out, {f"{e.name}.json" for e in the_plan.entries} | {manifest.name})
+    try:  # until this shard completes again, merge must see it as absent, not as its last run's
+        if the_plan.to_grade:  # (a run that keeps every result changes no file: the manifest stays too)
+            manifest.unlink(missing_ok=True)
+    except OSError as exc:
+        raise BatchError(f"Cannot remove the old shard manifest {manifest}: {exc.strerror or exc}.",
+                         ExitCode.OUTPUT_FAILED) from None
     outcomes = {o.name: o for o in the_plan.kept}
     entries = {e.name: e for e in the_plan.entries}
     config = JudgeConfig(str(options.course.path), options.exercises, options.include_hidden,
@@ -287,7 +303,7 @@ def run(options: Options, the_plan: Plan, on_done: Callable[[Outcome], None] = l
                         f"Cannot write {target}: {exc.strerror or exc}. The results written before are complete "
                         "and untouched; make room or fix the folder, then run the same command again to resume.",
                         ExitCode.OUTPUT_FAILED) from None
-                outcomes[entry.name] = _outcome(entry.name, record, cached=False)
+                outcomes[entry.name] = outcome_from_record(entry.name, record, cached=False)
                 on_done(outcomes[entry.name])
         except PoolBroken as exc:
             raise BatchError(f"The grader itself failed (not any student's fault): {exc}", ExitCode.INTERNAL) from None
@@ -306,6 +322,62 @@ def write_csv(options: Options, outcomes: list[Outcome]) -> None:
     except OSError as exc:
         raise BatchError(f"Cannot write the CSV {options.csv}: {exc.strerror or exc}. The result files are "
                          "complete; run the same command again to write it.", ExitCode.OUTPUT_FAILED) from None
+
+
+# --- the shard manifest ---------------------------------------------------------
+
+MANIFEST_KIND = "nngrade-shard"
+MANIFEST_VERSION = 1
+
+
+def manifest_path(out: Path, k: int, n: int) -> Path:
+    """OUT/_shard-K-of-N.manifest: JSON, but neither a result's name (a submission never starts with `_`) nor
+    `*.json`, so that a script reading results/*.json as scorecards never meets it."""
+    return out / f"_shard-{k}-of-{n}.manifest"
+
+
+def class_digest(names: Iterable[str]) -> str:
+    """sha256 of the class's sorted submission names: equal on every shard that saw the same folder."""
+    # surrogateescape: a folder name that is not UTF-8 hashes as its own bytes instead of failing the shard
+    return hashlib.sha256("\0".join(sorted(names)).encode("utf-8", "surrogateescape")).hexdigest()
+
+
+def course_outline(course: Course) -> list[dict[str, Any]]:
+    """The graded items, in course order, with their points: the columns of a merged gradebook."""
+    return [{"id": e.id, "title": e.title, "max_score": e.max_points,
+             "tasks": [{"task": t.id, "title": t.title, "max_score": t.points} for t in e.tasks]}
+            for e in course.exercises]
+
+
+def write_manifest(options: Options, the_plan: Plan, outcomes: list[Outcome]) -> Path:
+    """Written last, atomically, once every submission of the shard has its result: `nngrade merge` reads it
+    to tell a complete shard from an absent or interrupted one, and a result from another run's."""
+    k, n = options.shard
+    graded = {o.name for o in outcomes}
+    record = {
+        "kind": MANIFEST_KIND, "version": MANIFEST_VERSION, "nngrade": __version__, "shard": [k, n],
+        "engine": options.shard_engine, "grader": the_plan.grader, "include_hidden": options.include_hidden,
+        "class": {"count": len(the_plan.class_names), "digest": class_digest(the_plan.class_names),
+                  "names": the_plan.class_names},
+        "exercises": course_outline(options.course),
+        "assigned": {e.name: the_plan.hashes[e.name] for e in the_plan.entries if e.name in graded},
+    }
+    target = manifest_path(options.out, k, n)
+    # ASCII: a folder name that is not UTF-8 (a surrogate in Python) crosses as \udcxx and comes back the same
+    text = json.dumps(record, indent=2) + "\n"
+    try:
+        unchanged = target.read_text(encoding="utf-8") == text
+    except (OSError, ValueError):  # absent, or damaged: written anew
+        unchanged = False
+    if unchanged:
+        return target  # a resumed run that changed nothing leaves the file as it was, date included
+    try:
+        options.out.mkdir(parents=True, exist_ok=True)
+        write_text(target, text)
+    except OSError as exc:
+        raise BatchError(f"Cannot write the shard manifest {target}: {exc.strerror or exc}. The result files are "
+                         "complete; run the same command again to write it.", ExitCode.OUTPUT_FAILED) from None
+    return target
 
 
 # --- the summary -------------------------------------------------------------

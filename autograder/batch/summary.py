@@ -23,13 +23,17 @@ def _percent(value: float | None) -> str:
     return "-" if value is None else f"{value:.1f}%"
 
 
-def render(summary: Summary, console: Console, *, results: str = "", csv: str = "") -> None:
-    """Print the figures, the histogram, and one row per submission that was not graded."""
+def render(summary: Summary, console: Console, *, results: str = "", csv: str = "", shards: int | None = None) -> None:
+    """Print the figures, the histogram, and one row per submission that was not graded.
+
+    `shards`: the summary of `nngrade merge` over that many shards (nothing was graded now or kept).
+    """
     figures = Table(show_header=False, box=None, pad_edge=False)
     figures.add_column(style="bold")
     figures.add_column()
-    figures.add_row(t("batch.submissions"), t("batch.submissions-count", count=summary.count,
-                                              now=summary.graded_now, kept=summary.kept))
+    figures.add_row(t("batch.submissions"),
+                    t("batch.submissions-merged", count=summary.count, shards=shards) if shards is not None else
+                    t("batch.submissions-count", count=summary.count, now=summary.graded_now, kept=summary.kept))
     for status, count in summary.by_status.items():
         if count and status != Status.GRADED.value:
             figures.add_row(status, str(count))

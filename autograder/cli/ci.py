@@ -26,13 +26,32 @@ def _cores() -> int:
         return os.cpu_count() or 1
 
 
-def _shard(ctx: click.Context, param: click.Parameter, value: str) -> tuple[int, int]:
+def _shard(ctx: click.Context, param: click.Parameter, value: str) -> tuple[int, int] | None:
+    """K/N as a pair; None for `auto` (resolved from the engine's variables once --shards is known too)."""
     from autograder.batch.grade_all import parse_shard
 
+    if value.strip().lower() == "auto":
+        return None
     try:
         return parse_shard(value)
     except ValueError as exc:
-        raise click.BadParameter(str(exc)) from None
+        raise click.BadParameter(f"{exc}, or auto") from None
+
+
+def _engine_shard(given: tuple[int, int] | None, shards: int | None) -> tuple[tuple[int, int], str]:
+    """The shard and where it came from: --shard K/N as given, or --shard auto read from Slurm or Kubernetes."""
+    from autograder.batch import shards as engines
+
+    if given is not None:
+        if shards is not None and shards != given[1]:
+            fail(t("ci.shards-differ", shard=f"{given[0]}/{given[1]}", shards=shards), ExitCode.USAGE)
+        return given, "given"
+    try:
+        found = engines.detect(os.environ, shards)
+    except engines.ShardError as exc:
+        fail(str(exc), ExitCode.USAGE)
+    click.echo(found.describe(), err=True)
+    return found.pair, found.engine
 
 
 def _interrupt(signum: int, frame: Any) -> None:
@@ -47,8 +66,12 @@ def _interrupt(signum: int, frame: Any) -> None:
               help="Folder for the result files, one <submission>.json each.")
 @click.option("--csv", "csv_path", type=click.Path(path_type=Path, dir_okay=False),
               help="Also write a CSV: one row per submission, a column per exercise and the total.")
-@click.option("--shard", default="1/1", show_default=True, metavar="K/N", callback=_shard,
-              help="Grade only the K-th of N equal parts (for CI matrices and job arrays).")
+@click.option("--shard", default="1/1", show_default=True, metavar="K/N|auto", callback=_shard,
+              help="Grade only the K-th of N equal parts (CI matrices, job arrays); auto reads K and N from a "
+                   "Slurm job array or a Kubernetes Indexed Job.")
+@click.option("--shards", type=click.IntRange(min=1), envvar="NNGRADE_SHARDS", metavar="N",
+              help="N for --shard auto where the engine does not say it (a Kubernetes Indexed Job's completions); "
+                   "also read from NNGRADE_SHARDS.")
 @click.option("--timeout", type=click.FloatRange(min=1), default=600.0, show_default=True, metavar="SECONDS",
               help="Time one submission may take in all before it is stopped and reported.")
 @click.option("--force", is_flag=True, help="Grade every submission again, even those unchanged since the last run.")
@@ -56,7 +79,8 @@ def _interrupt(signum: int, frame: Any) -> None:
 @common.isolation_option
 @click.pass_context
 def grade_all(ctx: click.Context, submissions: Path, exercises: tuple[str, ...], jobs: int | None, out: Path,
-              csv_path: Path | None, shard: tuple[int, int], timeout: float, force: bool, public_only: bool) -> None:
+              csv_path: Path | None, shard: tuple[int, int] | None, shards: int | None, timeout: float,
+              force: bool, public_only: bool) -> None:
     """Grade every submission in SUBMISSIONS, in parallel, into OUT/<submission>.json.
 
     One entry of SUBMISSIONS per student: a folder (modules at its top, in exercises/, or in
@@ -72,18 +96,19 @@ def grade_all(ctx: click.Context, submissions: Path, exercises: tuple[str, ...],
     from autograder.grading.results import SubmissionStatus
     from autograder.sandbox import isolation
 
+    part, engine = _engine_shard(shard, shards)
     course = common.course(ctx, exercises)
     common.require_isolation()
     options = batch.Options(
-        submissions=submissions, out=out, course=course, exercises=exercises, jobs=jobs or _cores(), shard=shard,
+        submissions=submissions, out=out, course=course, exercises=exercises, jobs=jobs or _cores(), shard=part,
         csv=csv_path, deadline=timeout, force=force, include_hidden=not public_only, data_dir=common.data_dir(),
-        language=language(), isolation=isolation.mode().value,
+        language=language(), isolation=isolation.mode().value, shard_engine=engine,
     )
     try:
         plan = batch.plan(options)
     except batch.BatchError as exc:
         fail_with(exc)
-    if not plan.entries and shard == (1, 1):
+    if not plan.entries and part == (1, 1):
         fail(t("ci.no-submissions", folder=submissions), ExitCode.SUBMISSION_INVALID)
     errors = Console(stderr=True, highlight=False)
     if plan.skipped_links:
@@ -91,7 +116,7 @@ def grade_all(ctx: click.Context, submissions: Path, exercises: tuple[str, ...],
         names = ", ".join(visible(name) for name in plan.skipped_links)
         click.echo(t("ci.skipped-links", count=len(plan.skipped_links), names=names), err=True)
     progress = _progress(errors)
-    task = progress.add_task(t("ci.progress", shard=f"{shard[0]}/{shard[1]}", kept=len(plan.kept)),
+    task = progress.add_task(t("ci.progress", shard=f"{part[0]}/{part[1]}", kept=len(plan.kept)),
                              total=len(plan.to_grade))
     previous = signal.signal(signal.SIGTERM, _interrupt)
     try:
@@ -99,6 +124,7 @@ def grade_all(ctx: click.Context, submissions: Path, exercises: tuple[str, ...],
         with progress:
             outcomes = batch.run(options, plan, on_done=lambda o: progress.advance(task), refresh=progress.refresh)
         batch.write_csv(options, outcomes)
+        batch.write_manifest(options, plan, outcomes)  # last: the shard is complete only once this exists
     except batch.BatchError as exc:
         fail_with(exc)
     except KeyboardInterrupt:
@@ -136,6 +162,92 @@ def _progress(console: Any) -> Any:
     return Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), RateColumn(),
                     TimeElapsedColumn(), TextColumn("eta"), TimeRemainingColumn(), console=console,
                     speed_estimate_period=60.0)
+
+
+# --- merge ---------------------------------------------------------------------
+
+@click.command("merge")
+@click.argument("results", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--csv", "csv_path", type=click.Path(path_type=Path, dir_okay=False), required=True,
+              help="The class's CSV: the same bytes as one machine's grade-all --csv of the whole class.")
+@click.option("--json", "json_path", type=click.Path(path_type=Path, dir_okay=False),
+              help="Also write a JSON gradebook: one row per submission and task.")
+@click.option("--canvas", "canvas_path", type=click.Path(path_type=Path, dir_okay=False),
+              help="Also write a CSV that Canvas's gradebook imports.")
+@click.option("--moodle", "moodle_path", type=click.Path(path_type=Path, dir_okay=False),
+              help="Also write a CSV that Moodle's grade import reads.")
+@click.option("--roster", type=click.Path(path_type=Path, dir_okay=False, exists=True),
+              help="CSV mapping submission names to students: submission, student_id[, name, email, login, "
+                   "section, canvas_id]. Without it a submission's name is its student id.")
+@click.option("--lms-items", type=click.Choice(["exercises", "total"]), default="exercises", show_default=True,
+              help="Canvas/Moodle columns: one per exercise, or the total alone (one assignment).")
+@click.option("--allow-partial", is_flag=True,
+              help="Merge what there is when shards are absent, submissions missing or graded twice, graders "
+                   "differ or files are corrupt; each problem becomes a warning.")
+def merge_command(results: tuple[Path, ...], csv_path: Path, json_path: Path | None, canvas_path: Path | None,
+                  moodle_path: Path | None, roster: Path | None, lms_items: str, allow_partial: bool) -> None:
+    """Merge the RESULTS folders of grade-all's shards into one class: CSV, summary, gradebook, LMS exports.
+
+    Each shard's folder holds its result files and the manifest grade-all writes when the shard
+    completes (_shard-K-of-N.manifest). Merge refuses, writing nothing (exit 10), when a shard is absent,
+    a submission is missing or graded twice, the shards were graded by different graders, or a file is
+    corrupt; --allow-partial merges anyway and warns. Every file is written atomically.
+    """
+    from rich.console import Console
+
+    from autograder.atomic import write_text
+    from autograder.batch import grade_all as batch
+    from autograder.batch import merge as merging
+    from autograder.batch import summary as summary_report
+    from autograder.grading.results import SubmissionStatus
+    from autograder.reporters import lms
+    from autograder.reporters.escape import json_dumps
+
+    try:
+        merged = merging.merge(results)
+    except merging.MergeError as exc:
+        fail(str(exc), ExitCode.MERGE_REFUSED)
+    try:
+        people = lms.read_roster(roster) if roster else None
+    except lms.RosterError as exc:
+        fail(str(exc), ExitCode.USAGE)
+    if merged.problems and not allow_partial:
+        lines = [t("batch.merge-refused"), *(f"- {p.message}" for p in merged.problems), t("batch.merge-refused-hint")]
+        fail("\n".join(lines), ExitCode.MERGE_REFUSED)
+    for problem in merged.problems:
+        click.echo(visible(t("batch.merge-partial", problem=problem.message)), err=True)
+    if merged.ignored:
+        click.echo(visible(t("batch.merge-ignored", count=len(merged.ignored), names=merging.listed(merged.ignored))),
+                   err=True)
+
+    names = [o.name for o in merged.outcomes]
+    students, unknown = lms.students_of(names, people)
+    if unknown and (canvas_path or moodle_path):
+        click.echo(visible(t("ci.roster-unknown", count=len(unknown), names=merging.listed(unknown))), err=True)
+    if lms_items == "total":
+        total = sum(float(e["max_score"]) for e in merged.exercises)
+        items = [lms.Item("total", "nngrade", total)]
+    else:
+        items = [lms.Item(e["id"], str(e.get("title") or e["id"]), float(e["max_score"])) for e in merged.exercises]
+    grades = [lms.Grade(o.name, ({**o.result.scores, "total": o.result.score or 0.0}
+                                 if o.status is SubmissionStatus.GRADED else {})) for o in merged.outcomes]
+    book = merging.gradebook(merged, {s: {"student_id": p.student_id, "name": p.name, "email": p.email}
+                                      for s, p in students.items()} if people else None)
+    writes = [(csv_path, merged.csv())]  # every text made before the first write: a refusal writes nothing
+    if json_path:
+        writes.append((json_path, json_dumps(book) + "\n"))
+    for kind, path in (("canvas", canvas_path), ("moodle", moodle_path)):
+        if path:
+            writes.append((path, lms.export(kind, grades, items, students)))
+    for path, text in writes:
+        try:
+            write_text(path, text)
+        except OSError as exc:
+            fail_with(exc, t("ci.cannot-write", path=path, detail=exc.strerror or exc))
+    summary = batch.summarize(merged.outcomes)
+    summary_report.render(summary, Console(highlight=False), csv=str(csv_path), shards=merged.shards)
+    for path, _ in writes[1:]:
+        click.echo(t("batch.merge-written", path=path))
 
 
 # --- gradescope ---------------------------------------------------------------

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from autograder.cli import clicktext, common
-from autograder.cli.ci import grade_all, gradescope_group, release
+from autograder.cli.ci import grade_all, gradescope_group, merge_command, release
 from autograder.cli.data import data_group
 from autograder.cli.nbgrader import nbgrader_group
 from autograder.cli.student import (
@@ -72,7 +72,7 @@ def main(ctx: click.Context, course_path: Path | None) -> None:
 
 
 for _command in (data_group, nbgrader_group, hint, status, watch_command, plot_command, next_command,
-                 reset_command, submit_command, grade_all, gradescope_group, release):
+                 reset_command, submit_command, grade_all, merge_command, gradescope_group, release):
     main.add_command(_command)
 
 

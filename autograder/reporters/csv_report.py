@@ -31,14 +31,15 @@ def header(exercise_ids: Sequence[str]) -> list[str]:
     return ["submission", *exercise_ids, *FIXED]
 
 
-def _number(value: float | None) -> str:
+def number(value: float | None) -> str:
+    """A score as the CSV writes it: at most 4 decimals, no trailing zeros, empty for None."""
     return "" if value is None else f"{value:.4f}".rstrip("0").rstrip(".")
 
 
 def cells(row: SubmissionResult, exercise_ids: Sequence[str]) -> list[str]:
     graded = row.status is SubmissionStatus.GRADED
-    scores = [_number(row.scores.get(e)) if graded else "" for e in exercise_ids]
-    totals = [_number(v) if graded else "" for v in (row.score, row.max_score, row.percent)]
+    scores = [number(row.scores.get(e)) if graded else "" for e in exercise_ids]
+    totals = [number(v) if graded else "" for v in (row.score, row.max_score, row.percent)]
     return [_text(row.submission), *scores, *totals, row.status.value, _text(row.message)]
 
 
