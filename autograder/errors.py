@@ -30,6 +30,8 @@ class ExitCode(IntEnum):
     MERGE_REFUSED = 10
     """`nngrade merge` found the shards incomplete or inconsistent (absent shard, missing or twice-graded
     submission, different graders, corrupt result) and wrote nothing; --allow-partial merges anyway."""
+    EXERCISES_NOT_STUBS = 11
+    """`nngrade release`: exercises/ holds worked code, not stubs; --allow-worked-exercises ships rebuilt stubs."""
     INTERNAL = 70
     """The grader itself failed (EX_SOFTWARE): not the student's fault."""
     INTERRUPTED = 130

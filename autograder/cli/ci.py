@@ -14,6 +14,7 @@ import click
 
 from autograder.cli import common
 from autograder.cli.common import fail, fail_with
+from autograder.course import CoursePaths
 from autograder.errors import ExitCode
 from autograder.i18n import language, t
 from autograder.reporters.escape import visible
@@ -330,18 +331,26 @@ def gradescope_run(ctx: click.Context, root: Path, exercises: tuple[str, ...]) -
 @click.command("release")
 @click.argument("folder", type=click.Path(path_type=Path))
 @click.option("--force", is_flag=True, help="Replace FOLDER if it is not empty.")
+@click.option("--allow-worked-exercises", "allow_worked", is_flag=True,
+              help="If exercises/ holds worked code, ship stubs rebuilt from it instead of refusing.")
 @click.pass_context
-def release(ctx: click.Context, folder: Path, force: bool) -> None:
+def release(ctx: click.Context, folder: Path, force: bool, allow_worked: bool) -> None:
     """Write the student edition into FOLDER: exercises, the autograder without hidden tests, course.toml,
     a README for students and a GitHub Actions workflow; never the solutions."""
     from autograder.editions import release as edition
 
     course = common.course(ctx)
     try:
-        made = edition.build(course, folder, force=force)
+        made = edition.build(course, folder, force=force, allow_worked=allow_worked)
+    except edition.WorkedExercises as exc:
+        fail_with(exc, t("ci.edition-worked-exercises", folder=CoursePaths.of(course).exercises,
+                         files=", ".join(f"{module}.py" for module in exc.worked),
+                         detail=", ".join(f"{m}.py:{problems[0].line}" for m, problems in exc.worked.items())))
     except edition.ReleaseError as exc:
         fail_with(exc, t("ci.edition-refused", detail=exc))
     except OSError as exc:
         fail_with(exc, t("ci.edition-cannot-write", folder=folder, detail=exc.strerror or exc))
+    if made.rebuilt:
+        click.echo(t("ci.edition-rebuilt-stubs", files=", ".join(f"exercises/{m}.py" for m in made.rebuilt)), err=True)
     click.echo(t("ci.edition-written", folder=folder, files=len(made.files), public=made.public_tests,
                  hidden=sum(made.hidden_tests.values())))

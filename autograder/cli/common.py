@@ -31,6 +31,7 @@ EXIT_CODES: dict[str, ExitCode] = {
     "autograder.sandbox.process.SubmissionError": ExitCode.SUBMISSION_INVALID,
     "autograder.data.mnist.DataUnavailable": ExitCode.DATA_MISSING,
     "autograder.editions.release.ReleaseError": ExitCode.OUTPUT_FAILED,
+    "autograder.editions.release.WorkedExercises": ExitCode.EXERCISES_NOT_STUBS,
     "builtins.OSError": ExitCode.OUTPUT_FAILED,
     "autograder.sandbox.process.WorkspaceError": ExitCode.WORKSPACE,
     "autograder.grading.grade.GraderFailed": ExitCode.INTERNAL,

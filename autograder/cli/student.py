@@ -12,7 +12,7 @@ import click
 from autograder.cli import common
 from autograder.course import CoursePaths, Task, format_points
 from autograder.errors import ExitCode
-from autograder.i18n import t
+from autograder.i18n import language, t
 from autograder.reporters.escape import rich_text
 from autograder.student import progress
 
@@ -254,7 +254,7 @@ def reset_command(ctx: click.Context, exercise: str) -> None:
 @click.pass_context
 def submit_command(ctx: click.Context, output: Path | None) -> None:
     """Pack your exercises/*.py into submission.zip with a manifest of their SHA-256 hashes, to hand in."""
-    from autograder.student.reset import is_stub
+    from autograder.grading.stubs import is_stub
     from autograder.student.submit import DEFAULT_NAME, build
 
     course = common.course(ctx)
@@ -293,29 +293,31 @@ def _shown(path: Path, base: Path) -> str:
               help="Plot the functions in this folder instead of exercises/.")
 @click.pass_context
 def plot_command(ctx: click.Context, exercise: str, output: Path, path: Path | None) -> None:
-    """Draw your activations and derivatives over [-5, 5] beside the seeds' curves (needs matplotlib)."""
+    """Draw your activations and derivatives over [-5, 5] beside the reference curves (needs matplotlib)."""
     try:
         import matplotlib  # noqa: F401
     except ImportError:
         common.fail(t("cli.plot-needs-matplotlib"), ExitCode.EXTRA_MISSING)
-    import numpy as np
-
     from autograder.sandbox.process import SubmissionError
-    from autograder.student.plot import draw, student_curves
+    from autograder.student.plot import GRID, NoReference, draw, has_korean_font, reference_curves, student_curves
 
     course = common.course(ctx, [exercise])
-    x = np.linspace(-5.0, 5.0, 401)
     try:
-        curves = student_curves(course, path or CoursePaths.of(course).exercises, x)
+        reference = reference_curves(course)
+        curves = student_curves(course, path or CoursePaths.of(course).exercises)
+    except NoReference as exc:
+        common.fail(t("plot.no-reference", path=exc), ExitCode.COURSE_INVALID)
     except SubmissionError as exc:
         common.fail_with(exc)
-    differing = draw(x, curves, output)
+    drawn = draw(GRID, curves, reference, output)
     missing = [c.name for c in curves.values() if c.values is None]
     click.echo(t("cli.plot-wrote", output=output))
-    if differing:
-        click.echo(t("cli.plot-differs", names=", ".join(differing)))
+    if language() == "ko" and not has_korean_font():
+        click.echo(t("plot.no-korean-font"), err=True)
+    if drawn.differing:
+        click.echo(t("cli.plot-differs", names=", ".join(drawn.differing)))
     if missing:
         click.echo(t("cli.plot-not-drawn", names=", ".join(missing)))
-    if not differing and not missing:
+    if not drawn.differing and not missing:
         click.echo(t("cli.plot-all-match"))
 

@@ -32,6 +32,8 @@ from pathlib import Path
 from typing import Any
 
 from autograder.course import Course, CoursePaths, Visibility, format_points, kit_root
+from autograder.grading import curves
+from autograder.grading.stubs import Problem, is_stub, rebuilt_stub, stub_problems
 from autograder.tomlcompat import tomllib
 
 MANIFEST = "hidden.json"
@@ -42,6 +44,49 @@ LEFT_OUT = ("__pycache__",)
 
 class ReleaseError(Exception):
     """The edition cannot be written (target not empty, a hidden test would remain, a solution would leak)."""
+
+
+class WorkedExercises(ReleaseError):
+    """exercises/ holds worked code, not the stubs: releasing it would hand students the answers."""
+
+    def __init__(self, worked: dict[str, list[Problem]]) -> None:
+        self.worked = worked
+        super().__init__("; ".join(f"exercises/{module}.py ({', '.join(map(str, problems[:2]))})"
+                                   for module, problems in worked.items()))
+
+
+def edition_stubs(course: Course, *, allow_worked: bool = False) -> tuple[dict[str, str], tuple[str, ...]]:
+    """The exercise files the edition ships, per module: verified stubs, never the working tree as it is.
+
+    exercises/<module>.py ships when it is a stub of solutions/<module>.py (same public functions and
+    signatures, bodies that only raise NotImplementedError). An instructor who has worked an exercise in
+    place gets WorkedExercises, unless `allow_worked`: then the stub is rebuilt from the worked file
+    (its docstrings and comments kept, its bodies, helpers and constants gone), or from the solution.
+    Returns (the file per module, the modules whose stub was rebuilt).
+    """
+    paths = CoursePaths.of(course)
+    shipped: dict[str, str] = {}
+    worked: dict[str, list[Problem]] = {}
+    for exercise in course.exercises:
+        module = exercise.module
+        solution = (paths.solutions / f"{module}.py").read_text(encoding="utf-8")
+        try:
+            working = (paths.exercises / f"{module}.py").read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError):
+            working = ""
+        problems = stub_problems(working, solution)
+        if not problems:
+            shipped[module] = working
+            continue
+        worked[module] = problems
+        for source in (working, solution):
+            rebuilt = rebuilt_stub(source, module)
+            if rebuilt is not None and is_stub(rebuilt, solution):
+                shipped[module] = rebuilt
+                break
+    if worked and not allow_worked:
+        raise WorkedExercises(worked)
+    return shipped, tuple(worked)
 
 
 # --- counting and stripping hidden tests ---------------------------------------
@@ -339,6 +384,10 @@ for name, f in vars(catalog).items():
 for exercise in catalog.exercises():
     for m in catalog.load(exercise).mistakes.values():
         functions.append((f"mistakes/{exercise}.toml: {m.code}", m.implementation()))
+import autograder.grading.curves, autograder.student.plot  # what `nngrade plot` draws the reference with
+for module in (autograder.grading.curves, autograder.student.plot):
+    functions += [(f"{module.__name__}: {name}", f) for name, f in vars(module).items()
+                  if inspect.isfunction(f) and f.__module__ == module.__name__]
 tests = {}  # (test, graded function) -> its calls: a function computes an answer if it does so for a whole test
 for line in Path(sys.argv[2]).read_text(encoding="utf-8").splitlines():
     call = decode(json.loads(line))
@@ -362,7 +411,8 @@ for (test, function), lines in tests.items():
             found.add(f"{label} returns the answer of {function} in {test.split(' ')[0]}")
 print(json.dumps(sorted(found)))
 """
-"""Every function of the edition's suites and catalog, called on every public test's inputs of a graded function."""
+"""Every function of the edition's suites, catalog and plot, called on every public test's inputs of a graded
+function."""
 
 
 def answer_functions(root: Path, calls: Path) -> list[str]:
@@ -413,6 +463,8 @@ class Edition:
     hidden_tests: dict[str, int]
     """Hidden tests cut, per 'exercise.task'."""
     public_tests: int
+    rebuilt: tuple[str, ...] = ()
+    """Modules whose exercises/ file held worked code and shipped as a stub rebuilt from it."""
 
 
 def _template(name: str, **values: str) -> str:
@@ -446,8 +498,8 @@ def _write(root: Path, name: str, text: str) -> None:
     path.write_text(text, encoding="utf-8")
 
 
-def _assemble(course: Course, root: Path) -> tuple[dict[str, int], int]:
-    """Write the edition's files into `root`; returns (hidden tests per task, public tests)."""
+def _assemble(course: Course, root: Path, stubs: dict[str, str]) -> tuple[dict[str, int], int]:
+    """Write the edition's files into `root`, `stubs` as exercises/; returns (hidden tests per task, public tests)."""
     paths = CoursePaths.of(course)
     package = Path(__file__).resolve().parent.parent
     hidden_tasks = {t.key for t in course.tasks() if t.visibility is Visibility.HIDDEN}
@@ -471,9 +523,13 @@ def _assemble(course: Course, root: Path) -> tuple[dict[str, int], int]:
             shutil.copyfile(kit_root() / name, root / name)
     shutil.copyfile(course.path, root / "course.toml")
     (root / "exercises").mkdir()
-    for stub in sorted(paths.exercises.iterdir()):
-        if stub.is_file() and not stub.name.startswith("."):
-            shutil.copyfile(stub, root / "exercises" / stub.name)
+    for module, stub in sorted(stubs.items()):
+        (root / "exercises" / f"{module}.py").write_text(stub, encoding="utf-8")
+    if course.exercise("activations") is not None:
+        # `nngrade plot` in the edition compares with these values: it has no solutions/ and no formula.
+        plotted = course.select(["activations"])
+        curves.save(curves.evaluate(plotted, paths.solutions, curves.GRID), curves.GRID,
+                    root / "autograder" / curves.RECORDED)
     _write(root, "README.md", _readme(course, hidden))
     _write(root, ".github/workflows/nngrade.yml", _template("nngrade.yml"))
     _write(root, ".gitignore", _template("gitignore"))
@@ -499,12 +555,22 @@ def verify(root: Path, hidden: dict[str, int], public: int) -> None:
 
 
 def _secret_lines(root: Path, course: Course, *, suites_public: bool = True) -> set[str]:
-    """Lines of the reference solutions that are not in the stubs (nor, if `suites_public`, in the public suites)."""
+    """Lines of the reference solutions that are not in the edition's verified stubs (nor, if `suites_public`,
+    in the public suites). The stubs are the ones the edition ships, never the working exercises/: lines an
+    instructor typed there are not public for being there."""
     paths = CoursePaths.of(course)
     known: set[str] = set()
     suites = (root / "autograder" / "suites").glob("test_*.py") if suites_public else ()
-    for public in (*paths.exercises.glob("*.py"), *suites):
-        known |= {line.strip() for line in public.read_text(encoding="utf-8").splitlines()}
+    stubs = [root / "exercises" / f"{e.module}.py" for e in course.exercises]
+    for public in (*stubs, *suites):
+        try:
+            text = public.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError):
+            continue
+        solution = paths.solutions / public.name
+        if public in stubs and solution.is_file() and not is_stub(text, solution.read_text(encoding="utf-8")):
+            continue  # only a verified stub's lines (signatures, docstrings) are public for being there
+        known |= {line.strip() for line in text.splitlines()}
     return {line.strip() for solution in paths.solutions.glob("*.py")
             for line in solution.read_text(encoding="utf-8").splitlines()
             if len(line.strip()) >= 16 and not line.strip().startswith(("#", '"', "'"))} - known
@@ -546,12 +612,13 @@ def leaks(root: Path, course: Course) -> list[str]:
     return found
 
 
-def build(course: Course, target: Path, *, force: bool = False) -> Edition:
+def build(course: Course, target: Path, *, force: bool = False, allow_worked: bool = False) -> Edition:
     """Write the student edition into `target` (a new or empty folder; `force` replaces a non-empty one).
 
     The edition is assembled in a temporary sibling folder, checked, then renamed into place,
-    so `target` is never half-written.
+    so `target` is never half-written. exercises/ must hold stubs (see `edition_stubs`).
     """
+    stubs, rebuilt = edition_stubs(course, allow_worked=allow_worked)  # first: refusing costs nothing
     if target.exists() and not target.is_dir():
         raise ReleaseError(f"{target} is a file, not a folder")
     if target.is_dir() and any(target.iterdir()) and not force:
@@ -562,7 +629,7 @@ def build(course: Course, target: Path, *, force: bool = False) -> Edition:
     os.umask(umask)
     os.chmod(staging, 0o777 & ~umask)  # mkdtemp makes it private; the edition is meant to be shared
     try:
-        hidden, public = _assemble(course, staging)
+        hidden, public = _assemble(course, staging, stubs)
         calls = Path(tempfile.mkdtemp(prefix=".calls.", dir=target.parent)) / "calls.jsonl"
         try:
             record_answers(staging, course, calls)  # the public tests against the reference, formulas still in
@@ -589,4 +656,4 @@ def build(course: Course, target: Path, *, force: bool = False) -> Edition:
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
-    return Edition(target, files, hidden, public)
+    return Edition(target, files, hidden, public, rebuilt)

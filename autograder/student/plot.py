@@ -1,114 +1,137 @@
-"""`nngrade plot activations`: the student's activations and derivatives over [-5, 5], beside the seeds' curves.
+"""`nngrade plot activations`: the student's activations and derivatives over [-5, 5], beside the reference.
 
-The student's functions run in the sandbox like any grading; the reference
-curves are the textbook formulas the seeds plot (written stably), not the
-hidden solutions, so the plot works in the student edition too. Points where
-the two differ are marked in red.
+The student's functions run in the sandbox like any grading. The grey reference
+curves are the reference solutions run the same way when the kit has solutions/,
+and in the student edition the values `release` recorded from them on the same
+grid: this module holds no formula, so nothing in it computes an answer a student
+could copy. Points where the two differ are marked in red. Every text on the
+picture is in the active language.
 """
 from __future__ import annotations
 
-from collections.abc import Callable
+import contextlib
+import logging
+import warnings
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from autograder.course import Course
-from autograder.sandbox.process import StudentFault, open_sandbox
+from autograder.course import Course, CoursePaths
+from autograder.grading import curves
+from autograder.grading.curves import GRID, PLOTTED, Curve, evaluate, load
+from autograder.i18n import t
 
-
-def _seed_sigmoid(x: np.ndarray) -> np.ndarray:
-    # The seeds' own formula: on [-5, 5] it cannot overflow, and it gives away nothing of the
-    # stability task (this module ships in the student edition, the stable form must not).
-    return 1 / (1 + np.exp(-x))
-
-
-REFERENCE: dict[str, Callable[[np.ndarray], np.ndarray]] = {
-    "step": lambda x: (x > 0).astype(float),
-    "sigmoid": _seed_sigmoid,
-    "tanh": np.tanh,
-    "relu": lambda x: np.maximum(0.0, x),
-    "leaky_relu": lambda x: np.where(x > 0, x, 0.01 * x),
-    "swish": lambda x: x * _seed_sigmoid(x),
-    "sigmoid_grad": lambda x: _seed_sigmoid(x) * (1 - _seed_sigmoid(x)),
-    "tanh_grad": lambda x: 1 - np.tanh(x) ** 2,
-    "relu_grad": lambda x: (x > 0).astype(float),
-    "leaky_relu_grad": lambda x: np.where(x > 0, 1.0, 0.01),
-    "swish_grad": lambda x: _seed_sigmoid(x) + x * _seed_sigmoid(x) * (1 - _seed_sigmoid(x)),
-}
+RECORDED = Path(__file__).resolve().parent.parent / curves.RECORDED
+"""Written into the student edition by `nngrade release` (the kit computes the curves from solutions/)."""
 PANELS = (("step", None), ("sigmoid", "sigmoid_grad"), ("tanh", "tanh_grad"), ("relu", "relu_grad"),
           ("leaky_relu", "leaky_relu_grad"), ("swish", "swish_grad"))
 TOLERANCE = 1e-6
+KOREAN_FONTS = ["Noto Sans CJK KR", "Noto Sans KR", "NanumGothic", "Malgun Gothic", "AppleGothic", "UnDotum"]
+"""Tried in order before matplotlib's default, which has no Hangul: the first one installed draws the labels."""
+
+
+class NoReference(Exception):
+    """Neither solutions/ nor recorded reference curves are here to compare with."""
+
+
+def student_curves(course: Course, folder: Path, x: np.ndarray = GRID) -> dict[str, Curve]:
+    """Every plotted function of the activations module in `folder`, on x, in the sandbox."""
+    return evaluate(course, folder, x)
+
+
+def reference_curves(course: Course, x: np.ndarray = GRID, recorded: Path = RECORDED) -> dict[str, np.ndarray]:
+    """The reference's values on x: from solutions/ when the kit has them, else as `release` recorded them."""
+    solutions = CoursePaths.of(course).solutions
+    if solutions.is_dir():
+        curves = evaluate(course, solutions, x)
+        return {name: c.values for name, c in curves.items() if c.values is not None}
+    found = load(recorded, x)
+    if not found:
+        raise NoReference(str(recorded))
+    return found
+
+
+def differs_at(curve: Curve, reference: np.ndarray) -> np.ndarray:
+    if curve.values is None:
+        return np.zeros(reference.shape, dtype=bool)
+    return ~np.isclose(curve.values, reference, rtol=TOLERANCE, atol=TOLERANCE)
+
+
+def problem_text(curve: Curve) -> str:
+    return t(f"plot.problem-{curve.problem}", detail=curve.detail) if curve.problem else ""
 
 
 @dataclass(frozen=True)
-class Curve:
-    """One function as the student computed it, or why it could not be drawn."""
-
-    name: str
-    values: np.ndarray | None
-    problem: str = ""
-
-    def differs_at(self, x: np.ndarray) -> np.ndarray:
-        if self.values is None:
-            return np.zeros_like(x, dtype=bool)
-        return ~np.isclose(self.values, REFERENCE[self.name](x), rtol=TOLERANCE, atol=TOLERANCE)
+class Drawn:
+    differing: list[str]
+    """The functions whose curve differs from the reference somewhere."""
+    texts: tuple[str, ...]
+    """Every text on the picture (title, legend, notes), as drawn."""
 
 
-def student_curves(course: Course, folder: Path, x: np.ndarray) -> dict[str, Curve]:
-    """Call every plotted function of the student's activations.py on x, in the sandbox."""
-    exercise = course.exercise("activations")
-    assert exercise is not None
-    curves: dict[str, Curve] = {}
-    with open_sandbox(course, folder) as sandbox:
-        for name in REFERENCE:
-            try:
-                value = sandbox.call(exercise.module, name, (x,), timeout=course.limits.timeout).value
-                arr = np.asarray(value, dtype=np.float64)
-                curves[name] = Curve(name, arr) if arr.shape == x.shape else Curve(
-                    name, None, f"returned shape {arr.shape}, not {x.shape}")
-            except StudentFault as fault:
-                text = "not implemented yet" if fault.fault.kind == "not-implemented" else fault.fault.message
-                curves[name] = Curve(name, None, text[:80])
-            except (TypeError, ValueError) as exc:
-                curves[name] = Curve(name, None, f"returned something that is not numbers ({exc})"[:80])
-    return curves
-
-
-def draw(x: np.ndarray, curves: dict[str, Curve], output: Path) -> list[str]:
-    """Draw the 2 x 6 grid into `output` (PNG); return the names of the functions that differ."""
+def draw(x: np.ndarray, curves: dict[str, Curve], reference: dict[str, np.ndarray], output: Path) -> Drawn:
+    """Draw the 2 x 6 grid into `output` (PNG)."""
     import matplotlib
 
     matplotlib.use("Agg")  # no screen needed
     import matplotlib.pyplot as plt
 
-    figure, axes = plt.subplots(2, len(PANELS), figsize=(3.2 * len(PANELS), 6.0), sharex=True)
-    differing: list[str] = []
-    for column, pair in enumerate(PANELS):
-        for row, name in enumerate(pair):
-            ax = axes[row][column]
-            if name is None:
-                ax.axis("off")
-                continue
-            ax.plot(x, REFERENCE[name](x), color="0.6", linewidth=3, label="reference (seeds)")
-            curve = curves[name]
-            if curve.values is None:
-                ax.text(0.5, 0.5, curve.problem, transform=ax.transAxes, ha="center", va="center", wrap=True,
-                        fontsize=8, color="darkorange")
-            else:
-                ax.plot(x, curve.values, color="tab:blue", linewidth=1.2, label="yours")
-                wrong = curve.differs_at(x)
-                if wrong.any():
-                    differing.append(name)
-                    ax.scatter(x[wrong], curve.values[wrong], s=8, color="red", zorder=3, label="differs")
-            title_colour = "red" if name in differing else ("darkorange" if curve.values is None else "black")
-            ax.set_title(name, color=title_colour)
-            ax.axhline(0, color="0.85", linewidth=0.8)
-            ax.axvline(0, color="0.85", linewidth=0.8)
-    axes[0][1].legend(loc="upper left", fontsize=8)
-    figure.suptitle("Your activations (blue) and their derivatives against the seeds' curves (grey); "
-                    "red points differ")
-    figure.tight_layout()
-    figure.savefig(output, dpi=90)
-    plt.close(figure)
-    return differing
+    with matplotlib.rc_context({"font.family": [*KOREAN_FONTS, "DejaVu Sans"]}), _quiet_missing_fonts():
+        figure, axes = plt.subplots(2, len(PANELS), figsize=(3.2 * len(PANELS), 6.0), sharex=True)
+        differing: list[str] = []
+        for column, pair in enumerate(PANELS):
+            for row, name in enumerate(pair):
+                ax = axes[row][column]
+                if name is None:
+                    ax.axis("off")
+                    continue
+                ax.plot(x, reference[name], color="0.6", linewidth=3, label=t("plot.reference"))
+                curve = curves[name]
+                if curve.values is None:
+                    ax.text(0.5, 0.5, problem_text(curve), transform=ax.transAxes, ha="center", va="center",
+                            wrap=True, fontsize=8, color="darkorange")
+                else:
+                    ax.plot(x, curve.values, color="tab:blue", linewidth=1.2, label=t("plot.yours"))
+                    wrong = differs_at(curve, reference[name])
+                    if wrong.any():
+                        differing.append(name)
+                        ax.scatter(x[wrong], curve.values[wrong], s=8, color="red", zorder=3, label=t("plot.differs"))
+                title_colour = "red" if name in differing else ("darkorange" if curve.values is None else "black")
+                ax.set_title(name, color=title_colour)
+                ax.axhline(0, color="0.85", linewidth=0.8)
+                ax.axvline(0, color="0.85", linewidth=0.8)
+        legend = axes[0][1].legend(loc="upper left", fontsize=8)
+        title = figure.suptitle(t("plot.title"))
+        figure.tight_layout()
+        figure.savefig(output, dpi=90)
+        texts = (title.get_text(), *(text.get_text() for text in legend.get_texts()),
+                 *(text.get_text() for ax in figure.axes for text in ax.texts))
+        plt.close(figure)
+    return Drawn(differing, texts)
+
+
+@contextlib.contextmanager
+def _quiet_missing_fonts() -> Iterator[None]:
+    """matplotlib warns once per family it cannot find; the CLI says it once, in the student's language."""
+    logger = logging.getLogger("matplotlib.font_manager")
+    level = logger.level
+    logger.setLevel(logging.ERROR)
+    try:
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message="Glyph .* missing from")
+            yield
+    finally:
+        logger.setLevel(level)
+
+
+def has_korean_font() -> bool:
+    """Is one of KOREAN_FONTS installed (else Hangul labels show as empty boxes)?"""
+    from matplotlib import font_manager
+
+    installed = {font.name for font in font_manager.fontManager.ttflist}
+    return any(name in installed for name in KOREAN_FONTS)
+
+
+__all__ = ["PLOTTED", "Curve", "Drawn", "NoReference", "draw", "has_korean_font", "reference_curves", "student_curves"]

@@ -7,11 +7,11 @@ Where a stub comes from is decided in one place, `pristine_stub`, in this order:
 2. the version of exercises/<module>.py first committed to git, when the kit is a git work tree (a
    GitHub Classroom repository, the instructor's kit) and that version is a stub;
 3. the student's own file with every function body replaced by `raise NotImplementedError`, keeping
-   the signatures and docstrings: close to the shipped stub, said so when used.
+   the signatures and docstrings (grading/stubs.py, as `release` does): close to the shipped stub, said
+   so when used.
 """
 from __future__ import annotations
 
-import ast
 import shutil
 import subprocess
 from dataclasses import dataclass
@@ -21,6 +21,7 @@ from pathlib import Path
 
 from autograder.atomic import write_text
 from autograder.course import Course, Exercise
+from autograder.grading.stubs import is_stub, rebuilt_stub
 from autograder.student.progress import state_dir
 
 STUBS = "stubs"
@@ -54,27 +55,6 @@ class ResetError(Exception):
     """No stub can be found for the exercise (the message says what would give one)."""
 
 
-def _is_stub_body(function: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
-    body = list(function.body)
-    if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant) \
-            and isinstance(body[0].value.value, str):
-        body = body[1:]
-    if len(body) != 1 or not isinstance(body[0], ast.Raise) or body[0].exc is None:
-        return False
-    raised = body[0].exc.func if isinstance(body[0].exc, ast.Call) else body[0].exc
-    return isinstance(raised, ast.Name) and raised.id == "NotImplementedError"
-
-
-def is_stub(source: str) -> bool:
-    """True for a module as the kit ships it: functions whose bodies only raise NotImplementedError."""
-    try:
-        tree = ast.parse(source)
-    except (SyntaxError, ValueError):
-        return False
-    functions = [n for n in tree.body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))]
-    return bool(functions) and all(_is_stub_body(f) for f in functions)
-
-
 def remember_stubs(course: Course, exercises: Path, home: Path) -> None:
     """Keep a copy of every exercise file still as shipped, the first time it is seen (never replaced after)."""
     kept = state_dir(home) / STUBS
@@ -104,28 +84,6 @@ def _from_git(kit_root: Path, relative: str) -> str | None:
                               capture_output=True, text=True, timeout=20, check=True).stdout
     except (OSError, subprocess.SubprocessError, UnicodeDecodeError):
         return None
-
-
-def rebuilt_stub(source: str, module: str) -> str | None:
-    """`source` with every top-level function body replaced by `raise NotImplementedError`, signatures,
-    docstrings, imports and comments between functions kept; None if it does not parse."""
-    try:
-        tree = ast.parse(source)
-    except (SyntaxError, ValueError):
-        return None
-    lines = source.splitlines(keepends=True)
-    functions = [n for n in tree.body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))]
-    for function in reversed(functions):  # from the bottom, so earlier line numbers stay right
-        first = function.body[0]
-        keep_to = first.end_lineno if (isinstance(first, ast.Expr) and isinstance(first.value, ast.Constant)
-                                      and isinstance(first.value.value, str)) else first.lineno - 1
-        end = function.end_lineno or keep_to
-        indent = " " * (first.col_offset or 4)
-        raise_line = f'{indent}raise NotImplementedError("{module}.{function.name}: not implemented yet")\n'
-        if keep_to and not lines[keep_to - 1].endswith("\n"):
-            lines[keep_to - 1] += "\n"
-        lines[keep_to:end] = [raise_line]
-    return "".join(lines)
 
 
 def pristine_stub(course: Course, exercise: Exercise, exercises: Path, home: Path) -> Stub:
