@@ -191,7 +191,7 @@ def test_the_kits_suites_compute_answers_and_the_editions_do_not(course, tmp_pat
 
     staging = tmp_path / "staging"
     staging.mkdir()
-    release._assemble(course, staging)
+    release._assemble(course, staging, release.edition_stubs(course)[0])
     calls = tmp_path / "calls.jsonl"
     release.record_answers(staging, course, calls)
     answers = staging / release.ANSWERS
