@@ -657,17 +657,18 @@ def test_plain_python_lists(student, expect, reference):
     want = reference.mlp_forward(X, W_H, W_O)
     for key in FORWARD_KEYS:
         expect.close(entry(got, key, want[key].shape, "mlp_forward"), want[key], inputs=EXAMPLE,
-                     what=f"mlp_forward(x, W_h, W_o)[{key!r}], all plain lists")
+                     what=t("core.all-plain-lists", call=f"mlp_forward(x, W_h, W_o)[{key!r}]"))
     expect.close(student.mse_loss(plain(want["o"]), args[1]), reference.mse_loss(want["o"], T), inputs=EXAMPLE,
-                 what="mse_loss(o, t), both plain lists")
+                 what=t("core.all-plain-lists", call="mse_loss(o, t)"))
     got = student.mlp_backward(*args)
     want = reference.mlp_backward(X, T, W_H, W_O)
     for key in BACKWARD_KEYS:
         expect.close(entry(got, key, want[key].shape, "mlp_backward"), want[key], inputs=EXAMPLE,
-                     what=f"mlp_backward(x, t, W_h, W_o)[{key!r}], all plain lists")
+                     what=t("core.all-plain-lists", call=f"mlp_backward(x, t, W_h, W_o)[{key!r}]"))
     got = parts(student.train_step(*args, lr=0.5), STEP_KEYS, "train_step")
     for index, value in enumerate(reference.train_step(X, T, W_H, W_O, lr=0.5)):
-        expect.close(got[index], value, inputs=EXAMPLE, what=f"train_step(x, t, W_h, W_o)[{index}], all plain lists")
+        expect.close(got[index], value, inputs=EXAMPLE,
+                     what=t("core.all-plain-lists", call=f"train_step(x, t, W_h, W_o)[{index}]"))
 
 
 @pytest.mark.task("layer-batches")
@@ -680,5 +681,5 @@ def test_layer_backward_of_plain_python_lists(student, expect, reference, rng, l
     got = student.call(case.function, *plain(case.args)).value
     got = parts(got, case.outputs, case.function) if len(case.outputs) > 1 else (got,)
     for name, value, expected in zip(case.outputs, got, want):
-        expect.close(value, expected, what=f"{case.function}(...)[{name!r}], all plain lists",
+        expect.close(value, expected, what=t("core.all-plain-lists", call=f"{case.function}(...)[{name!r}]"),
                      inputs=plain(case.args[0]))

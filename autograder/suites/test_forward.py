@@ -460,7 +460,7 @@ def test_plain_python_lists(student, expect, reference, rng):
     for hidden, output in (("sigmoid", "identity"), ("relu", "softmax")):
         expect.close(student.forward(plain(x), plain(params), hidden=hidden, output=output),
                      reference.forward(x, params, hidden=hidden, output=output), inputs=plain(x),
-                     what=f"forward(x, params, hidden={hidden!r}, output={output!r}), all plain lists")
+                     what=t("core.all-plain-lists", call=f"forward(x, params, hidden={hidden!r}, output={output!r})"))
     matrices = [W_ for W_, _ in params]
     expect.close(student.collapse_linear(plain(matrices)), reference.collapse_linear(matrices),
                  what=f"collapse_linear({plain(matrices)!r})", hint=collapse_hint())

@@ -147,8 +147,9 @@ def test_perceptron_takes_plain_python_lists(student, expect):
     """Does perceptron take x and w as plain Python lists, one input and a batch, as np.asarray does?"""
     what = t("gates.what-batch", table=TABLE)
     got = student.perceptron([[0, 0], [1, 0], [0, 1], [1, 1]], [0.5, 0.5], -0.2)
-    expect.integer(got, what=f"perceptron(INPUTS as a list, [0.5, 0.5], -0.2): {what}")
-    expect.close(got, TRUTH["OR"], what=f"perceptron(INPUTS as a list, [0.5, 0.5], -0.2): {what}", inputs=INPUTS,
+    call = t("core.plain-list-args", call="perceptron(INPUTS, [0.5, 0.5], -0.2)", names="INPUTS")
+    expect.integer(got, what=f"{call}: {what}")
+    expect.close(got, TRUTH["OR"], what=f"{call}: {what}", inputs=INPUTS,
                  code="truth-table")
     ones = [single(expect, student.perceptron(list(x), [0.5, 0.5], -0.7), f"perceptron({list(x)}, [0.5, 0.5], -0.7)")
             for x in INPUTS]

@@ -616,9 +616,11 @@ def test_predict_and_accuracy_of_plain_python_lists(student, expect, reference, 
     network, x = random_network(rng), images(rng, 5)
     for sample in (x, x[0]):
         expect.close(student.predict(network, sample.tolist()), reference.predict(network, sample),
-                     what=f"predict(network, x as a plain list of shape {sample.shape})", inputs=sample)
+                     what=t("core.plain-list-args", call="predict(network, x)", names=f"x {sample.shape}"),
+                     inputs=sample)
     labels = rng.integers(0, 10, size=5)
     for target in (labels, np.eye(10)[labels]):
         expect.close(student.accuracy(network, x.tolist(), target.tolist(), batch_size=2),
                      reference.accuracy(network, x, target, batch_size=2),
-                     what="accuracy(network, x, t, batch_size=2), x and t plain lists", inputs=target.tolist())
+                     what=t("core.plain-list-args", call="accuracy(network, x, t, batch_size=2)", names="x, t"),
+                     inputs=target.tolist())
