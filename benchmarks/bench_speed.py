@@ -11,7 +11,8 @@ shared machine falls on each alike):
   third stubs; bench_batch.make_class), full course with the real MNIST data when
   NNGRADE_DATA has it: submissions per second and CPU seconds per submission;
 - peak memory of `check` of the whole course: the largest sum of the resident sets of
-  all its processes at once (judge, bwrap, worker), sampled every 5 ms.
+  all its processes at once (judge, bwrap, worker), sampled every 5 ms; and the largest
+  sum of their proportional sets (a page shared by judge and worker counted once).
 
 CPU is counted over *every* process with `perf stat -e task-clock` (counters follow
 forks into the sandbox's namespaces). getrusage(RUSAGE_CHILDREN) does not see them:
@@ -121,23 +122,31 @@ def descendants(pid: int) -> list[int]:
     return found
 
 
-def peak_memory(command: list[str], tree: Path) -> tuple[float, float]:
-    """(largest sum of resident MB of all processes at once, largest single process's MB) over one run."""
+def peak_memory(command: list[str], tree: Path) -> tuple[float, float, float]:
+    """(largest sum of resident MB of all processes at once, largest single process's MB, largest sum of
+    proportional MB at once) over one run.
+
+    Resident sets count a page every process maps once per process: numpy's and Python's libraries, which the
+    judge and the worker both map, count twice. The proportional set size (Pss, smaps_rollup) splits each
+    shared page among its mappers, so its sum is the memory all processes take from the machine together.
+    """
     page = os.sysconf("SC_PAGE_SIZE") / 2**20
     process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=tree,
                                env=environment(tree))
-    peak_sum = peak_one = 0.0
+    peak_sum = peak_one = peak_pss = 0.0
     while process.poll() is None:
-        sizes = []
+        sizes, shares = [], []
         for pid in descendants(process.pid):
             try:
                 with open(f"/proc/{pid}/statm") as handle:
                     sizes.append(int(handle.read().split()[1]) * page)
+                with open(f"/proc/{pid}/smaps_rollup") as handle:
+                    shares += [int(line.split()[1]) / 1024 for line in handle if line.startswith("Pss:")]
             except (OSError, IndexError, ValueError):
                 continue
-        peak_sum, peak_one = max(peak_sum, sum(sizes)), max([peak_one, *sizes])
+        peak_sum, peak_one, peak_pss = max(peak_sum, sum(sizes)), max([peak_one, *sizes]), max(peak_pss, sum(shares))
         time.sleep(0.005)
-    return peak_sum, peak_one
+    return peak_sum, peak_one, peak_pss
 
 
 def watch_regrades(tree: Path, saves: int) -> list[float]:
@@ -247,7 +256,8 @@ def main() -> None:
         for t in trees:
             peaks = memory[(t, "m")]
             print(f"  {t:9} {median(p[0] for p in peaks):6.1f} MB at once "  # type: ignore[index]
-                  f"(largest process {median(p[1] for p in peaks):.1f} MB)")  # type: ignore[index]
+                  f"(largest process {median(p[1] for p in peaks):.1f} MB); "  # type: ignore[index]
+                  f"shared pages counted once (Pss): {median(p[2] for p in peaks):.1f} MB")  # type: ignore[index]
 
     if "watch" not in args.skip:
         regrades = {t: watch_regrades(tree, args.runs) for t, tree in trees.items()}

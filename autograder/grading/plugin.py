@@ -89,14 +89,22 @@ def exercise_of(item: pytest.Item) -> str:
     return item.path.stem.removeprefix("test_")
 
 
+_TASK_OF = pytest.StashKey[tuple[str, str]]()
+"""(exercise, task id) of a collected test, read from its marker once."""
+
+
 def task_of(item: pytest.Item, course: Course) -> Task:
-    marker = item.get_closest_marker("task")
-    exercise = exercise_of(item)
-    if marker is None or not marker.args:
-        raise SuiteError(f"{item.nodeid}: has no @pytest.mark.task(...)")
-    task = course.task(exercise, str(marker.args[0]))
+    # Asked ~3 times a test for every submission; pytest walks all the item's markers each time (~4% of a
+    # grade-all judge's CPU, benchmarks/bench_speed.py): a test's task never changes, so it is kept on the item.
+    key = item.stash.get(_TASK_OF, None)
+    if key is None:
+        marker = item.get_closest_marker("task")
+        if marker is None or not marker.args:
+            raise SuiteError(f"{item.nodeid}: has no @pytest.mark.task(...)")
+        key = item.stash[_TASK_OF] = (exercise_of(item), str(marker.args[0]))
+    task = course.task(*key)
     if task is None:
-        raise SuiteError(f"{item.nodeid}: task {marker.args[0]!r} is not a task of {exercise!r} in {course.path}")
+        raise SuiteError(f"{item.nodeid}: task {key[1]!r} is not a task of {key[0]!r} in {course.path}")
     return task
 
 
@@ -304,19 +312,26 @@ class GradingPlugin:
     def pytest_runtest_teardown(self, item: pytest.Item) -> None:
         scope.end()  # between tests (and after grading, in the judge's process) no mistake is out of scope
 
-    @pytest.fixture
-    def task(self) -> Task:
+    def _task(self) -> Task:
         assert self._item is not None
         return task_of(self._item, self.course)
 
+    # student and expect read the task themselves rather than through the `task` fixture: one fixture fewer
+    # for pytest to resolve, set up and tear down in almost every test (benchmarks/bench_speed.py).
     @pytest.fixture
-    def student(self, task: Task) -> StudentModule:
+    def task(self) -> Task:
+        return self._task()
+
+    @pytest.fixture
+    def student(self) -> StudentModule:
+        task = self._task()
         exercise = self.course.exercise(task.exercise)
         assert exercise is not None and self.sandbox is not None
         return StudentModule(self.sandbox, exercise.module, task.limits.timeout, self._mutated)
 
     @pytest.fixture
-    def expect(self, task: Task) -> Checker:
+    def expect(self) -> Checker:
+        task = self._task()
         return Checker(rtol=task.limits.rtol, atol=task.limits.atol)
 
     @pytest.fixture
@@ -326,9 +341,9 @@ class GradingPlugin:
         return np.random.default_rng(zlib.crc32(self._item.nodeid.encode()))
 
     @pytest.fixture
-    def reference(self, task: Task) -> ModuleType:
+    def reference(self) -> ModuleType:
         """The reference solution, imported in the judge (hidden tests only)."""
-        exercise = self.course.exercise(task.exercise)
+        exercise = self.course.exercise(self._task().exercise)
         assert exercise is not None
         return reference_module(self.solutions / f"{exercise.module}.py")
 

@@ -29,7 +29,13 @@ _UNUSED_PLUGINS = ("unraisableexception", "threadexception", "faulthandler", "lo
                    # Each wraps every test's setup, call and teardown (or its whole protocol) for nothing here:
                    # the suites never print, nor are they unittest classes. ~4% of a grade-all judge's CPU
                    # (benchmarks/bench_speed.py).
-                   "capture", "unittest")
+                   "capture", "unittest",
+                   # Reads every test's skip/skipif/xfail markers at setup and wraps its report: the suites have
+                   # none (--strict-markers refuses them); pytest.skip() itself needs no plugin.
+                   "skipping",
+                   # Wraps every test to route `assert` explanations through a hook: the suites' asserts are
+                   # plain (the grader explains failures itself), so its --assert=plain goes with it.
+                   "assertion")
 
 
 class InternalError(Exception):
@@ -48,7 +54,7 @@ def _pytest_args(suite_files: list[Path], paths: CoursePaths) -> list[str]:
     return [
         *map(str, suite_files), "--noconftest", "--strict-markers", "-c", os.devnull,
         "--rootdir", str(paths.suites), "-p", "no:cacheprovider", "-p", "no:terminal",
-        "-p", "no:stepwise", "-p", "no:warnings", "--import-mode=importlib", "--assert=plain",
+        "-p", "no:stepwise", "-p", "no:warnings", "--import-mode=importlib",
         # Builtin plugins grading does not use; unraisableexception alone runs gc.collect() 5 times (~0.1 s).
         *[arg for name in _UNUSED_PLUGINS for arg in ("-p", f"no:{name}")],
     ]

@@ -8,6 +8,7 @@ controls, formulas) is escaped by its reporter, with `autograder.reporters.escap
 from __future__ import annotations
 
 import dataclasses
+import functools
 import re
 from collections.abc import Callable
 from enum import Enum
@@ -41,11 +42,20 @@ def map_strings(value: T, change: Callable[[str], str]) -> T:
     if isinstance(value, str):
         return change(value)  # type: ignore[return-value]
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        changes = {f.name: map_strings(getattr(value, f.name), change) for f in dataclasses.fields(value) if f.init}
-        return dataclasses.replace(value, **changes)  # type: ignore[return-value]
+        # Only what changed is rebuilt: a clean card (almost every one) comes back as it is, without the
+        # dataclasses.replace of each of its ~250 results (~10 ms of every grade-all submission).
+        changes = {name: new for name in _init_fields(type(value))
+                   if (new := map_strings(old := getattr(value, name), change)) is not old}
+        return dataclasses.replace(value, **changes) if changes else value  # type: ignore[return-value]
     if isinstance(value, tuple):
-        return tuple(map_strings(v, change) for v in value)  # type: ignore[return-value]
+        items = tuple(map_strings(v, change) for v in value)
+        return value if all(a is b for a, b in zip(items, value)) else items  # type: ignore[return-value]
     return value
+
+
+@functools.cache
+def _init_fields(cls: type) -> tuple[str, ...]:
+    return tuple(f.name for f in dataclasses.fields(cls) if f.init)
 
 
 def scrub_card(value: T) -> T:
