@@ -10,7 +10,7 @@ from typing import Literal
 import click
 
 from autograder.cli import common
-from autograder.course import CoursePaths, Task, format_points
+from autograder.course import Course, CoursePaths, Task, format_points
 from autograder.errors import ExitCode
 from autograder.i18n import language, t
 from autograder.reporters.escape import rich_text
@@ -25,6 +25,14 @@ def progress_kept() -> Iterator[None]:
         yield
     except OSError as exc:
         common.fail_with(exc, t("cli.progress-unusable", folder=progress.STATE_DIR, detail=exc.strerror or exc))
+
+
+def course_and_progress(ctx: click.Context) -> tuple[Course, dict[str, progress.ExerciseProgress]]:
+    """The course and the student's progress in it, as `status` and `next` show them (stubs remembered first)."""
+    course = common.course(ctx)
+    common.remember_stubs(course)
+    with progress_kept():
+        return course, progress.summary(common.progress_home(course))
 
 
 def _first_open_task(ctx: click.Context, exercise_id: str) -> Task | None:
@@ -89,10 +97,7 @@ def status(ctx: click.Context) -> None:
     from rich.console import Console
     from rich.table import Table
 
-    course = common.course(ctx)
-    common.remember_stubs(course)
-    with progress_kept():
-        seen = progress.summary(common.progress_home(course))
+    course, seen = course_and_progress(ctx)
     table = Table(title=t("cli.status-title", course=course.name), title_justify="left")
     for column in ("exercise", "best", "last", "last-run", "attempts", "still-open"):
         justify: Literal["right", "left"] = "right" if column in ("best", "last", "attempts") else "left"
@@ -192,10 +197,7 @@ def next_command(ctx: click.Context) -> None:
     """Show the suggested order of the exercises, which are done, and what to do next."""
     from rich.table import Table
 
-    course = common.course(ctx)
-    common.remember_stubs(course)
-    with progress_kept():
-        seen = progress.summary(common.progress_home(course))
+    course, seen = course_and_progress(ctx)
     table = Table(title=t("cli.next-title", course=course.name), title_justify="left")
     for column in ("order", "exercise", "module", "state", "points"):
         table.add_column(t(f"cli.next-{column}"), justify="right" if column in ("order", "points") else "left")

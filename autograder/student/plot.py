@@ -20,7 +20,7 @@ import numpy as np
 
 from autograder.course import Course, CoursePaths
 from autograder.grading import curves
-from autograder.grading.curves import GRID, PLOTTED, Curve, evaluate, load
+from autograder.grading.curves import GRID, Curve, evaluate, load
 from autograder.i18n import t
 
 RECORDED = Path(__file__).resolve().parent.parent / curves.RECORDED
@@ -133,5 +133,3 @@ def has_korean_font() -> bool:
     installed = {font.name for font in font_manager.fontManager.ttflist}
     return any(name in installed for name in KOREAN_FONTS)
 
-
-__all__ = ["PLOTTED", "Curve", "Drawn", "NoReference", "draw", "has_korean_font", "reference_curves", "student_curves"]
