@@ -1,8 +1,10 @@
-"""Exercise 2 — activation functions and their derivatives (WORKED_EXAMPLES §2).
+"""Exercise 2 — activation functions and their derivatives (worked examples §2).
 
 Non-linear activations make depth useful and their derivatives drive backprop. Every
 function keeps x's shape (scalar, 0-d, 1-D, 2-D), with no RuntimeWarning on [-1000, 1000].
 활성화 함수는 비선형이어야 층을 쌓는 의미가 있고, 큰 |x|에서도 오버플로 없이 계산해야 한다.
+Worked examples and course notes: autograder/docs/worked-examples.md (`nngrade docs 2`).
+풀이 예제와 강의 노트: autograder/docs/worked-examples.ko.md (`nngrade docs 2`).
 """
 
 from __future__ import annotations
@@ -14,8 +16,8 @@ from numpy.typing import ArrayLike
 def step(x: ArrayLike) -> np.ndarray:
     """Step function: 1 where x > 0, else 0, as integers; same shape as x.
 
-    WORKED_EXAMPLES §2: step([-5, -1, 0, 0.5, 1, 5]) = [0, 0, 0, 1, 1, 1] (0 maps to 0).
-    Pitfall: seed 000 writes np.array(x > 0, dtype=np.int); np.int was removed in
+    Worked examples §2: step([-5, -1, 0, 0.5, 1, 5]) = [0, 0, 0, 1, 1, 1] (0 maps to 0).
+    Pitfall: course note 000 writes np.array(x > 0, dtype=np.int); np.int was removed in
     NumPy 1.24 (AttributeError). Use int or np.int64.
     """
     raise NotImplementedError("activations.step: not implemented yet")
@@ -24,7 +26,7 @@ def step(x: ArrayLike) -> np.ndarray:
 def sigmoid(x: ArrayLike) -> np.ndarray:
     """Logistic sigmoid 1 / (1 + e^-x), elementwise; same shape as x, values in [0, 1].
 
-    WORKED_EXAMPLES §2: sigmoid([-5, -1, 0, 0.5, 1, 5]) =
+    Worked examples §2: sigmoid([-5, -1, 0, 0.5, 1, 5]) =
     [0.00669285, 0.26894142, 0.5, 0.62245933, 0.73105858, 0.99330715].
     Pitfall: the naive 1/(1 + np.exp(-x)) overflows at x = -1000 (e^1000 is inf, and a
     RuntimeWarning is raised). A stable version never exponentiates a large positive
@@ -37,7 +39,7 @@ def sigmoid(x: ArrayLike) -> np.ndarray:
 def tanh(x: ArrayLike) -> np.ndarray:
     """Hyperbolic tangent (e^x - e^-x) / (e^x + e^-x); same shape as x, values in [-1, 1].
 
-    WORKED_EXAMPLES §2: tanh([-5, -1, 0, 0.5, 1, 5]) =
+    Worked examples §2: tanh([-5, -1, 0, 0.5, 1, 5]) =
     [-0.9999092, -0.76159416, 0, 0.46211716, 0.76159416, 0.9999092].
     Pitfall: the formula above overflows at |x| = 1000; np.tanh does not.
     """
@@ -47,7 +49,7 @@ def tanh(x: ArrayLike) -> np.ndarray:
 def relu(x: ArrayLike) -> np.ndarray:
     """Rectified linear unit max(0, x), elementwise; same shape as x.
 
-    WORKED_EXAMPLES §2: relu([-5, -1, 0, 0.5, 1, 5]) = [0, 0, 0, 0.5, 1, 5].
+    Worked examples §2: relu([-5, -1, 0, 0.5, 1, 5]) = [0, 0, 0, 0.5, 1, 5].
     Pitfall: use np.maximum (elementwise), not max() or np.max (a single number).
     """
     raise NotImplementedError("activations.relu: not implemented yet")
@@ -56,8 +58,8 @@ def relu(x: ArrayLike) -> np.ndarray:
 def leaky_relu(x: ArrayLike, alpha: float = 0.01) -> np.ndarray:
     """Leaky ReLU: x where x > 0, else alpha·x (= max(alpha·x, x) for 0 < alpha < 1).
 
-    WORKED_EXAMPLES §2: leaky_relu([-5, -1, 0, 0.5, 1, 5]) = [-0.05, -0.01, 0, 0.5, 1, 5].
-    Pitfall: the default alpha is 0.01 (seeds 002 and 004); seed 000's code uses a = 0.1.
+    Worked examples §2: leaky_relu([-5, -1, 0, 0.5, 1, 5]) = [-0.05, -0.01, 0, 0.5, 1, 5].
+    Pitfall: the default alpha is 0.01 (course notes 002 and 004); course note 000's code uses a = 0.1.
     """
     raise NotImplementedError("activations.leaky_relu: not implemented yet")
 
@@ -65,9 +67,9 @@ def leaky_relu(x: ArrayLike, alpha: float = 0.01) -> np.ndarray:
 def swish(x: ArrayLike) -> np.ndarray:
     """Swish x·sigmoid(x), elementwise; same shape as x.
 
-    WORKED_EXAMPLES §2: swish([-5, -1, 0, 0.5, 1, 5]) =
+    Worked examples §2: swish([-5, -1, 0, 0.5, 1, 5]) =
     [-0.03346425, -0.26894142, 0, 0.31122967, 0.73105858, 4.96653575].
-    Pitfall: seed 004 computes the sigmoid inside naively; reuse your stable sigmoid.
+    Pitfall: course note 004 computes the sigmoid inside naively; reuse your stable sigmoid.
     """
     raise NotImplementedError("activations.swish: not implemented yet")
 
@@ -75,7 +77,7 @@ def swish(x: ArrayLike) -> np.ndarray:
 def identity(x: ArrayLike) -> np.ndarray:
     """Identity f(x) = x, as an array of the same shape (the output layer for regression).
 
-    Seed 000: stacking identity (linear) activations adds nothing; w·w·w·x = k·x.
+    Course note 000: stacking identity (linear) activations adds nothing; w·w·w·x = k·x.
     """
     raise NotImplementedError("activations.identity: not implemented yet")
 
@@ -83,8 +85,8 @@ def identity(x: ArrayLike) -> np.ndarray:
 def sigmoid_grad(x: ArrayLike) -> np.ndarray:
     """Derivative of the sigmoid with respect to x: s·(1 - s) with s = sigmoid(x).
 
-    WORKED_EXAMPLES §2: the maximum is 0.25, at x = 0 (why deep sigmoid nets suffer from
-    vanishing gradients, seed 000). Pitfall: apply s(1 - s) to s = sigmoid(x), not to x itself.
+    Worked examples §2: the maximum is 0.25, at x = 0 (why deep sigmoid nets suffer from
+    vanishing gradients, course note 000). Pitfall: apply s(1 - s) to s = sigmoid(x), not to x itself.
     """
     raise NotImplementedError("activations.sigmoid_grad: not implemented yet")
 
@@ -92,7 +94,7 @@ def sigmoid_grad(x: ArrayLike) -> np.ndarray:
 def tanh_grad(x: ArrayLike) -> np.ndarray:
     """Derivative of tanh with respect to x: 1 - tanh(x)².
 
-    WORKED_EXAMPLES §2: the maximum is 1, at x = 0 (larger than the sigmoid's 0.25).
+    Worked examples §2: the maximum is 1, at x = 0 (larger than the sigmoid's 0.25).
     """
     raise NotImplementedError("activations.tanh_grad: not implemented yet")
 
@@ -100,7 +102,7 @@ def tanh_grad(x: ArrayLike) -> np.ndarray:
 def relu_grad(x: ArrayLike) -> np.ndarray:
     """Derivative of ReLU with respect to x: 1 where x > 0, else 0 (also 0 at x = 0).
 
-    WORKED_EXAMPLES §2: relu_grad([-1, 0, 2]) = [0, 0, 1].
+    Worked examples §2: relu_grad([-1, 0, 2]) = [0, 0, 1].
     """
     raise NotImplementedError("activations.relu_grad: not implemented yet")
 
@@ -108,7 +110,7 @@ def relu_grad(x: ArrayLike) -> np.ndarray:
 def leaky_relu_grad(x: ArrayLike, alpha: float = 0.01) -> np.ndarray:
     """Derivative of leaky ReLU with respect to x: 1 where x > 0, else alpha (also at x = 0).
 
-    Example: leaky_relu_grad([-1, 0, 2]) = [0.01, 0.01, 1]. Seed 002 writes R'(z) = alpha, z < 0.
+    Example: leaky_relu_grad([-1, 0, 2]) = [0.01, 0.01, 1]. Course note 002 writes R'(z) = alpha, z < 0.
     """
     raise NotImplementedError("activations.leaky_relu_grad: not implemented yet")
 

@@ -1,8 +1,10 @@
-"""Exercise 5 — backpropagation by hand (WORKED_EXAMPLES §5, seed 002).
+"""Exercise 5 — backpropagation by hand (worked examples §5, course note 002).
 
 The chain rule carries the loss gradient from the output back to every weight; first
-for the 2-2-2 sigmoid network of seed 002, then as reusable batch-first layer passes.
+for the 2-2-2 sigmoid network of course note 002, then as reusable batch-first layer passes.
 역전파: 출력의 오차를 연쇄법칙으로 입력 쪽까지 전달해 모든 가중치의 기울기를 구한다.
+Worked examples and course notes: autograder/docs/worked-examples.md (`nngrade docs 5`).
+풀이 예제와 강의 노트: autograder/docs/worked-examples.ko.md (`nngrade docs 5`).
 """
 
 from __future__ import annotations
@@ -14,11 +16,11 @@ from numpy.typing import ArrayLike
 def mlp_forward(x: ArrayLike, W_h: ArrayLike, W_o: ArrayLike) -> dict[str, np.ndarray]:
     """Forward pass, keeping every intermediate: a dict with keys z_h, h, z_o, o.
 
-    Column vectors, as in seed 002: W_h = [[W1, W2], [W3, W4]], W_o = [[W5, W6], [W7, W8]]
+    Column vectors, as in course note 002: W_h = [[W1, W2], [W3, W4]], W_o = [[W5, W6], [W7, W8]]
     (row i of a weight matrix feeds unit i); any sizes must work.
     z_h = W_h @ x, h = sigmoid(z_h), z_o = W_o @ h, o = sigmoid(z_o); no biases.
     Shapes: x (n_in,), W_h (n_h, n_in), W_o (n_out, n_h) -> z_h, h (n_h,); z_o, o (n_out,).
-    WORKED_EXAMPLES §5, x = [0.1, 0.2], W = [0.3, 0.25, 0.4, 0.35, 0.45, 0.4, 0.7, 0.6]:
+    Worked examples §5, x = [0.1, 0.2], W = [0.3, 0.25, 0.4, 0.35, 0.45, 0.4, 0.7, 0.6]:
     z_h = [0.08, 0.11], h = [0.51998934, 0.52747230],
     z_o = [0.44498412, 0.68047592], o = [0.60944600, 0.66384491].
     This file is loaded on its own: write a (stable) sigmoid helper here.
@@ -29,7 +31,7 @@ def mlp_forward(x: ArrayLike, W_h: ArrayLike, W_o: ArrayLike) -> dict[str, np.nd
 def mse_loss(o: ArrayLike, t: ArrayLike) -> float:
     """E = ½ Σ (t - o)², summed over the outputs (not a mean), returned as a Python float.
 
-    WORKED_EXAMPLES §5: o = [0.60944600, 0.66384491], t = [0.4, 0.6] ->
+    Worked examples §5: o = [0.60944600, 0.66384491], t = [0.4, 0.6] ->
     E_o1 = 0.02193381, E_o2 = 0.00203809, E_total = 0.02397190.
     """
     raise NotImplementedError("backprop.mse_loss: not implemented yet")
@@ -44,7 +46,7 @@ def mlp_backward(
     dW_o    = outer(delta_o, h)                  ∂E/∂W_o, shape of W_o
     delta_h = (W_o.T @ delta_o) · h · (1 - h)    ∂E/∂z_h, shape (n_h,)
     dW_h    = outer(delta_h, x)                  ∂E/∂W_h, shape of W_h
-    WORKED_EXAMPLES §5: ∂E/∂o1 = 0.20944600, ∂o1/∂z3 = 0.23802157, and
+    Worked examples §5: ∂E/∂o1 = 0.20944600, ∂o1/∂z3 = 0.23802157, and
     dW_h = [[0.00080888, 0.00161775], [0.00071009, 0.00142017]],
     dW_o = [[0.02592286, 0.02629590], [0.00740844, 0.00751506]].
     Pitfalls: forgetting the sigmoid derivative o(1 - o) or h(1 - h); computing delta_h
@@ -61,9 +63,9 @@ def train_step(
 
     Compute all gradients first, then update all weights together; return new arrays
     (do not modify the inputs). loss is mse_loss of the forward pass with the old weights.
-    Pitfall: seed 002 updates W5..W8 before it turns to W1..W4, but ∂E/∂W1..W4 still go
+    Pitfall: course note 002 updates W5..W8 before it turns to W1..W4, but ∂E/∂W1..W4 still go
     through the OLD W5..W8 (updating W_o in place before computing delta_h is wrong).
-    WORKED_EXAMPLES §5 (lr = 0.5): W_h_new = [[0.29959556, 0.24919112],
+    Worked examples §5 (lr = 0.5): W_h_new = [[0.29959556, 0.24919112],
     [0.39964496, 0.34928991]], W_o_new = [[0.43703857, 0.38685205],
     [0.69629578, 0.59624247]], loss = 0.02397190.
     """
@@ -75,7 +77,7 @@ def graph_example(x: float, y: float, z: float) -> tuple[float, float, float, fl
 
     With q = x + y and f = q·z: ∂f/∂q = z, ∂f/∂z = q, ∂q/∂x = ∂q/∂y = 1, so by the
     chain rule ∂f/∂x = ∂f/∂q · ∂q/∂x.
-    WORKED_EXAMPLES §5: graph_example(-2, 5, -4) = (-12, -4, -4, 3).
+    Worked examples §5: graph_example(-2, 5, -4) = (-12, -4, -4, 3).
     """
     raise NotImplementedError("backprop.graph_example: not implemented yet")
 

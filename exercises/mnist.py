@@ -1,8 +1,10 @@
-"""Exercise 6 — MNIST inference with a pretrained network (WORKED_EXAMPLES §6, seed 001).
+"""Exercise 6 — MNIST inference with a pretrained network (worked examples §6, course note 001).
 
 Read the gzip'd IDX files, run a 784-50-100-10 sigmoid/sigmoid/softmax network in batches
 and measure its accuracy: the "inference" half of machine learning.
 MNIST 추론: IDX 파일을 읽고, 학습된 가중치로 배치 단위 순전파를 해서 정확도를 잰다.
+Worked examples and course notes: autograder/docs/worked-examples.md (`nngrade docs 6`).
+풀이 예제와 강의 노트: autograder/docs/worked-examples.ko.md (`nngrade docs 6`).
 """
 
 from __future__ import annotations
@@ -46,7 +48,7 @@ def load_mnist(
     flatten=True -> (N, 784); False -> (N, 1, 28, 28).
     one_hot_label=True -> (N, 10) rows of zeros with a single 1 at the label
     (np.eye(10, dtype=np.float32)[t]); False -> the integer labels (N,) as read (uint8).
-    WORKED_EXAMPLES §6: the first training label is 5.
+    Worked examples §6: the first training label is 5.
     """
     raise NotImplementedError("mnist.load_mnist: not implemented yet")
 
@@ -65,7 +67,7 @@ def predict(network: dict[str, np.ndarray], x: ArrayLike) -> np.ndarray:
     """Class probabilities: sigmoid(x @ W1 + b1), sigmoid(· @ W2 + b2), softmax(· @ W3 + b3).
 
     Shapes: x (N, 784) -> (N, 10), each row summing to 1; x (784,) -> (10,).
-    The predicted class is the argmax (softmax does not change it, seed 001).
+    The predicted class is the argmax (softmax does not change it, course note 001).
     Use a stable sigmoid and a max-subtracting softmax (this file is loaded on its own).
     """
     raise NotImplementedError("mnist.predict: not implemented yet")
@@ -79,7 +81,7 @@ def accuracy(
     t is integer labels (N,) or one-hot rows (N, 10) (then compare with t.argmax(axis=1)).
     Predict in batches of batch_size rows (same result as one at a time, much faster);
     the last, partial batch counts too (do not drop it).
-    WORKED_EXAMPLES §6: the classic pretrained weights score 0.9352 on the test set; the
+    Worked examples §6: the classic pretrained weights score 0.9352 on the test set; the
     kit's own weights (autograder/weights/mnist_784_50_100_10.npz) reach the accuracy
     recorded beside them in mnist_784_50_100_10.json.
     """

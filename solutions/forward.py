@@ -1,7 +1,7 @@
 """The forward pass: dense layers x @ W + b, each followed by an activation.
 
 순전파: 입력에 가중치를 곱하고 편향을 더한 뒤 활성화 함수를 거치는 과정을 층마다 반복한다.
-Row-vector convention (seed 004): W has shape (n_in, n_out), a batch is (N, n_in).
+Row-vector convention (course note 004): W has shape (n_in, n_out), a batch is (N, n_in).
 """
 
 from __future__ import annotations

@@ -109,6 +109,8 @@ def test_intro_teaches_the_worked_example_and_the_grading(course, all_sources):
     assert text.startswith("# Logic gates with perceptrons") and src.exercise.source in text
     assert "XOR is not linearly separable" in text and "- `perceptron(x, w, b)`:" in text
     assert "| `perceptron-batch` (hidden) | 2 |" in text
+    # a notebook's student has no `nngrade docs`: the worked examples are the file exported beside it
+    assert "worked-examples.md (§1)" in text and "worked-examples.ko.md (§1)" in text and "nngrade docs" not in text
 
 
 def test_task_cells(course):
@@ -156,6 +158,8 @@ def test_export_writes_notebooks_and_keeps_an_existing_config(course, tmp_path):
     """Does export write source/<assignment>/<id>.ipynb, a config only when there is none, and never touch one?"""
     first = export(course.select(["gates"]), tmp_path, "week1")
     assert first.notebooks == (tmp_path / "source" / "week1" / "gates.ipynb",)
+    assert [p.name for p in first.documents] == ["worked-examples.ko.md", "worked-examples.md"]
+    assert all(p.read_bytes() == (ROOT / "autograder" / "docs" / p.name).read_bytes() for p in first.documents)
     assert first.config == tmp_path / "nbgrader_config.py" and "get_config()" in first.config.read_text()
     first.config.write_text("c = get_config()  # mine\n")
     assert export(course.select(["gates"]), tmp_path, "week1").config is None
@@ -261,6 +265,9 @@ def test_release_holds_stubs_without_solutions_or_hidden_tests(nbgrader_course, 
         assert "BEGIN SOLUTION" not in text and "include_hidden" not in text and "HIDDEN TESTS" not in text
         solution_line = "return AND(NAND(x1, x2), OR(x1, x2))" if exercise == "gates" else "np.exp(-np.abs(x))"
         assert solution_line not in text
+    for document in ("worked-examples.md", "worked-examples.ko.md"):  # what the notebooks' intros cite
+        released = nbgrader_course.root / "release" / ASSIGNMENT / document
+        assert released.read_bytes() == (ROOT / "autograder" / "docs" / document).read_bytes()
 
 
 @pytest.mark.slow

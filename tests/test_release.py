@@ -114,6 +114,16 @@ def test_nngrade_check_works_inside_the_edition_and_reports_the_hidden_tests(edi
     assert listed.returncode == 0 and "perceptron-batch" in listed.stdout  # hidden tasks stay listed
 
 
+def test_the_edition_ships_the_worked_examples_its_exercises_cite(edition):
+    """Are both worked-examples documents in the edition as in the kit, and does `nngrade docs` show a section
+    there, as the exercises' docstrings say it will?"""
+    for name in ("worked-examples.md", "worked-examples.ko.md"):
+        assert (edition / "autograder" / "docs" / name).read_bytes() == (ROOT / "autograder" / "docs" / name).read_bytes()
+    assert "(`nngrade docs 5`)" in (edition / "exercises" / "backprop.py").read_text(encoding="utf-8")
+    shown = in_edition(edition, "docs", "5")
+    assert shown.returncode == 0 and "Backpropagation by hand" in shown.stdout and "0.29959556" in shown.stdout
+
+
 def test_the_workflow_is_valid_yaml_with_the_expected_steps(edition):
     """Is nngrade.yml valid YAML whose job checks out, sets up Python, installs the kit, grades exercises with
     JUnit output and writes the score to the job summary?"""

@@ -18,6 +18,7 @@ from autograder.cli.ci import grade_all, gradescope_group, merge_command, releas
 from autograder.cli.data import data_group
 from autograder.cli.nbgrader import nbgrader_group
 from autograder.cli.student import (
+    docs_command,
     hint,
     next_command,
     plot_command,
@@ -71,7 +72,7 @@ def main(ctx: click.Context, course_path: Path | None) -> None:
     offer_solutions(course_path)
 
 
-for _command in (data_group, nbgrader_group, hint, status, watch_command, plot_command, next_command,
+for _command in (data_group, nbgrader_group, hint, docs_command, status, watch_command, plot_command, next_command,
                  reset_command, submit_command, grade_all, merge_command, gradescope_group, release):
     main.add_command(_command)
 

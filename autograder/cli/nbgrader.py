@@ -49,6 +49,8 @@ def export_command(ctx: click.Context, course_dir: Path, assignment: str, exerci
     for exercise, path in zip(course.exercises, result.notebooks):
         hidden = sum(t.visibility.value == "hidden" for t in exercise.tasks)
         click.echo(f"  {path.name:<20} {len(exercise.tasks)} tasks ({hidden} hidden), {exercise.max_points:g} points")
+    if result.documents:
+        click.echo(f"  {', '.join(path.name for path in result.documents)}: the worked examples the notebooks cite")
     if result.config is not None:
         click.echo(f"Wrote {result.config}.")
     else:

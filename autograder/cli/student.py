@@ -323,3 +323,40 @@ def plot_command(ctx: click.Context, exercise: str, output: Path, path: Path | N
     if not drawn.differing and not missing:
         click.echo(t("cli.plot-all-match"))
 
+
+
+@click.command("docs")
+@click.argument("section", required=False)
+@click.pass_context
+def docs_command(ctx: click.Context, section: str | None) -> None:
+    """Show the worked examples: every number the tests check, worked out, section by section.
+
+    SECTION is a number (2 or §2), an exercise (activations) or a course note
+    (004). Without it, the list of sections and where the whole document is.
+    """
+    from rich.console import Console
+    from rich.markdown import Markdown
+
+    from autograder.course import CourseError, course_from
+    from autograder.student import docs
+
+    path = docs.document(language())
+    text = path.read_text(encoding="utf-8")
+    screen = Console(highlight=False)
+    if section is None:
+        screen.print(rich_text(t("docs.list-title", path=path), style="bold"))
+        for part in docs.sections(text):
+            screen.print(rich_text(f"  §{part.key:<3} {part.title}"))
+        for note in docs.notes(text):
+            screen.print(rich_text(f"       {note.key}  {note.title}"))
+        screen.print(rich_text(t("docs.list-usage")))
+        return
+    try:  # an exercise's name needs the course; numbers and notes do not
+        course: Course | None = course_from((ctx.find_root().obj or {}).get("course"))
+    except CourseError:
+        course = None
+    found = docs.find(text, section, course)
+    if found is None:
+        known = ", ".join([*(part.key for part in docs.sections(text)), *(note.key for note in docs.notes(text))])
+        common.usage_error(ctx, t("docs.unknown-section", name=section, known=known))
+    screen.print(Markdown(found.text))

@@ -22,6 +22,17 @@ from nbformat import NotebookNode
 from autograder.course import Course, CoursePaths, Exercise, Task
 from autograder.grading.notebook_source import MARKER
 
+DOCS_FOLDER = Path(__file__).resolve().parent.parent / "docs"
+"""The worked examples the exercises cite (worked-examples.md, .ko.md): copied beside the notebooks, since a
+student who only gets the notebooks has neither the kit's folder nor `nngrade docs`."""
+_KIT_DOC_LINE = re.compile(r"^(.+): autograder/docs/(worked-examples(?:\.ko)?\.md) \(`nngrade docs (\d+)`\)\.$",
+                           re.MULTILINE)
+
+
+def notebook_docstring(docstring: str) -> str:
+    """A stub's module docstring as a notebook shows it: the worked examples are the file beside it."""
+    return _KIT_DOC_LINE.sub(lambda m: f"{m.group(1)}: {m.group(2)} (§{m.group(3)}).", docstring)
+
 DEFAULT_ASSIGNMENT = "nngrade"
 SCHEMA_VERSION = 3
 _GRADE_ID = re.compile(r"^[a-zA-Z0-9_\-]+$")
@@ -203,7 +214,7 @@ def intro_markdown(course: Course, exercise: Exercise, stub: str) -> str:
         f"| `{t.id}`{' (hidden)' if t.visibility.value == 'hidden' else ''} | {t.points:g} | "
         f"{t.title.replace('|', '&#124;')} |" for t in exercise.tasks)
     parts = [
-        f"# {exercise.title}", byline, ast.get_docstring(tree) or "",
+        f"# {exercise.title}", byline, notebook_docstring(ast.get_docstring(tree) or ""),
         "## What to write",
         "Complete the functions in the answer cell below. Each docstring gives the formula, the shapes "
         "and the worked example the function is graded against.",
@@ -295,6 +306,8 @@ class ExportResult:
     notebooks: tuple[Path, ...]
     config: Path | None
     """The nbgrader_config.py written, or None when one was already there."""
+    documents: tuple[Path, ...] = ()
+    """The worked examples copied beside the notebooks (nbgrader releases every file of the folder)."""
 
 
 def sources(course: Course, paths: CoursePaths | None = None) -> list[Source]:
@@ -327,8 +340,12 @@ def export(course: Course, course_dir: Path, assignment: str = DEFAULT_ASSIGNMEN
         target = folder / f"{exercise_id}.ipynb"
         nbformat.write(nb, str(target))
         written.append(target)
+    documents = []
+    for document in sorted(DOCS_FOLDER.glob("worked-examples*.md")):
+        documents.append(folder / document.name)
+        documents[-1].write_bytes(document.read_bytes())
     config = course_dir / "nbgrader_config.py"
     if config.exists():
-        return ExportResult(tuple(written), None)
+        return ExportResult(tuple(written), None, tuple(documents))
     config.write_text(CONFIG_TEXT, encoding="utf-8")
-    return ExportResult(tuple(written), config)
+    return ExportResult(tuple(written), config, tuple(documents))

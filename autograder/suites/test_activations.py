@@ -1,4 +1,4 @@
-"""Activations and their derivatives (WORKED_EXAMPLES §2; seeds 000, 001, 002, 004).
+"""Activations and their derivatives (worked examples §2; course notes 000, 001, 002, 004).
 
 Public tests use only the worked example's constants and formulas applied to
 them; hidden tests compare with the reference solution on seeded random input.
@@ -154,7 +154,7 @@ def _kit_swish_grad(x: Any) -> np.ndarray:
     return s + x * s * (1 - s)
 
 
-# The formulas of WORKED_EXAMPLES §2, written so that no float64 input overflows them.
+# The formulas of worked examples §2, written so that no float64 input overflows them.
 EXACT: dict[str, Callable[[Any], np.ndarray]] = {
     "step": lambda x: (np.asarray(x) > 0).astype(np.int64),
     "sigmoid": stable_sigmoid,

@@ -1,6 +1,8 @@
-"""Backprop: the chain rule by hand on the 2-2-2 network, then layer backward passes (WORKED_EXAMPLES §5, seed 002).
+"""Backprop: the chain rule by hand on the 2-2-2 network, then layer backward passes.
 
-Public tests use the worked example's constants, the chain-rule formulas of seed 002
+Worked examples §5, course note 002.
+
+Public tests use the worked example's constants, the chain-rule formulas of course note 002
 applied to them, and central differences of the judge's own small loss formulas on the
 inputs the test hands to the student. Hidden tests compare with the reference on seeded
 random sizes and batches.
@@ -31,7 +33,7 @@ from autograder.sandbox.process import StudentFault
 
 CATALOG = catalog.load("backprop")
 
-# --- WORKED_EXAMPLES §5: W_h = [[W1, W2], [W3, W4]], W_o = [[W5, W6], [W7, W8]], lr = 0.5 ---
+# --- worked examples §5: W_h = [[W1, W2], [W3, W4]], W_o = [[W5, W6], [W7, W8]], lr = 0.5 ---
 X, T, LR = np.array([0.1, 0.2]), np.array([0.4, 0.6]), 0.5
 W_H, W_O = np.array([[0.3, 0.25], [0.4, 0.35]]), np.array([[0.45, 0.4], [0.7, 0.6]])
 EXAMPLE = {"x": X.tolist(), "t": T.tolist(), "W_h": W_H.tolist(), "W_o": W_O.tolist()}
@@ -109,7 +111,7 @@ def judge_loss(o: Any, target: Any) -> float:
 
 def judge_backward(x: Any, target: Any, W_h: Any, W_o: Any,
                    sigmoid_backward: Callable[[Any, Any], Any] | None = None) -> dict[str, np.ndarray]:
-    """Seed 002's chain rule, each δ = upstream gradient · the sigmoid's slope, taken by `sigmoid_backward`."""
+    """Course note 002's chain rule, each δ = upstream gradient · the sigmoid's slope, taken by `sigmoid_backward`."""
     local = sigmoid_backward or (lambda dout, out: dout * slope(out))
     x, target, W_o = np.asarray(x), np.asarray(target), np.asarray(W_o)
     f = judge_forward(x, W_h, W_o)
@@ -206,7 +208,7 @@ def element(mistakes: list[Mistake], index: tuple[int, ...], shape: tuple[int, .
 
 @oracle
 def deltas() -> dict[str, np.ndarray]:
-    """δo and δh of the worked example, from the table by seed 002's formulas."""
+    """δo and δh of the worked example, from the table by course note 002's formulas."""
     delta_o = (TABLE["o"] - T) * slope(TABLE["o"])  # the seed's 0.20944600 × 0.23802157
     return {"delta_o": delta_o, "delta_h": (W_O.T @ delta_o) * slope(TABLE["h"])}
 
@@ -369,7 +371,7 @@ def test_loss_per_output_and_total(student, expect):
 
 @pytest.mark.task("gradients")
 def test_backward_pass_step_by_step(student, expect):
-    """Does mlp_backward give δo, ∂E/∂W5..W8, δh and ∂E/∂W1..W4 (WORKED_EXAMPLES §5), first difference marked?"""
+    """Does mlp_backward give δo, ∂E/∂W5..W8, δh and ∂E/∂W1..W4 (worked examples §5), first difference marked?"""
     expect_walkthrough(expect, backward_steps(student), lambda: forward_steps(student),
                        what=t("backprop.what-backward", where=where()))
 

@@ -1,6 +1,8 @@
-"""The forward pass: dense layers x @ W + b, each followed by an activation (WORKED_EXAMPLES §3; seeds 000, 003, 004).
+"""The forward pass: dense layers x @ W + b, each followed by an activation.
 
-Public tests use the worked example's constants, the seed-004 weights rebuilt by the
+Worked examples §3; course notes 000, 003, 004.
+
+Public tests use the worked example's constants, the note-004 weights rebuilt by the
 formula init_params is specified with (np.random.seed once, then randn(n_in, n_out)
 layer by layer) and small formulas applied to them; hidden tests compare with the
 reference solution on seeded random networks.
@@ -23,7 +25,7 @@ from autograder.sandbox.process import StudentFault
 CATALOG = catalog.load("forward")
 
 X004 = np.array([3.0, 1.0, 5.5])
-Z004 = np.array([0.65920113, 0.24814855, 0.4678542, 1.45698267])  # hidden pre-activation of seed 004
+Z004 = np.array([0.65920113, 0.24814855, 0.4678542, 1.45698267])  # hidden pre-activation of course note 004
 Y004 = {
     "sigmoid": np.array([0.19235057, -0.05512534]),
     "leaky_relu": np.array([0.17669663, -0.11773777]),
@@ -34,8 +36,8 @@ Y_TEXTBOOK = np.array([0.31682708, 0.69627909])
 
 
 # Named networks in the student's language; functions, not constants, because the language is chosen per run.
-def seed_004() -> str:
-    return t("forward.seed-004")
+def note_004() -> str:
+    return t("forward.note-004")
 
 
 def classic() -> str:
@@ -61,7 +63,7 @@ def _softmax(z):
     return e / np.sum(e, axis=-1, keepdims=True)
 
 
-ACTIVATION = {  # formulas of WORKED_EXAMPLES §2 and §4, for expected values and known mistakes
+ACTIVATION = {  # formulas of worked examples §2 and §4, for expected values and known mistakes
     "step": lambda z: (z > 0).astype(float),
     "sigmoid": _sigmoid,
     "tanh": np.tanh,
@@ -192,13 +194,13 @@ def check_init(student, sizes, seed, scale):
 
 
 @pytest.mark.task("init-params")
-def test_init_params_reproduces_seed_004(student, expect):
-    """Does init_params([3, 4, 2], seed=0) draw seed 004's weights, so x @ W1 gives its hidden pre-activation?"""
+def test_init_params_reproduces_note_004(student, expect):
+    """Does init_params([3, 4, 2], seed=0) draw course note 004's weights, so x @ W1 gives its hidden pre-activation?"""
     got, what = check_init(student, [3, 4, 2], 0, 0.10)
     steps = pair_steps(got, specified_params([3, 4, 2]), init_mistakes([3, 4, 2]))
     if np.shape(got[0][0]) == (3, 4):
-        steps.append(Step(t("forward.step-seed-004-pre-activation"), X004 @ np.asarray(got[0][0]), Z004))
-    expect.steps(steps, what=t("forward.init-seed-004", what=what, network=seed_004()))
+        steps.append(Step(t("forward.step-note-004-pre-activation"), X004 @ np.asarray(got[0][0]), Z004))
+    expect.steps(steps, what=t("forward.init-note-004", what=what, network=note_004()))
 
 
 @pytest.mark.task("init-params")
@@ -218,11 +220,12 @@ def dense_hint() -> str:
 
 @pytest.mark.task("dense")
 @pytest.mark.parametrize("bias_shape", [(1, 4), (4,)])
-def test_dense_gives_seed_004_hidden_pre_activation(student, expect, bias_shape):
-    """Does dense([3, 1, 5.5], W1, b1) give seed 004's hidden pre-activation, of shape (4,), for b (1, 4) and (4,)?"""
+def test_dense_gives_note_004_hidden_pre_activation(student, expect, bias_shape):
+    """Does dense([3, 1, 5.5], W1, b1) give course note 004's hidden pre-activation, of shape (4,), for b (1, 4)
+    and (4,)?"""
     (W, _), _ = specified_params([3, 4, 2])
     b = np.zeros(bias_shape)
-    what = t("forward.dense-seed-004", shape=bias_shape, network=seed_004())
+    what = t("forward.dense-note-004", shape=bias_shape, network=note_004())
     with shapes_clash_means_transposed(what):
         got = student.dense(X004, W, b)
     expect.close(got, Z004, what=what, inputs=X004, hint=dense_hint(),
@@ -276,11 +279,11 @@ def forward_steps(student, x, params, hidden: str, output: str, final) -> list[S
 
 @pytest.mark.task("forward-pass")
 @pytest.mark.parametrize("hidden", list(Y004))
-def test_seed_004_outputs(student, expect, hidden):
-    """Does forward reproduce seed 004's output for a sigmoid, leaky relu and swish hidden layer?"""
+def test_note_004_outputs(student, expect, hidden):
+    """Does forward reproduce course note 004's output for a sigmoid, leaky relu and swish hidden layer?"""
     params = specified_params([3, 4, 2])
     steps = forward_steps(student, X004, params, hidden, "identity", Y004[hidden])
-    expect.steps(steps, what=t("forward.forward-seed-004", hidden=repr(hidden), network=seed_004()), inputs=X004)
+    expect.steps(steps, what=t("forward.forward-note-004", hidden=repr(hidden), network=note_004()), inputs=X004)
 
 
 @pytest.mark.task("forward-pass")
@@ -328,16 +331,16 @@ def one_at_a_time(student, expect, x, params, hidden, output, n_out):
 
 
 @pytest.mark.task("batches")
-def test_batch_rows_equal_single_samples_seed_004(student, expect):
+def test_batch_rows_equal_single_samples_note_004(student, expect):
     """Does forward on a batch (5, 3) give, row by row, what it gives for each sample alone?"""
     params = specified_params([3, 4, 2])
     x = np.array([X004, -X004, [0.0, 0.0, 0.0], [1.0, -2.0, 0.5], [10.0, 0.1, -3.0]])
     alone = one_at_a_time(student, expect, x, params, "leaky_relu", "identity", 2)
     got = student.forward(x, params, hidden="leaky_relu", output="identity")
-    expect.close(got, alone, what=t("forward.batch-seed-004", network=seed_004()), inputs=x,
+    expect.close(got, alone, what=t("forward.batch-note-004", network=note_004()), inputs=x,
                  hint=t("forward.batch-rows-hint"))
     want = network(x, params, "leaky_relu", "identity")[-1][1]
-    expect.close(got, want, what=t("forward.batch-seed-004", network=seed_004()), inputs=x,
+    expect.close(got, want, what=t("forward.batch-note-004", network=note_004()), inputs=x,
                  mistakes=forward_mistakes(x, params, "leaky_relu", "identity"))
 
 
@@ -370,19 +373,19 @@ def collapse_hint() -> str:
 
 @pytest.mark.task("collapse-linear")
 @pytest.mark.parametrize("form", ["pairs", "matrices"])
-def test_collapse_seed_004_weights(student, expect, form):
-    """Does collapse_linear turn seed 004's two layers, given as (W, b) pairs or as matrices, into W1 @ W2?"""
+def test_collapse_note_004_weights(student, expect, form):
+    """Does collapse_linear turn course note 004's two layers, given as (W, b) pairs or as matrices, into W1 @ W2?"""
     params = specified_params([3, 4, 2])
     given = params if form == "pairs" else [W for W, _ in params]
     got = student.collapse_linear(given)
-    what = t("forward.collapse-seed-004-pairs" if form == "pairs" else "forward.collapse-seed-004-matrices")
+    what = t("forward.collapse-note-004-pairs" if form == "pairs" else "forward.collapse-note-004-matrices")
     expect.close(got, product([W for W, _ in params]), what=what, hint=collapse_hint(),
                  mistakes=CATALOG.on("collapse_linear", given))
 
 
 @pytest.mark.task("collapse-linear")
 def test_identity_network_is_one_matrix(student, expect):
-    """Does x @ collapse_linear(Ws) equal a 3-layer network with identity activations (seed 003's point)?"""
+    """Does x @ collapse_linear(Ws) equal a 3-layer network with identity activations (course note 003's point)?"""
     params = [(W, np.zeros_like(b)) for W, b in specified_params([3, 3, 3, 3], seed=3)]
     x = np.array([X004, -X004, [1.0, 2.0, 3.0]])
     stacked = network(x, params, "identity", "identity")[-1][1]
@@ -396,7 +399,7 @@ def test_identity_network_is_one_matrix(student, expect):
 
 @pytest.mark.task("collapse-linear")
 def test_scalar_layers_collapse_to_w_cubed(student, expect):
-    """Does f(f(f(x))) with f(x) = w·x collapse to k·x, k = w³ (seed 000's argument, w = 2)?"""
+    """Does f(f(f(x))) with f(x) = w·x collapse to k·x, k = w³ (course note 000's argument, w = 2)?"""
     w = np.array([[2.0]])
     got = student.collapse_linear([w, w, w])
     expect.close(got, [[8.0]], what=t("forward.collapse-scalar"), hint=collapse_hint(),

@@ -1,4 +1,4 @@
-"""Gates: a perceptron with a step function, one perceptron per gate, XOR in two layers (WORKED_EXAMPLES §1).
+"""Gates: a perceptron with a step function, one perceptron per gate, XOR in two layers (worked examples §1).
 
 The truth table is graded, never the weights: any weights that work are correct.
 Known mistakes come from autograder/mistakes/gates.toml, texts from autograder/messages/gates.toml.

@@ -1,4 +1,4 @@
-"""MNIST inference (WORKED_EXAMPLES §6, seed 001): IDX files, load_mnist, the network, accuracy.
+"""MNIST inference (worked examples §6, course note 001): IDX files, load_mnist, the network, accuracy.
 
 Public tests read small IDX files the grader writes (so their content is known)
 and apply the seed's formula, sigmoid, sigmoid, softmax, to seeded inputs;
@@ -362,7 +362,7 @@ def test_predict_on_a_batch(student, expect, rng):
 def test_predict_on_one_image(student, expect, rng):
     """Does predict take one image (784,) and give its 10 class probabilities (10,)?"""
     network, x = random_network(rng), images(rng, 1)[0]
-    # Seed 001's whole-array softmax is right for one image: only a wrong value can match a mistake.
+    # Course note 001's whole-array softmax is right for one image: only a wrong value can match a mistake.
     expect.close(student.predict(network, x), network_formula(network, x), inputs=x,
                  mistakes=CATALOG.on("predict", network, x), what=t("mnist.predict-one"),
                  hint=t("mnist.one-image-hint"))

@@ -1,4 +1,4 @@
-"""Softmax, its overflow, log-softmax and the two classic losses (WORKED_EXAMPLES §4; seeds 000, 001).
+"""Softmax, its overflow, log-softmax and the two classic losses (worked examples §4; course notes 000, 001).
 
 Public tests use the worked example's constants and formulas applied to the test's own
 input; hidden tests compare with the reference solution on seeded random input. A failure
@@ -100,7 +100,7 @@ def log_softmax_mistakes(a) -> Sequence[Mistake]:
 @pytest.mark.task("softmax")
 def test_softmax_worked_example(student, expect):
     """Does softmax([0.3, 2.9, 4.0]) give [0.01821127, 0.24519181, 0.73659691]?"""
-    expect.close(student.softmax(A), SOFTMAX_A, what="softmax([0.3, 2.9, 4.0]) (WORKED_EXAMPLES §4)", inputs=A,
+    expect.close(student.softmax(A), SOFTMAX_A, what="softmax([0.3, 2.9, 4.0]) (worked examples §4)", inputs=A,
                  mistakes=softmax_mistakes(A))
 
 
@@ -151,7 +151,7 @@ def check_stable(reply, expect, want, what, inputs, code, mistakes=(), warnings_
 
 @pytest.mark.task("overflow")
 def test_softmax_of_1010_1000_990(student, expect):
-    """Does softmax([1010, 1000, 990]) stay finite and warning-free, as when the max is subtracted (seed 001)?"""
+    """Does softmax([1010, 1000, 990]) stay finite and warning-free, as when the max is subtracted (course note 001)?"""
     reply = student.call("softmax", BIG)
     check_stable(reply, expect, SOFTMAX_BIG, t("softmax.big-what"), BIG, "softmax-overflow",
                  mistakes=softmax_mistakes(BIG), warnings_first=True)
