@@ -13,7 +13,7 @@ from conftest import ROOT
 
 from autograder.cli.main import main
 from autograder.errors import ExitCode
-from autograder.student.submit import MAX_ENTRIES, MAX_FILE_BYTES, SubmissionZipError, safe_name, unpack
+from autograder.grading.submission_zip import MAX_ENTRIES, MAX_FILE_BYTES, SubmissionZipError, safe_name, unpack
 
 SOLUTION = (ROOT / "solutions" / "gates.py").read_bytes()
 

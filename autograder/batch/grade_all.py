@@ -1,8 +1,9 @@
 """grade-all: a folder of submissions graded in parallel, one result file each, resumable.
 
 Every entry of SUBMISSIONS/ is one submission: a folder (its modules at the top,
-in exercises/, or in the one folder a zip unpacked into), a notebook `.ipynb`,
-or a loose `.py` file (only when one exercise is chosen with -e). Names starting
+in exercises/, or in the one folder a zip unpacked into), a zip written by
+`nngrade submit` (unpacked safely, its manifest checked and recorded), a
+notebook `.ipynb`, or a loose `.py` file (only when one exercise is chosen with -e). Names starting
 with `.` or `_` are skipped, and so are symbolic links (one named like a submission
 could point at a classmate's folder or the instructor's): the summary lists them.
 
@@ -19,13 +20,15 @@ has something to grade removes it first, so a shard stopped half-way is absent t
 """
 from __future__ import annotations
 
+import contextlib
 import datetime
 import hashlib
 import json
 import re
 import statistics
+import tempfile
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -40,6 +43,7 @@ from autograder.grading.card_json import SCHEMA_VERSION
 from autograder.grading.results import SubmissionResult
 from autograder.grading.results import SubmissionStatus as Status
 from autograder.grading.scrub import scrub
+from autograder.grading.submission_zip import Check, SubmissionZipError, unpack
 from autograder.i18n import DEFAULT as DEFAULT_LANGUAGE
 from autograder.reporters import csv_report
 
@@ -135,7 +139,7 @@ def discover(folder: Path, exclude: Iterable[Path] = (), skipped: list[str] | No
             if skipped is not None:
                 skipped.append(path.name)
             continue
-        if path.is_dir() or (path.is_file() and path.suffix in (".py", ".ipynb")):
+        if path.is_dir() or (path.is_file() and path.suffix.lower() in (".py", ".ipynb", ".zip")):
             entries.append(Entry(path.name, path))
     return entries
 
@@ -280,7 +284,80 @@ def run(options: Options, the_plan: Plan, on_done: Callable[[Outcome], None] = l
     config = JudgeConfig(str(options.course.path), options.exercises, options.include_hidden,
                          str(options.data_dir) if options.data_dir else None, options.language,
                          options.isolation)
-    jobs = [Job(e.name, e.path) for e in the_plan.to_grade]
+    with _scratch(any(e.path.suffix.lower() == ".zip" for e in the_plan.to_grade)) as scratch:
+        zips = unpack_zips(the_plan.to_grade, scratch) if scratch else UnpackedZips()
+        for name, refused in zips.refused.items():  # a zip that cannot be unpacked safely is graded as nothing
+            record = _record(entries[name], JudgeReply(Status.INVALID, message=refused), the_plan.hashes[name],
+                             the_plan.grader)
+            outcomes[name] = _write_result(out, entries[name], record)
+            on_done(outcomes[name])
+        jobs = [Job(e.name, zips.folders.get(e.name, e.path)) for e in the_plan.to_grade if e.name not in zips.refused]
+        _grade(options, the_plan, config, jobs, zips, outcomes, on_done, refresh)
+    return [outcomes[name] for name in sorted(outcomes)]
+
+
+@contextlib.contextmanager
+def _scratch(needed: bool) -> Iterator[Path | None]:
+    """A temporary folder for the run's unpacked zips, removed with everything in it; None when none is needed."""
+    if not needed:
+        yield None
+        return
+    try:
+        folder = tempfile.TemporaryDirectory(prefix="nngrade-zips-")
+    except OSError as exc:
+        raise BatchError(f"Cannot create a temporary folder to unpack the zips in: {exc.strerror or exc}. Set "
+                         "TMPDIR to a folder with room, then run the same command again.", ExitCode.WORKSPACE) from None
+    with folder:
+        yield Path(folder.name)
+
+
+@dataclass
+class UnpackedZips:
+    """The zips of a run, unpacked: where each went and what its manifest says, or why it was refused."""
+
+    folders: dict[str, Path] = field(default_factory=dict)
+    checks: dict[str, Check] = field(default_factory=dict)
+    refused: dict[str, str] = field(default_factory=dict)
+
+
+def unpack_zips(entries: Iterable[Entry], scratch: Path) -> UnpackedZips:
+    """Each `.zip` entry unpacked into its own folder of `scratch` (the limits of grading.submission_zip: a
+    zip bomb or a path out of the folder is refused, and that submission alone is invalid)."""
+    found = UnpackedZips()
+    for number, entry in enumerate(entries):
+        if entry.path.suffix.lower() != ".zip" or not entry.path.is_file():
+            continue
+        folder = scratch / str(number)  # not the entry's name: it came from the class folder
+        try:
+            folder.mkdir()
+            found.checks[entry.name] = unpack(entry.path, folder)
+        except SubmissionZipError as exc:
+            found.refused[entry.name] = f"the zip cannot be unpacked safely: {exc}"
+            continue
+        except OSError as exc:
+            raise BatchError(f"Cannot unpack {entry.name} into {scratch}: {exc.strerror or exc}. Make room in the "
+                             "temporary folder (TMPDIR), then run the same command again to resume.",
+                             ExitCode.WORKSPACE) from None
+        found.folders[entry.name] = folder
+    return found
+
+
+def _write_result(out: Path, entry: Entry, record: dict[str, Any]) -> Outcome:
+    target = out / f"{entry.name}.json"
+    try:
+        write_text(target, json.dumps(record, indent=2, ensure_ascii=False) + "\n")
+    except OSError as exc:
+        raise BatchError(
+            f"Cannot write {target}: {exc.strerror or exc}. The results written before are complete "
+            "and untouched; make room or fix the folder, then run the same command again to resume.",
+            ExitCode.OUTPUT_FAILED) from None
+    return outcome_from_record(entry.name, record, cached=False)
+
+
+def _grade(options: Options, the_plan: Plan, config: JudgeConfig, jobs: list[Job], zips: UnpackedZips,
+           outcomes: dict[str, Outcome], on_done: Callable[[Outcome], None], refresh: Callable[[], None]) -> None:
+    """Grade the jobs with a pool of judges, writing each result the moment it comes."""
+    entries = {e.name: e for e in the_plan.entries}
     with Pool(config, min(options.jobs, max(1, len(jobs))), options.deadline) as pool:
         try:
             for reply in pool.grade(jobs, refresh):
@@ -295,19 +372,12 @@ def run(options: Options, the_plan: Plan, on_done: Callable[[Outcome], None] = l
                         "Nothing was written for it; the results already written are complete. Fix the data, "
                         "then run the same command again to resume.", ExitCode.DATA_MISSING)
                 record = _record(entry, reply, the_plan.hashes[entry.name], the_plan.grader)
-                target = out / f"{entry.name}.json"
-                try:
-                    write_text(target, json.dumps(record, indent=2, ensure_ascii=False) + "\n")
-                except OSError as exc:
-                    raise BatchError(
-                        f"Cannot write {target}: {exc.strerror or exc}. The results written before are complete "
-                        "and untouched; make room or fix the folder, then run the same command again to resume.",
-                        ExitCode.OUTPUT_FAILED) from None
-                outcomes[entry.name] = outcome_from_record(entry.name, record, cached=False)
+                if entry.name in zips.checks:  # what grade says of one zip, kept for each of the class's
+                    record["submission_manifest"] = zips.checks[entry.name].as_json()
+                outcomes[entry.name] = _write_result(options.out, entry, record)
                 on_done(outcomes[entry.name])
         except PoolBroken as exc:
             raise BatchError(f"The grader itself failed (not any student's fault): {exc}", ExitCode.INTERNAL) from None
-    return [outcomes[name] for name in sorted(outcomes)]
 
 
 def write_csv(options: Options, outcomes: list[Outcome]) -> None:

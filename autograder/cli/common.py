@@ -36,7 +36,7 @@ EXIT_CODES: dict[str, ExitCode] = {
     "autograder.sandbox.process.WorkspaceError": ExitCode.WORKSPACE,
     "autograder.grading.grade.GraderFailed": ExitCode.INTERNAL,
     "autograder.sandbox.process.IsolationRefused": ExitCode.ISOLATION_UNAVAILABLE,
-    "autograder.student.submit.SubmissionZipError": ExitCode.SUBMISSION_INVALID,
+    "autograder.grading.submission_zip.SubmissionZipError": ExitCode.SUBMISSION_INVALID,
     "autograder.student.reset.ResetError": ExitCode.SUBMISSION_INVALID,
 }
 """The one table from an error the commands meet to the exit code it ends with (checked along the
@@ -198,7 +198,7 @@ def unzipped(submission: Path) -> Iterator[tuple[Path, Any]]:
     import shutil
     import tempfile
 
-    from autograder.student.submit import SubmissionZipError, unpack
+    from autograder.grading.submission_zip import SubmissionZipError, unpack
 
     try:
         folder = Path(tempfile.mkdtemp(prefix="nngrade-zip-"))
