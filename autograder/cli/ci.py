@@ -86,9 +86,10 @@ def grade_all(ctx: click.Context, submissions: Path, exercises: tuple[str, ...],
 
     One entry of SUBMISSIONS per student: a folder (modules at its top, in exercises/, or in
     the one folder a zip unpacked into), a zip written by `nngrade submit`, an .ipynb
-    notebook, or a .py file when one exercise is chosen with -e. A re-run grades only what changed since the last one, and resumes an
-    interrupted run. Exit code 0 when every submission was dealt with (the summary lists
-    those that could not be graded), 70 when the grader itself failed on any.
+    notebook, or a .py file when one exercise is chosen with -e. A re-run grades only what
+    changed since the last one, and resumes an interrupted run. Exit code 0 when every
+    submission was dealt with (the summary lists those that could not be graded), 70 when
+    the grader itself failed on any.
     """
     from rich.console import Console
 
