@@ -120,6 +120,8 @@ def test_the_edition_ships_the_worked_examples_its_exercises_cite(edition):
     for name in ("worked-examples.md", "worked-examples.ko.md"):
         assert (edition / "autograder" / "docs" / name).read_bytes() == (ROOT / "autograder" / "docs" / name).read_bytes()
     assert "(`nngrade docs 5`)" in (edition / "exercises" / "backprop.py").read_text(encoding="utf-8")
+    suite = (edition / "autograder" / "suites" / "test_mnist.py").read_text(encoding="utf-8")
+    assert "recorded answers" in suite.split('"""', 2)[2][:300]  # the kit's docstring speaks of formulas
     shown = in_edition(edition, "docs", "5")
     assert shown.returncode == 0 and "Backpropagation by hand" in shown.stdout and "0.29959556" in shown.stdout
 

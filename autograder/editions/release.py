@@ -439,9 +439,23 @@ def withhold_answers(root: Path) -> int:
     withheld = 0
     for suite in sorted((root / "autograder" / "suites").glob("test_*.py")):
         text, n = withhold_oracles(suite.read_text(encoding="utf-8"))
-        suite.write_text(text, encoding="utf-8")
+        suite.write_text(with_edition_note(text) if n else text, encoding="utf-8")
         withheld += n
     return withheld
+
+
+EDITION_NOTE = ("# In this student edition the public tests' expected values are recorded answers\n"
+                "# (autograder/suites/answers/), not formulas: each @oracle body below is withheld.\n")
+
+
+def with_edition_note(source: str) -> str:
+    """The suite with EDITION_NOTE after its module docstring, which describes the kit's suite, formulas and all."""
+    body = ast.parse(source).body
+    if not (body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant)):
+        return EDITION_NOTE + source
+    lines = source.splitlines(keepends=True)
+    end = body[0].end_lineno or body[0].lineno
+    return "".join([*lines[:end], EDITION_NOTE, *lines[end:]])
 
 
 def check_answers(root: Path, course: Course) -> None:

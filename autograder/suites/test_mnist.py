@@ -1,7 +1,7 @@
 """MNIST inference (worked examples §6, course note 001): IDX files, load_mnist, the network, accuracy.
 
 Public tests read small IDX files the grader writes (so their content is known)
-and apply the seed's formula, sigmoid, sigmoid, softmax, to seeded inputs;
+and apply course note 001's network, sigmoid, sigmoid, softmax, to seeded inputs;
 hidden tests compare with the reference on seeded random files and inputs. The
 real-data tests run only where the MNIST folder is available: they check the
 real files and the accuracy the kit's own trained weights reach.
