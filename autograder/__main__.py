@@ -1,4 +1,4 @@
 """`python -m autograder ...` is the same as `nngrade ...`."""
-from autograder.cli.main import entry
+from autograder.cli.launch import entry
 
 entry()

@@ -58,6 +58,12 @@ def set_language(lang: str) -> None:
     _active = lang
 
 
+def forget_language() -> None:
+    """Undo `set_language`: the environment decides again (the check server, before each check it serves)."""
+    global _active
+    _active = None
+
+
 def language() -> str:
     """The current language: the one set with `set_language`, else NNGRADE_LANG's, else the locale's."""
     if _active:

@@ -14,6 +14,11 @@ shared machine falls on each alike):
   all its processes at once (judge, bwrap, worker), sampled every 5 ms; and the largest
   sum of their proportional sets (a page shared by judge and worker counted once).
 
+Each check is measured twice: in its own process (NNGRADE_SERVER=0, a first check or a
+machine without the server), and served by the tree's warm check server (cli/server.py),
+started before timing; a tree without a check server serves nothing (its "served" rows
+are checks in their own process).
+
 CPU is counted over *every* process with `perf stat -e task-clock` (counters follow
 forks into the sandbox's namespaces). getrusage(RUSAGE_CHILDREN) does not see them:
 bwrap's processes are never waited for by the judge, so their CPU time is lost to it.
@@ -57,14 +62,41 @@ TARGETS = {
 PERF = shutil.which("perf")
 
 
-def environment(tree: Path) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
-    return {**env, "PYTHONPATH": str(tree), "COLUMNS": "400"}
+RUNTIME = Path(tempfile.mkdtemp(prefix="nngrade-bench-run-"))
+"""The check servers' sockets of this run (XDG_RUNTIME_DIR), apart from any the user has running."""
 
 
-def wall(command: list[str], tree: Path) -> float:
+def environment(tree: Path, served: bool = False) -> dict[str, str]:
+    """Every command in `tree`'s package; `served`: a check may be answered by the tree's check server
+    (cli/server.py), else it runs in its own process as on a machine without one (NNGRADE_SERVER=0)."""
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONDONTWRITEBYTECODE", "CI")}
+    runtime = RUNTIME / tree.name
+    runtime.mkdir(mode=0o700, exist_ok=True)
+    return {**env, "PYTHONPATH": str(tree), "COLUMNS": "400", "NNGRADE_SERVER": "1" if served else "0",
+            "XDG_RUNTIME_DIR": str(runtime)}
+
+
+def server(tree: Path, action: str) -> str:
+    """`nngrade server ACTION` in `tree` (status or stop): what it printed ("" where the tree has no server)."""
+    done = subprocess.run([sys.executable, "-m", "autograder", "server", action], capture_output=True, text=True,
+                          cwd=tree, env=environment(tree, served=True))
+    return done.stdout if done.returncode == 0 else ""
+
+
+def start_server(tree: Path) -> bool:
+    """A check that starts the tree's check server, then wait until it answers; False for a tree without one."""
+    wall([sys.executable, "-m", "autograder", "check", "--solutions", "gates"], tree, served=True)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if "is running" in server(tree, "status"):
+            return True
+        time.sleep(0.2)
+    return False
+
+
+def wall(command: list[str], tree: Path, served: bool = False) -> float:
     started = time.perf_counter()
-    done = subprocess.run(command, capture_output=True, cwd=tree, env=environment(tree))
+    done = subprocess.run(command, capture_output=True, cwd=tree, env=environment(tree, served))
     seconds = time.perf_counter() - started
     if done.returncode not in (0, 1):  # 1: `check` of the stubs scores below full marks and says so
         raise SystemExit(f"{' '.join(command)} failed ({done.returncode}): {done.stderr.decode()[-2000:]}")
@@ -122,7 +154,12 @@ def descendants(pid: int) -> list[int]:
     return found
 
 
-def peak_memory(command: list[str], tree: Path) -> tuple[float, float, float]:
+def server_pid(tree: Path) -> int | None:
+    match = re.search(r"process (\d+)", server(tree, "status"))
+    return int(match.group(1)) if match else None
+
+
+def peak_memory(command: list[str], tree: Path, served: bool = False) -> tuple[float, float, float]:
     """(largest sum of resident MB of all processes at once, largest single process's MB, largest sum of
     proportional MB at once) over one run.
 
@@ -131,12 +168,13 @@ def peak_memory(command: list[str], tree: Path) -> tuple[float, float, float]:
     shared page among its mappers, so its sum is the memory all processes take from the machine together.
     """
     page = os.sysconf("SC_PAGE_SIZE") / 2**20
+    warm = server_pid(tree) if served else None  # a served check's processes: the client, and the server's
     process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=tree,
-                               env=environment(tree))
+                               env=environment(tree, served))
     peak_sum = peak_one = peak_pss = 0.0
     while process.poll() is None:
         sizes, shares = [], []
-        for pid in descendants(process.pid):
+        for pid in [*descendants(process.pid), *(descendants(warm) if warm else [])]:
             try:
                 with open(f"/proc/{pid}/statm") as handle:
                     sizes.append(int(handle.read().split()[1]) * page)
@@ -224,11 +262,17 @@ def main() -> None:
 
     if "check" not in args.skip:
         check = [py, "-m", "autograder", "check"]
+        served = {t: start_server(tree) for t, tree in trees.items()}
+        print("check servers: " + ", ".join(f"{t}: {'running' if up else 'none'}" for t, up in served.items()))
         cases: dict[str, Callable[[Path], object]] = {
             "floor": lambda tree: wall([py, "-c", "import numpy, pytest"], tree),
             "check whole course (solutions)": lambda tree: wall([*check, "--solutions"], tree),
             "check whole course (stubs)": lambda tree: wall([*check, "--path", str(tree / "exercises")], tree),
             "check one exercise (gates)": lambda tree: wall([*check, "--solutions", "gates"], tree),
+            "served: whole course (solutions)": lambda tree: wall([*check, "--solutions"], tree, served=True),
+            "served: whole course (stubs)": lambda tree: wall([*check, "--path", str(tree / "exercises")], tree,
+                                                              served=True),
+            "served: one exercise (gates)": lambda tree: wall([*check, "--solutions", "gates"], tree, served=True),
         }
         samples = interleaved(trees, args.runs, cases)
         print(f"\nwall time, median of {args.runs}:")
@@ -238,7 +282,7 @@ def main() -> None:
             line = "   ".join(f"{t}: {figures[t]:.3f} s ({figures[t] / floors[t]:.2f}x floor)" for t in trees)
             if "baseline" in trees:
                 line += f"   this/baseline {figures['this'] / figures['baseline']:.2f}"
-            print(f"  {case:32} {line}")
+            print(f"  {case:34} {line}")
         if PERF:
             commands = {"check whole course (solutions)": [*check, "--solutions"],
                         "check one exercise (gates)": [*check, "--solutions", "gates"]}
@@ -250,14 +294,16 @@ def main() -> None:
                                                     for t in trees))
 
     if "memory" not in args.skip:
-        memory = interleaved(trees, 3, {"m": lambda tree: peak_memory([py, "-m", "autograder", "check",
-                                                                        "--solutions"], tree)})
-        print("\npeak memory of `check --solutions` (all processes, resident), median of 3:")
-        for t in trees:
-            peaks = memory[(t, "m")]
-            print(f"  {t:9} {median(p[0] for p in peaks):6.1f} MB at once "  # type: ignore[index]
-                  f"(largest process {median(p[1] for p in peaks):.1f} MB); "  # type: ignore[index]
-                  f"shared pages counted once (Pss): {median(p[2] for p in peaks):.1f} MB")  # type: ignore[index]
+        command = [py, "-m", "autograder", "check", "--solutions"]
+        memory = interleaved(trees, 3, {"m": lambda tree: peak_memory(command, tree),
+                                        "s": lambda tree: peak_memory(command, tree, served=True)})
+        for key, what in (("m", "in its own process"), ("s", "served (client, server, fork server, worker)")):
+            print(f"\npeak memory of `check --solutions` {what}, all processes, median of 3:")
+            for t in trees:
+                peaks = memory[(t, key)]
+                print(f"  {t:9} {median(p[0] for p in peaks):6.1f} MB resident at once "  # type: ignore[index]
+                      f"(largest process {median(p[1] for p in peaks):.1f} MB); "  # type: ignore[index]
+                      f"shared pages counted once (Pss): {median(p[2] for p in peaks):.1f} MB")  # type: ignore[index]
 
     if "watch" not in args.skip:
         regrades = {t: watch_regrades(tree, args.runs) for t, tree in trees.items()}
@@ -267,6 +313,9 @@ def main() -> None:
 
     if "grade-all" not in args.skip:
         grade_all(trees, args)
+    for tree in trees.values():
+        server(tree, "stop")
+    shutil.rmtree(RUNTIME, ignore_errors=True)
 
 
 def grade_all(trees: dict[str, Path], args: argparse.Namespace) -> None:

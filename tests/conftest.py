@@ -19,6 +19,10 @@ from autograder.grading.runner import run
 from autograder.grading.scoring import Scorecard, score
 
 ROOT = Path(__file__).resolve().parent.parent
+
+# No check server (autograder/cli/server.py) outlives a test: every `nngrade check` the tests run checks in its
+# own process. tests/test_check_server.py turns it on for its own kits.
+os.environ["NNGRADE_SERVER"] = "0"
 CASES = Path(__file__).resolve().parent / "cases"
 
 GradeFn = Callable[..., Scorecard]

@@ -255,6 +255,26 @@ def data_dir() -> Path | None:
     return existing_data_dir()
 
 
+@dataclass(frozen=True)
+class Warm:
+    """What the check server (cli/server.py) keeps between checks: a sandboxed fork server and the public
+    suites collected, for the course file and data folder it was started with."""
+
+    course_file: Path
+    data_dir: Path | None
+    forkserver: Any
+    session: Any
+
+
+_warm: Warm | None = None
+
+
+def keep_warm(warm: Warm | None) -> None:
+    """Grade with `warm`'s fork server and suites wherever they fit (set by the check server only)."""
+    global _warm
+    _warm = warm
+
+
 def grade_folder(course: Course, folder: Path, *, include_hidden: bool, submission: str | None = None) -> Scorecard:
     """Run and score one folder of modules; raises SubmissionError, WorkspaceError or GraderFailed.
 
@@ -264,7 +284,11 @@ def grade_folder(course: Course, folder: Path, *, include_hidden: bool, submissi
     from autograder.grading.preload import also_preload
 
     also_preload(*REPORTERS)  # written after grading, in this process: imported before student code runs
-    return run_and_score(course, folder, include_hidden=include_hidden, data_dir=data_dir(), submission=submission)
+    data = data_dir()
+    warm = _warm if _warm is not None and not include_hidden and course.path.resolve() == _warm.course_file \
+        and data == _warm.data_dir else None
+    return run_and_score(course, folder, include_hidden=include_hidden, data_dir=data, submission=submission,
+                         forkserver=warm.forkserver if warm else None, session=warm.session if warm else None)
 
 
 REPORTERS = ("autograder.reporters.console", "autograder.reporters.text", "autograder.reporters.markdown",

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -17,6 +17,7 @@ from autograder.cli import clicktext, common
 from autograder.cli.ci import grade_all, gradescope_group, merge_command, release
 from autograder.cli.data import data_group
 from autograder.cli.nbgrader import nbgrader_group
+from autograder.cli.server_commands import server_group
 from autograder.cli.student import (
     docs_command,
     hint,
@@ -73,7 +74,7 @@ def main(ctx: click.Context, course_path: Path | None) -> None:
 
 
 for _command in (data_group, nbgrader_group, hint, docs_command, status, watch_command, plot_command, next_command,
-                 reset_command, submit_command, grade_all, merge_command, gradescope_group, release):
+                 reset_command, submit_command, grade_all, merge_command, gradescope_group, release, server_group):
     main.add_command(_command)
 
 
@@ -343,20 +344,18 @@ def language_in(args: list[str]) -> str | None:
     return chosen
 
 
-def entry() -> None:
-    """Console-script entry: run, flush, and leave without the interpreter's teardown.
+def run(args: list[str]) -> int:
+    """`nngrade ARGS` in this process: the exit code, the output written to sys.stdout and sys.stderr.
 
-    Tearing down numpy, pytest and rich costs ~80 ms of a ~0.9 s check; by the time
-    main() returns the sandbox is closed, temporary files are removed and results
-    are written, so there is nothing left to clean up.
+    What the console script does, and what the check server (cli/server.py) does for each check it serves.
     """
     try:
         # `nngrade check --help --lang ko`: click answers --help before it reads a later --lang, so read it here.
-        chosen = language_in(sys.argv[1:])
+        chosen = language_in(args)
         if chosen is not None:
             set_language(chosen)
         localize_help(language())  # `nngrade --help` is answered before any callback runs
-        main(prog_name="nngrade")
+        main(args=args, prog_name="nngrade")
         code = 0
     except KeyboardInterrupt:  # before a command ran (the group's own handler covers every command)
         click.echo("\n" + t("cli.interrupted"), err=True)
@@ -370,4 +369,18 @@ def entry() -> None:
             stream.flush()
         except (OSError, ValueError):
             pass
+    return int(code)
+
+
+def entry(after: Callable[[], None] | None = None) -> None:
+    """Console-script entry (through cli/fastpath.py): run, flush, call `after`, and leave without the
+    interpreter's teardown.
+
+    Tearing down numpy, pytest and rich costs ~80 ms of a ~0.9 s check; by the time
+    main() returns the sandbox is closed, temporary files are removed and results
+    are written, so there is nothing left to clean up.
+    """
+    code = run(sys.argv[1:])
+    if after is not None:
+        after()
     os._exit(code)
