@@ -161,7 +161,8 @@ def main(argv: list[str]) -> None:
     if sys.platform.startswith("linux"):
         try:
             # Inside bwrap when it works here: the server then sees only the data folder and its workspace.
-            forkserver = start_forkserver(readable=[config.data_dir] if config.data_dir else [])
+            forkserver = start_forkserver(readable=[config.data_dir] if config.data_dir else [],
+                                          preload=config.data_dir)
         except ForkServerError:
             forkserver = None
     preload()  # every module the judge needs, while the fork server boots and before any student code runs

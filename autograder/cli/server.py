@@ -96,7 +96,8 @@ class CheckServer:
         data = common.data_dir()
         if sys.platform.startswith("linux"):
             try:  # inside bwrap where it works, as grade-all's judges do
-                self.forkserver = start_forkserver(readable=[str(data)] if data else [])
+                self.forkserver = start_forkserver(readable=[str(data)] if data else [],
+                                                   preload=str(data) if data else None)
             except ForkServerError:
                 self.forkserver = None
         preload()

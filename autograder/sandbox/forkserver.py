@@ -62,7 +62,11 @@ def serve(socket_fd: int, flags: list[str] | None = None) -> None:
         _set_dumpable(False)  # its forks share its uid: they must not ptrace it or read its memory
     import numpy  # noqa: F401  (the reason the server exists: every fork starts with numpy imported)
 
-    from autograder.sandbox import worker  # noqa: F401  (and the worker, guard and protocol)
+    from autograder.sandbox import shared, worker  # noqa: F401  (and the worker, guard and protocol)
+
+    # The large inputs every worker would otherwise be sent (sandbox/shared.py), loaded before the first fork.
+    held = [token for flag in (flags or ()) if flag.startswith("preload=")
+            for token in shared.preload(flag.removeprefix("preload="))]
 
     channel = socket.socket(fileno=socket_fd)
     wake_read, wake_write = os.pipe()
@@ -73,7 +77,7 @@ def serve(socket_fd: int, flags: list[str] | None = None) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C belongs to grade-all, which stops the judges itself
     signal.signal(signal.SIGTERM, _leave)  # a judge stopped with its process group: take the workers along
     children: set[int] = set()
-    _send(channel, {"ready": os.getpid()})
+    _send(channel, {"ready": os.getpid(), "preloaded": held})
     buffer = bytearray()
     received: list[int] = []
     try:
@@ -293,7 +297,8 @@ class ForkServer:
     """The judge's handle on one fork server process, started with `start()` and stopped with `close()`."""
 
     def __init__(self, env: dict[str, str], sys_path: list[str], kit_parent: str, isolated: bool = False,
-                 readable: list[str] | None = None, denied: list[str] | None = None) -> None:
+                 readable: list[str] | None = None, denied: list[str] | None = None,
+                 preload: str | None = None) -> None:
         self.env = env
         self.sys_path = sys_path
         self.kit_parent = kit_parent
@@ -302,6 +307,10 @@ class ForkServer:
         self.readable = list(readable or ())
         """The folders besides its workspace the server shows its workers (the data folder)."""
         self.denied = list(denied or ())
+        self.preload = preload
+        """The data folder whose shared inputs (sandbox/shared.py) the server loads before it forks."""
+        self.preloaded: tuple[str, ...] = ()
+        """The tokens of the inputs the server loaded (known once it is ready): every fork holds them."""
         self.workspace: str | None = tempfile.mkdtemp(prefix="nngrade-judge-") if isolated else None
         """Isolated only: the folder every Sandbox using this server keeps its folders in (the server sees it
         read-only; nothing else of the judge's disk)."""
@@ -342,15 +351,16 @@ class ForkServer:
 
     def _command(self, socket_fd: int) -> list[str]:
         """The server's command line: a clean Python, inside bwrap when isolated."""
+        flags = [f"preload={self.preload}"] if self.preload else []
         if not self.isolated:
             return [sys.executable, "-I", "-S", "-B", "-c", _BOOT, json.dumps(self.sys_path), self.kit_parent,
-                    str(socket_fd)]
+                    str(socket_fd), *flags]
         from autograder.sandbox import isolation
 
         assert self.workspace is not None
         trees = isolation.import_trees(self.sys_path, self.kit_parent)
         command = [sys.executable, "-I", "-S", "-B", "-c", _BOOT, json.dumps(trees), isolation.KIT_MOUNT,
-                   str(socket_fd), "isolated"]
+                   str(socket_fd), "isolated", *flags]
         return isolation.wrap(command, readable=[*self.readable, self.workspace], denied=self.denied,
                               chdir=self.workspace, sys_path=self.sys_path, kit_parent=self.kit_parent,
                               kit=True)
@@ -393,7 +403,8 @@ class ForkServer:
         self.start()
         assert self._channel is not None
         if not self._ready:
-            self._next_message(time.monotonic() + STARTUP_TIMEOUT, "ready")
+            ready = self._next_message(time.monotonic() + STARTUP_TIMEOUT, "ready")
+            self.preloaded = tuple(str(token) for token in ready.get("preloaded") or ())
             self._ready = True
         payload = json.dumps(config).encode()
         try:

@@ -46,7 +46,8 @@ NAMESPACE_FLAGS = (
 WORKER_MODULES = (
     "autograder/__init__.py",
     *(f"autograder/sandbox/{name}.py"
-      for name in ("__init__", "worker", "guard", "protocol", "replies", "faults", "confine", "forkserver")),
+      for name in ("__init__", "worker", "guard", "protocol", "replies", "faults", "confine", "forkserver",
+                   "shared")),
 )
 """What a worker (and the fork server) imports of the kit; the worker kit holds these and nothing else."""
 _KIT_SECRETS = ("autograder", "solutions", "tests", "course.toml")

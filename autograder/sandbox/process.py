@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 from autograder.course import Course, CoursePaths, kit_root
-from autograder.sandbox import isolation
+from autograder.sandbox import isolation, shared
 from autograder.sandbox.faults import Fault, FaultKind
 from autograder.sandbox.files import TooLarge, UnsafeFile, read_regular
 from autograder.sandbox.replies import READY_ID, WorkerReply
@@ -67,16 +67,18 @@ def kit_denied(paths: Iterable[Path] = ()) -> list[str]:
     return sorted({str(p) for p in (*paths, kit / "solutions", kit / "tests", kit / "course.toml")})
 
 
-def start_forkserver(readable: Sequence[str] = (), namespaces: bool = True) -> ForkServer:
+def start_forkserver(readable: Sequence[str] = (), namespaces: bool = True, preload: str | None = None) -> ForkServer:
     """A started fork server whose forks are workers like spawned ones (same environment, same import path).
 
     With `namespaces` (and bwrap working here) the server runs inside the sandbox, seeing `readable` (the data
-    folder) and its own workspace, where every Sandbox that uses it keeps its folders.
+    folder) and its own workspace, where every Sandbox that uses it keeps its folders. With `preload` (the
+    data folder) it loads the shared inputs of sandbox/shared.py before it forks, and its workers hold them.
     """
     from autograder.sandbox.forkserver import ForkServer
 
     server = ForkServer(worker_environment("/"), worker_sys_path(), KIT_PARENT,
-                        isolated=namespaces and isolation.available(), readable=list(readable), denied=kit_denied())
+                        isolated=namespaces and isolation.available(), readable=list(readable), denied=kit_denied(),
+                        preload=preload)
     server.start()
     return server
 
@@ -217,6 +219,10 @@ class Sandbox:
             raise WorkspaceError(f"cannot prepare the grading workspace {self.root}: {exc.strerror or exc}") from None
         self.forkserver = forkserver
         """Where workers are forked from (grade-all's judges); None: each worker is a new interpreter."""
+        self._holds: set[str] = set()
+        """The shared inputs the current worker inherited from its fork server (sandbox/shared.py)."""
+        self._handed: set[str] = set()
+        """Those of them already handed to it by token: later uses cross the pipe."""
         self._process: WorkerProcess | None = None
         self._request_fd = -1
         self._reply_fd = -1
@@ -264,6 +270,7 @@ class Sandbox:
             config.update(sys_path=isolation.import_trees(worker_sys_path(), KIT_PARENT),
                           kit_parent=isolation.KIT_MOUNT, workdir=isolation.WORK_MOUNT,
                           namespaces=isolation.host_namespaces())
+        self._holds = set()
         try:
             self._process = self._launch(config)
         finally:
@@ -273,6 +280,7 @@ class Sandbox:
         self._poller = select.poll()
         self._poller.register(self._reply_fd, select.POLLIN)
         self._loaded.clear()
+        self._handed = set()
         self._pending_ready = True
 
     def _launch(self, config: dict[str, Any]) -> WorkerProcess:
@@ -285,8 +293,10 @@ class Sandbox:
 
             try:
                 self._wrapped = False
-                return server.launch(config, (config["request_fd"], config["reply_fd"],
-                                              self._stdout.fileno(), self._stderr.fileno()))
+                forked = server.launch(config, (config["request_fd"], config["reply_fd"],
+                                                self._stdout.fileno(), self._stderr.fileno()))
+                self._holds = set(server.preloaded)
+                return forked
             except ForkServerError:
                 self.forkserver = None  # this submission goes on with spawned workers; the judge starts a new server
         command = [sys.executable, "-I", "-S", "-B", "-c", _BOOT, json.dumps(config),
@@ -390,10 +400,20 @@ class Sandbox:
         request_id = self._next_id
         self._next_id += 1
         try:
-            protocol.write_message(self._request_fd, {**request, "id": request_id})
+            protocol.write_message(self._request_fd, {**request, "id": request_id}, shared=self._shared_token)
         except (BrokenPipeError, OSError):
             return self._died()
         return self._receive(timeout, expect_id=request_id)
+
+    def _shared_token(self, array: Any) -> str | None:
+        """The token to send instead of `array`: one this worker inherited from its fork server, for the very
+        array the judge loaded with shared.load, not yet handed to this worker (a call may change it in place:
+        later uses send the bytes)."""
+        token = shared.token_of(array)
+        if token is None or token not in self._holds or token in self._handed:
+            return None
+        self._handed.add(token)
+        return token
 
     def _ready(self) -> WorkerReply | None:
         """Wait for a new worker's READY reply and note its isolation; a failure reply if it never came."""

@@ -110,13 +110,21 @@ def _numeric_dtype(descr: str) -> np.dtype[Any]:
     return dtype
 
 
+Shared = Callable[[np.ndarray], "str | None"]
+"""The judge's choice, per array, of a token the worker holds (sandbox/shared.py) instead of its bytes."""
+
+
 class _Encoder:
-    def __init__(self, max_bytes: int) -> None:
+    def __init__(self, max_bytes: int, shared: Shared | None = None) -> None:
         self.arrays: list[tuple[bytes, bytes | memoryview]] = []
         self.nodes = 0
         self.budget = max_bytes
+        self.shared = shared
 
     def array(self, value: np.ndarray, tag: str) -> dict[str, Any]:
+        token = self.shared(value) if self.shared is not None and tag == "nd" else None
+        if token is not None:
+            return {"t": "shared", "k": token}
         # np.asarray drops ndarray subclasses: only the data crosses, never their methods.
         arr = np.asarray(value)
         if arr.dtype.kind not in _NUMERIC_KINDS:
@@ -182,38 +190,45 @@ def _pair(item: Any) -> tuple[str, Any]:
     return item[0], item[1]
 
 
-def _decode(tree: Any, arrays: list[np.ndarray]) -> Any:
+def _decode(tree: Any, arrays: list[np.ndarray], held: Callable[[str], np.ndarray | None] | None = None) -> Any:
     """The value an encoded tree stands for; CodecError for anything our encoder never writes.
 
-    Recursion is bounded: the JSON frame was checked to nest at most MAX_JSON_DEPTH deep.
+    Recursion is bounded: the JSON frame was checked to nest at most MAX_JSON_DEPTH deep. A shared input's
+    token is known only where `held` is given (a worker): the judge decodes none.
     """
     if isinstance(tree, list):
-        return [_decode(v, arrays) for v in tree]
+        return [_decode(v, arrays, held) for v in tree]
     if isinstance(tree, dict):
         tag = tree.get("t")
         if tag == "nd":
             return _array(tree, arrays)
+        if tag == "shared" and held is not None:
+            found = held(str(tree.get("k")))
+            if found is None:
+                raise CodecError(f"no shared input {str(tree.get('k'))[:40]!r} here")
+            return found
         if tag == "np":
             scalar = _array(tree, arrays)
             if scalar.ndim != 0:
                 raise CodecError("a numpy scalar that is not 0-dimensional")
             return scalar[()]
         if tag == "tuple":
-            return tuple(_decode(v, arrays) for v in _items(tree))
+            return tuple(_decode(v, arrays, held) for v in _items(tree))
         if tag == "dict":
-            return {key: _decode(value, arrays) for key, value in map(_pair, _items(tree))}
+            return {key: _decode(value, arrays, held) for key, value in map(_pair, _items(tree))}
         raise CodecError(f"unknown tag {str(tag)[:40]!r}")
     if tree is None or type(tree) in (bool, int, float, str):
         return tree
     raise CodecError(f"a value of type {type(tree).__name__} in the message")
 
 
-def encode_parts(message: dict[str, Any], max_bytes: int = MAX_MESSAGE_BYTES) -> list[bytes | memoryview]:
+def encode_parts(message: dict[str, Any], max_bytes: int = MAX_MESSAGE_BYTES,
+                 shared: Shared | None = None) -> list[bytes | memoryview]:
     """Serialise a message whose "value"/"args"/"kwargs" may hold arrays, as buffers to write in order.
 
     Everything is encoded before anything is written, so a CodecError never leaves half a message.
     """
-    encoder = _Encoder(max_bytes)
+    encoder = _Encoder(max_bytes, shared)
     body = {key: encoder.encode(value) for key, value in message.items()}
     header = json.dumps({"body": body, "arrays": len(encoder.arrays)}).encode("utf-8")
     parts: list[bytes | memoryview] = []
@@ -234,8 +249,9 @@ def encode_message(message: dict[str, Any], max_bytes: int = MAX_MESSAGE_BYTES) 
     return b"".join(encode_parts(message, max_bytes))
 
 
-def write_message(fd: int, message: dict[str, Any], max_bytes: int = MAX_MESSAGE_BYTES) -> None:
-    for part in encode_parts(message, max_bytes):
+def write_message(fd: int, message: dict[str, Any], max_bytes: int = MAX_MESSAGE_BYTES,
+                  shared: Shared | None = None) -> None:
+    for part in encode_parts(message, max_bytes, shared):
         write_all(fd, part)
 
 
@@ -271,8 +287,8 @@ def _header(data: bytes) -> tuple[dict[str, Any], int]:
     return header["body"], count
 
 
-def read_message(read_exact: Callable[[int], bytes | bytearray],
-                 max_bytes: int = MAX_MESSAGE_BYTES) -> dict[str, Any]:
+def read_message(read_exact: Callable[[int], bytes | bytearray], max_bytes: int = MAX_MESSAGE_BYTES,
+                 held: Callable[[str], np.ndarray | None] | None = None) -> dict[str, Any]:
     """Read one message with `read_exact(n)`; raises CodecError on anything malformed.
 
     Whatever the bytes, this returns a message or raises CodecError (or what `read_exact` raises: EOF,
@@ -291,7 +307,7 @@ def read_message(read_exact: Callable[[int], bytes | bytearray],
     try:
         body, count = _header(bytes(frame(MAX_HEADER_BYTES)))
         arrays = [npy_array(frame(budget)) for _ in range(count)]
-        return {key: _decode(value, arrays) for key, value in body.items()}
+        return {key: _decode(value, arrays, held) for key, value in body.items()}
     except CodecError:
         raise
     # A reply built to break the decoder (bad UTF-8, huge numbers, unexpected types, a pathological

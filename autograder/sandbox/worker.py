@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from autograder.sandbox import confine, guard, protocol
+from autograder.sandbox import confine, guard, protocol, shared
 from autograder.sandbox.faults import Fault, FaultKind, Spot
 from autograder.sandbox.replies import READY_ID, WorkerReply
 
@@ -480,7 +480,7 @@ def main(config_json: str) -> None:
     _respond(reply_fd, READY_ID, WorkerReply(ok=True, pid=os.getpid(), isolation=isolation))
     while True:
         try:
-            request = protocol.read_message(read_exact)
+            request = protocol.read_message(read_exact, held=shared.held)  # inputs inherited from a fork server
         except EOFError:
             return
         reply = worker.handle(request)

@@ -1,0 +1,73 @@
+"""Large inputs a fork server loads once, so that every worker forked from it starts with them in memory.
+
+The real-data test of the mnist exercise hands `accuracy` the 10,000 test images: 31 MB of float32 written
+through the pipe for every submission (and every served check), read and checksummed by the worker, and held
+twice at once, by the judge and by the worker (~6% of a grade-all submission's CPU, and the largest share of
+a check's peak memory: benchmarks/bench_speed.py). A fork server started with the data folder loads them
+before it forks anything; each worker inherits the pages, shared with the server until written.
+
+The judge sends a *token* instead of the bytes, and only for an array it loaded itself with `load` (so
+the two are the same bits), only to a worker that holds it, and only once per worker: a student's call may
+change its argument in place, and the next call must still see the pristine images, so any later use of the
+array in that worker crosses the pipe as before. Tokens travel judge -> worker only: the judge's decoder
+knows no token, so a reply that names one is a malformed message.
+"""
+from __future__ import annotations
+
+import gzip
+import os
+from collections.abc import Callable
+
+import numpy as np
+
+MNIST_TEST_IMAGES = "mnist-test-images"
+MNIST_TEST_FILE = "t10k-images-idx3-ubyte.gz"
+
+
+def mnist_test_images(folder: str) -> np.ndarray:
+    """The 10,000 test images as float32 in [0, 1], shape (10000, 784), as the grader reads them."""
+    with gzip.open(os.path.join(folder, MNIST_TEST_FILE)) as f:
+        images = np.frombuffer(f.read(), np.uint8, offset=16).reshape(-1, 784).astype(np.float32)
+    images /= 255.0  # in place, the same values: no second 31 MB array
+    return images
+
+
+LOADERS: dict[str, Callable[[str], np.ndarray]] = {MNIST_TEST_IMAGES: mnist_test_images}
+
+# --- in the fork server, and so in every worker forked from it ---------------------------------------
+
+_held: dict[str, np.ndarray] = {}
+
+
+def preload(folder: str) -> list[str]:
+    """Load every shared input found in `folder`; the tokens now held (none where a file is missing or bad)."""
+    for token, loader in LOADERS.items():
+        try:
+            _held[token] = loader(folder)
+        except (OSError, ValueError, EOFError):
+            continue
+    return sorted(_held)
+
+
+def held(token: str) -> np.ndarray | None:
+    """The array this process holds for `token` (a worker's decoder looks tokens up here)."""
+    return _held.get(token)
+
+
+# --- in the judge -------------------------------------------------------------------------------------
+
+_loaded: dict[int, tuple[str, np.ndarray]] = {}
+
+
+def load(token: str, folder: str) -> np.ndarray:
+    """`token`'s array read from `folder` by the same loader as the fork server's, and remembered as
+    shareable: a worker holding `token` can be sent the token instead of this array's bytes."""
+    array = LOADERS[token](folder)
+    _loaded[id(array)] = (token, array)
+    return array
+
+
+def token_of(array: np.ndarray) -> str | None:
+    """The token of an array `load` returned (the very object, not an equal one), else None."""
+    entry = _loaded.get(id(array))
+    return entry[0] if entry is not None and entry[1] is array else None
