@@ -292,7 +292,7 @@ def run(options: Options, the_plan: Plan, on_done: Callable[[Outcome], None] = l
             outcomes[name] = _write_result(out, entries[name], record)
             on_done(outcomes[name])
         jobs = [Job(e.name, zips.folders.get(e.name, e.path)) for e in the_plan.to_grade if e.name not in zips.refused]
-        _grade(options, the_plan, config, jobs, zips, outcomes, on_done, refresh)
+        _grade(options, the_plan, config, jobs, zips, entries, outcomes, on_done, refresh)
     return [outcomes[name] for name in sorted(outcomes)]
 
 
@@ -355,9 +355,9 @@ def _write_result(out: Path, entry: Entry, record: dict[str, Any]) -> Outcome:
 
 
 def _grade(options: Options, the_plan: Plan, config: JudgeConfig, jobs: list[Job], zips: UnpackedZips,
-           outcomes: dict[str, Outcome], on_done: Callable[[Outcome], None], refresh: Callable[[], None]) -> None:
+           entries: dict[str, Entry], outcomes: dict[str, Outcome], on_done: Callable[[Outcome], None],
+           refresh: Callable[[], None]) -> None:
     """Grade the jobs with a pool of judges, writing each result the moment it comes."""
-    entries = {e.name: e for e in the_plan.entries}
     with Pool(config, min(options.jobs, max(1, len(jobs))), options.deadline) as pool:
         try:
             for reply in pool.grade(jobs, refresh):

@@ -14,6 +14,7 @@ nor when CI is set (nothing may outlive a CI job's command).
 """
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -21,7 +22,7 @@ import socket
 import stat
 import subprocess
 import sys
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -134,21 +135,15 @@ def served(argv: list[str]) -> int | None:
     if folder is None:
         return None
     course = course_file()
-    channel = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     try:
-        channel.settimeout(ACCEPT_TIMEOUT)
-        channel.connect(str(socket_path(course, folder)))
-        stream = channel.makefile("rwb")
-        stream.write(json.dumps(request(argv, course)).encode("utf-8", "surrogateescape") + b"\n")
-        stream.flush()
-        if json.loads(stream.readline() or b"{}").get("taken") is not True:
-            return None  # busy with another check, or stale: run here
-        channel.settimeout(None)
-        reply = json.loads(stream.readline() or b"{}")
+        with _channel(course, folder, ACCEPT_TIMEOUT) as (channel, stream):
+            send(stream, request(argv, course))
+            if receive(stream).get("taken") is not True:
+                return None  # busy with another check, or stale: run here
+            channel.settimeout(None)
+            reply = receive(stream)
     except (OSError, ValueError):
         return None
-    finally:
-        channel.close()
     if not isinstance(reply.get("code"), int) or not isinstance(reply.get("output"), list):
         return None
     for name, text in reply["output"]:  # in the order the command wrote them, stdout and stderr interleaved
@@ -176,16 +171,33 @@ def connect(course_file: Path, message: dict[str, Any], timeout: float = 2.0) ->
     folder = runtime_dir()
     if folder is None:
         return None
-    channel = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    channel.settimeout(timeout)
     try:
-        channel.connect(str(socket_path(course_file, folder)))
-        stream = channel.makefile("rwb")
-        stream.write(json.dumps(message).encode("utf-8") + b"\n")
-        stream.flush()
-        reply = json.loads(stream.readline() or b"null")
+        with _channel(course_file, folder, timeout) as (_, stream):
+            send(stream, message)
+            return receive(stream) or None
     except (OSError, ValueError):
         return None
+
+
+@contextlib.contextmanager
+def _channel(course: Path, folder: Path, timeout: float) -> Iterator[tuple[socket.socket, Any]]:
+    """A connection to `course`'s server (OSError when there is none) and a file over it for JSON lines."""
+    channel = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    try:
+        channel.settimeout(timeout)
+        channel.connect(str(socket_path(course, folder)))
+        yield channel, channel.makefile("rwb")
     finally:
         channel.close()
-    return reply if isinstance(reply, dict) else None
+
+
+def send(stream: Any, message: dict[str, Any]) -> None:
+    """One JSON line, each way of the client/server exchange (cli/server.py uses it too)."""
+    stream.write(json.dumps(message).encode("utf-8", "surrogateescape") + b"\n")
+    stream.flush()
+
+
+def receive(stream: Any) -> dict[str, Any]:
+    """The next JSON line as a dict; {} at the end of the stream or for anything but an object."""
+    message = json.loads(stream.readline() or b"{}")
+    return message if isinstance(message, dict) else {}

@@ -136,21 +136,21 @@ class CheckServer:
             line = stream.readline(fastpath.MAX_REQUEST + 1)
             request = json.loads(line)
             if request.get("stop") is True:
-                send(stream, {"stopped": True})
+                fastpath.send(stream, {"stopped": True})
                 return False
             if request.get("status") is True:
-                send(stream, {"pid": os.getpid(), "course": str(self.course_file), "idle": self.idle,
+                fastpath.send(stream, {"pid": os.getpid(), "course": str(self.course_file), "idle": self.idle,
                               "served": self.served})
                 return True
             fresh = request.get("fingerprint") == self.fingerprint and self.usable()
-            send(stream, {"taken": fresh})
+            fastpath.send(stream, {"taken": fresh})
             if not fresh:
                 return False  # stale or broken: the client checks in its own process and starts a new server
             connection.settimeout(None)
             code, output = self.run(request)
             self.served += 1
             self.last_check = time.monotonic()
-            send(stream, {"code": code, "output": output})
+            fastpath.send(stream, {"code": code, "output": output})
         except (OSError, ValueError, TypeError, AttributeError):
             return True  # a client that went away or sent nonsense; the next one is served
         return self.usable()
@@ -188,11 +188,6 @@ class CheckServer:
             self.session.close()
         if self.forkserver is not None:
             self.forkserver.close()
-
-
-def send(stream: Any, message: dict[str, Any]) -> None:
-    stream.write(json.dumps(message).encode("utf-8", "surrogateescape") + b"\n")
-    stream.flush()
 
 
 def main(argv: list[str]) -> None:
