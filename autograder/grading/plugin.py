@@ -12,7 +12,7 @@ import importlib.util
 import json
 import tempfile
 import zlib
-from collections.abc import Generator
+from collections.abc import Callable, Generator
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -278,15 +278,27 @@ class GradingPlugin:
             self.results.append(dataclasses.replace(self._result(item, call, report), duration=seconds))
 
     def _result(self, item: pytest.Item, call: pytest.CallInfo[None], report: pytest.TestReport) -> TestResult:
-        task = task_of(item, self.course)
-        exercise, name = task.exercise, item.name
         if report.passed:
-            return TestResult(exercise, task.id, name, Status.PASSED, None, "")
+            return self.result_of(item, None)
         if report.skipped:
             reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else str(report.longrepr)
-            return TestResult(exercise, task.id, name, Status.NOT_RUN, "not-run",
-                              str(reason).removeprefix("Skipped: "))
+            return self.not_run(item, str(reason).removeprefix("Skipped: "))
+        detail = report.longreprtext.strip().splitlines()
         error = call.excinfo.value if call.excinfo is not None else None
+        return self.result_of(item, error, detail[-1] if detail else repr(error))
+
+    def not_run(self, item: pytest.Item, reason: str) -> TestResult:
+        """A test that skipped itself (pytest.skip: the MNIST data is not here)."""
+        task = task_of(item, self.course)
+        return TestResult(task.exercise, task.id, item.name, Status.NOT_RUN, "not-run", reason)
+
+    def result_of(self, item: pytest.Item, error: BaseException | None, detail: str = "") -> TestResult:
+        """The result of a test that passed (`error` None) or raised `error`; `detail`: the grader's own failure
+        in one line, for an error that is neither the student's nor a failed check."""
+        task = task_of(item, self.course)
+        exercise, name = task.exercise, item.name
+        if error is None:
+            return TestResult(exercise, task.id, name, Status.PASSED, None, "")
         if isinstance(error, StudentFault):
             return fault_result(error, exercise, task.id, name)
         if isinstance(error, Mismatch):
@@ -295,10 +307,8 @@ class GradingPlugin:
         if isinstance(error, AssertionError):
             return TestResult(exercise, task.id, name, Status.FAILED, "check-failed",
                               str(error) or t("core.check-failed"))
-        detail = report.longreprtext.strip().splitlines()
         return TestResult(exercise, task.id, name, Status.ERROR, "internal-error",
-                          t("core.grader-failed", detail=detail[-1] if detail else repr(error)),
-                          internal=True)
+                          t("core.grader-failed", detail=detail or repr(error)), internal=True)
 
     # --- fixtures for the suites -------------------------------------------
     # The fixtures read the running test from `_item` rather than asking for pytest's `request`: pytest makes
@@ -306,10 +316,17 @@ class GradingPlugin:
     # cost ~25 ms of every submission's grading.
     @pytest.hookimpl(tryfirst=True)
     def pytest_runtest_setup(self, item: pytest.Item) -> None:
-        self._item = item
+        self.starting(item)
 
     @pytest.hookimpl(trylast=True)
     def pytest_runtest_teardown(self, item: pytest.Item) -> None:
+        self.finished()
+
+    def starting(self, item: pytest.Item) -> None:
+        """`item` is the test being run: its fixtures are made for it."""
+        self._item = item
+
+    def finished(self) -> None:
         scope.end()  # between tests (and after grading, in the judge's process) no mistake is out of scope
 
     def _task(self) -> Task:
@@ -318,47 +335,71 @@ class GradingPlugin:
 
     # student and expect read the task themselves rather than through the `task` fixture: one fixture fewer
     # for pytest to resolve, set up and tear down in almost every test (benchmarks/bench_speed.py).
+    # Each fixture is a plain method too: a SuiteSession's direct loop (grading/direct.py) calls them itself.
+    def new_student(self) -> StudentModule:
+        task = self._task()
+        exercise = self.course.exercise(task.exercise)
+        assert exercise is not None and self.sandbox is not None
+        return StudentModule(self.sandbox, exercise.module, task.limits.timeout, self._mutated)
+
+    def new_checker(self) -> Checker:
+        task = self._task()
+        return Checker(rtol=task.limits.rtol, atol=task.limits.atol)
+
+    def new_rng(self) -> np.random.Generator:
+        """A generator seeded from the test's id: the same submission always gets the same inputs."""
+        assert self._item is not None
+        return np.random.default_rng(zlib.crc32(self._item.nodeid.encode()))
+
+    def reference_solution(self) -> ModuleType:
+        """The reference solution, imported in the judge (hidden tests only)."""
+        exercise = self.course.exercise(self._task().exercise)
+        assert exercise is not None
+        return reference_module(self.solutions / f"{exercise.module}.py")
+
+    def data_folder(self) -> Path:
+        """The MNIST folder; tests needing it are reported not-run when it is absent."""
+        if self._data_dir is None:
+            pytest.skip(t("core.data-not-available"))
+        return self._data_dir
+
+    def new_scratch(self) -> Path:
+        """A fresh folder for files the judge writes and the student's code reads (IDX files, weights)."""
+        assert self.sandbox is not None
+        return Path(tempfile.mkdtemp(dir=self.sandbox.scratch))
+
+    def providers(self) -> dict[str, Callable[[], Any]]:
+        """Every fixture of this plugin by name: what a test asking for it gets."""
+        return {"task": self._task, "student": self.new_student, "expect": self.new_checker, "rng": self.new_rng,
+                "reference": self.reference_solution, "data_dir": self.data_folder, "scratch": self.new_scratch}
+
     @pytest.fixture
     def task(self) -> Task:
         return self._task()
 
     @pytest.fixture
     def student(self) -> StudentModule:
-        task = self._task()
-        exercise = self.course.exercise(task.exercise)
-        assert exercise is not None and self.sandbox is not None
-        return StudentModule(self.sandbox, exercise.module, task.limits.timeout, self._mutated)
+        return self.new_student()
 
     @pytest.fixture
     def expect(self) -> Checker:
-        task = self._task()
-        return Checker(rtol=task.limits.rtol, atol=task.limits.atol)
+        return self.new_checker()
 
     @pytest.fixture
     def rng(self) -> np.random.Generator:
-        """A generator seeded from the test's id: the same submission always gets the same inputs."""
-        assert self._item is not None
-        return np.random.default_rng(zlib.crc32(self._item.nodeid.encode()))
+        return self.new_rng()
 
     @pytest.fixture
     def reference(self) -> ModuleType:
-        """The reference solution, imported in the judge (hidden tests only)."""
-        exercise = self.course.exercise(self._task().exercise)
-        assert exercise is not None
-        return reference_module(self.solutions / f"{exercise.module}.py")
+        return self.reference_solution()
 
     @pytest.fixture
     def data_dir(self) -> Path:
-        """The MNIST folder; tests needing it are reported not-run when it is absent."""
-        if self._data_dir is None:
-            pytest.skip(t("core.data-not-available"))
-        return self._data_dir
+        return self.data_folder()
 
     @pytest.fixture
     def scratch(self) -> Path:
-        """A fresh folder for files the judge writes and the student's code reads (IDX files, weights)."""
-        assert self.sandbox is not None
-        return Path(tempfile.mkdtemp(dir=self.sandbox.scratch))
+        return self.new_scratch()
 
 
 class PlainFailureReports:

@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 
 from autograder.course import Course, CoursePaths
+from autograder.grading.direct import direct_call, run_direct
 from autograder.grading.plugin import GradingPlugin, PlainFailureReports, SuiteError
 from autograder.grading.preload import preload
 from autograder.grading.results import RunResult
@@ -83,6 +84,35 @@ def _without_plugin_autoload() -> Iterator[None]:
             os.environ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = previous
 
 
+def run_items(session: pytest.Session, items: list[pytest.Item], plugin: GradingPlugin) -> None:
+    """Run `items` in order, their results into the plugin's: most by calling them directly (grading/direct.py),
+    the others through pytest's protocol, each told which test pytest runs next, so that pytest tears down
+    exactly what that one does not share."""
+    plans = [direct_call(item, plugin) for item in items]
+    through_pytest = [item for item, plan in zip(items, plans) if plan is None]
+    following = dict(zip(through_pytest, [*through_pytest[1:], None]))
+    for item, plan in zip(items, plans):
+        if plan is not None:
+            run_direct(item, plan, plugin)
+            continue
+        item.config.hook.pytest_runtest_protocol(item=item, nextitem=following[item])
+        if session.shouldstop or session.shouldfail:
+            raise InternalError(f"pytest stopped the run: {session.shouldstop or session.shouldfail}")
+
+
+class _RunLoop:
+    """`run`'s test loop: run_items over the tests collected (and selected) for this one submission."""
+
+    def __init__(self, plugin: GradingPlugin) -> None:
+        self.plugin = plugin
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_runtestloop(self, session: pytest.Session) -> bool:
+        if not self.plugin.collection_errors:
+            run_items(session, list(session.items), self.plugin)
+        return True
+
+
 def run(course: Course, submission: Path, *, include_hidden: bool, data_dir: Path | None = None,
         paths: CoursePaths | None = None, sandbox: Sandbox | None = None,
         session: SuiteSession | None = None) -> RunResult:
@@ -104,7 +134,7 @@ def run(course: Course, submission: Path, *, include_hidden: bool, data_dir: Pat
         args = _pytest_args(_suite_files(course, paths), paths)
         out = io.StringIO()  # pytest's own chatter; shown only if it fails
         with _without_plugin_autoload(), contextlib.redirect_stdout(out), contextlib.redirect_stderr(out):
-            code = pytest.main(args, plugins=[plugin, PlainFailureReports()])
+            code = pytest.main(args, plugins=[plugin, PlainFailureReports(), _RunLoop(plugin)])
         if code == pytest.ExitCode.INTERRUPTED:
             # Ctrl-C: pytest stops and returns; a partial run must never become a score.
             raise KeyboardInterrupt
@@ -240,10 +270,6 @@ class SuiteSession:
             selected, hidden_not_run = plugin.select(items, job.course)
         except SuiteError as exc:
             raise InternalError(str(exc)) from None
-        for index, item in enumerate(selected):
-            nextitem = selected[index + 1] if index + 1 < len(selected) else None
-            item.config.hook.pytest_runtest_protocol(item=item, nextitem=nextitem)
-            if session.shouldstop or session.shouldfail:
-                raise InternalError(f"pytest stopped the run: {session.shouldstop or session.shouldfail}")
+        run_items(session, selected, plugin)
         return RunResult(tuple(plugin.results), hidden_not_run, job.sandbox.captured_output(), job.sandbox.restarts,
                          job.sandbox.isolation)
