@@ -126,3 +126,15 @@ def test_a_judge_starts_a_new_session_when_its_session_ended(course):
         assert card.score == card.max_score > 0
     finally:
         second.close()
+
+
+def test_tests_called_directly_grade_exactly_as_through_pytests_protocol(course, tmp_path, monkeypatch):
+    """Most tests are called directly with the plugin's fixtures (grading/direct.py): does every submission of a
+    mixed class get the very scorecard it gets when every test goes through pytest's own per-test protocol?"""
+    from autograder.grading import runner
+
+    data, folders = real_data(), the_class(tmp_path)
+    direct = [comparable(grade_folder(course, folder, include_hidden=True, data_dir=data)) for folder in folders]
+    monkeypatch.setattr(runner, "direct_call", lambda item, plugin: None)
+    assert [comparable(grade_folder(course, folder, include_hidden=True, data_dir=data))
+            for folder in folders] == direct

@@ -1,4 +1,4 @@
-"""Run a collected test by calling it, without pytest's per-test protocol: a SuiteSession's loop.
+"""Run a collected test by calling it, without pytest's per-test protocol (runner.run_items).
 
 pytest runs each test through setup, call and teardown, each timed into a CallInfo, turned into a
 TestReport and passed through a dozen hook calls, and resolves each fixture through a FixtureDef. For a
@@ -50,7 +50,7 @@ def direct_call(item: pytest.Item, plugin: GradingPlugin) -> DirectCall | None:
         params = dict(callspec.params) if callspec is not None else {}
         fixtures = tuple(name for name in item.fixturenames if name not in params)
         arguments = tuple(inspect.signature(item.function).parameters)
-        known = plugin.providers()
+        known = plugin.providers
         if all(name in known for name in fixtures) and set(arguments) <= set(fixtures) | set(params):
             plan = DirectCall(fixtures, arguments, params)
     item.stash[_DIRECT] = plan
@@ -60,7 +60,7 @@ def direct_call(item: pytest.Item, plugin: GradingPlugin) -> DirectCall | None:
 def run_direct(item: pytest.Item, plan: DirectCall, plugin: GradingPlugin) -> None:
     """Call the test with fresh fixtures and add its result to the plugin's, as pytest's protocol would."""
     assert isinstance(item, pytest.Function)
-    providers = plugin.providers()
+    providers = plugin.providers
     started = time.perf_counter()
     # recorded.in_a_test() reads this (a student edition answers its oracles only inside a judge's test).
     os.environ["PYTEST_CURRENT_TEST"] = f"{item.nodeid} (call)"

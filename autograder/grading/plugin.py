@@ -209,6 +209,10 @@ class GradingPlugin:
         self._stripped = stripped_hidden_tests()
         self._mutated: set[tuple[str, str]] = set()
         """Functions of this submission already charged with argument-mutated (StudentModule)."""
+        self.providers: dict[str, Callable[[], Any]] = {
+            "task": self._task, "student": self.new_student, "expect": self.new_checker, "rng": self.new_rng,
+            "reference": self.reference_solution, "data_dir": self.data_folder, "scratch": self.new_scratch}
+        """Every fixture of this plugin by name: what a test asking for it gets (a fresh value per call)."""
         """Read once: a SuiteSession selects tests for every submission."""
 
     def begin(self, course: Course, sandbox: Sandbox) -> None:
@@ -335,7 +339,7 @@ class GradingPlugin:
 
     # student and expect read the task themselves rather than through the `task` fixture: one fixture fewer
     # for pytest to resolve, set up and tear down in almost every test (benchmarks/bench_speed.py).
-    # Each fixture is a plain method too: a SuiteSession's direct loop (grading/direct.py) calls them itself.
+    # Each fixture is a plain method too (`providers`): the direct loop (grading/direct.py) calls them itself.
     def new_student(self) -> StudentModule:
         task = self._task()
         exercise = self.course.exercise(task.exercise)
@@ -368,10 +372,6 @@ class GradingPlugin:
         assert self.sandbox is not None
         return Path(tempfile.mkdtemp(dir=self.sandbox.scratch))
 
-    def providers(self) -> dict[str, Callable[[], Any]]:
-        """Every fixture of this plugin by name: what a test asking for it gets."""
-        return {"task": self._task, "student": self.new_student, "expect": self.new_checker, "rng": self.new_rng,
-                "reference": self.reference_solution, "data_dir": self.data_folder, "scratch": self.new_scratch}
 
     @pytest.fixture
     def task(self) -> Task:
