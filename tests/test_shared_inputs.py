@@ -116,3 +116,32 @@ def test_the_judge_decodes_no_token():
         protocol.read_message(read_exact, held=lambda token: None)
     position = 0
     assert protocol.read_message(read_exact, held=lambda token: np.ones(2))["value"].tolist() == [1, 1]
+
+
+def test_a_change_to_the_inherited_images_is_still_reported_with_their_checksum_taken_once(tmp_path, monkeypatch):
+    """Images above the worker's copy limit are compared by checksum; the fork server sums them once, before it
+    forks. Is a call that changes them in place still charged with it, and one that does not, not?"""
+    from autograder.sandbox import worker
+
+    count = worker.COPY_LIMIT // (784 * 4) + 1  # just over the limit as float32: summed, not copied
+    data = tmp_path / "data"
+    data.mkdir()
+    pixels = np.random.default_rng(3).integers(0, 256, size=(count, 28, 28), dtype=np.uint8)
+    with gzip.open(data / shared.MNIST_TEST_FILE, "wb", compresslevel=1) as f:
+        f.write(struct.pack(">IIII", 2051, count, 28, 28) + pixels.tobytes())
+    course = load_course(ROOT / "course.toml")
+    x = shared.load(shared.MNIST_TEST_IMAGES, str(data))
+    assert x.nbytes > worker.COPY_LIMIT
+    submission = tmp_path / "submission"
+    submission.mkdir()
+    (submission / "mnist.py").write_text(STUDENT)
+    server = start_forkserver(readable=[str(data)], preload=str(data))
+    try:
+        for function, changed in (("total", ()), ("zero", ("x",)), ("total", ())):
+            written = sent_bytes(monkeypatch)
+            with open_sandbox(course, submission, data, forkserver=server) as sandbox:
+                assert sandbox.call("mnist", function, (x,)).mutated == changed
+            assert sum(written) < x.nbytes  # by token: the inherited copy is the one compared
+            monkeypatch.undo()
+    finally:
+        server.close()

@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING
 
 from autograder.batch.messages import JudgeConfig, JudgeReady, JudgeReply, JudgeRequest
 from autograder.course import Course, load_course
+from autograder.grading import seeded
 from autograder.grading.grade import GraderFailed, grade_folder
 from autograder.grading.preload import preload
 from autograder.grading.results import Status as TestStatus
@@ -166,6 +167,7 @@ def main(argv: list[str]) -> None:
         except ForkServerError:
             forkserver = None
     preload()  # every module the judge needs, while the fork server boots and before any student code runs
+    seeded.remember(True)  # a judge grades many submissions: seeded inputs and the reference's answers, once
     _forkserver = forkserver
     suites = _SuiteSessions(course, config)
     suites.current()  # pytest imported and the suites collected once, before the judge says it is ready

@@ -12,7 +12,7 @@ import importlib.util
 import json
 import tempfile
 import zlib
-from collections.abc import Callable, Generator
+from collections.abc import Callable, Generator, Iterable, Iterator
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -47,6 +47,14 @@ class SuiteError(Exception):
     """The suites disagree with course.toml (our bug or the instructor's, never the student's)."""
 
 
+class Call:
+    """One call of a batch (StudentModule.each) that passes keyword arguments."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        self.args = args
+        self.kwargs = kwargs
+
+
 class StudentModule:
     """The `student` fixture: `student.sigmoid(x)` runs the student's function in the worker."""
 
@@ -64,6 +72,25 @@ class StudentModule:
     def call(self, function: str, *args: Any, **kwargs: Any) -> Reply:
         scope.called(function)
         reply = self._sandbox.call(self._module, function, args, kwargs, timeout=self._timeout)
+        return self._received(function, args, kwargs, reply)
+
+    def each(self, function: str, calls: Iterable[tuple[Any, ...] | Call]) -> Iterator[Reply]:
+        """`call(function, ...)` for each of `calls` (argument tuples, or Call for keywords), in one message.
+
+        The replies come in order, each checked as `call` checks it, and a failed call raises its
+        StudentFault when the loop reaches it: a test written `for reply in student.each(...)` grades
+        exactly as one calling the function inside the loop, for one pipe message instead of one per call.
+        """
+        scope.called(function)
+        planned = [c if isinstance(c, Call) else Call(*c) for c in calls]
+        outcomes = self._sandbox.calls(self._module, function, [(c.args, c.kwargs) for c in planned],
+                                       timeout=self._timeout)
+        for planned_call, outcome in zip(planned, outcomes):
+            if isinstance(outcome, StudentFault):
+                raise outcome
+            yield self._received(function, planned_call.args, planned_call.kwargs, outcome)
+
+    def _received(self, function: str, args: tuple[Any, ...], kwargs: dict[str, Any], reply: Reply) -> Reply:
         recorded.student_call(self._module, function, args, kwargs, reply.value)  # only while release records
         self.warnings = reply.warnings
         if reply.mutated and (self._module, function) not in self._mutated:

@@ -135,9 +135,10 @@ def test_shape_is_kept(student, expect, name):
     """Does each function keep the shape of a scalar, a 1-D and a 2-D input?"""
     value, formula_text, atol = expected_at_reference(name)
     extra = {"atol": atol} if atol else {}
-    for x, want in ((X[3], value[3]), (X, value), (X.reshape(2, 3), value.reshape(2, 3)),
-                    (X.reshape(3, 2, 1), value.reshape(3, 2, 1))):
-        got = student.call(name, x).value
+    cases = ((X[3], value[3]), (X, value), (X.reshape(2, 3), value.reshape(2, 3)),
+             (X.reshape(3, 2, 1), value.reshape(3, 2, 1)))
+    for (x, want), reply in zip(cases, student.each(name, [(x,) for x, _ in cases])):
+        got = reply.value
         what = t("activations.shape-what", formula=formula_text, shape=np.shape(x))
         expect.shape(got, np.shape(x), what=what, inputs=x, hint=t("activations.shape-hint"))
         expect.close(got, want, what=what, inputs=x, **extra)
@@ -181,9 +182,8 @@ FAR = np.array([-1e300, -1e5, -1e4, 1e4, 1e5, 1e300])
 MIXED = np.array([-1e300, -1e5, -1e4, -1000.0, -1.0, -1e-300, 0.0, 1e-300, 0.5, 1000.0, 1e4, 1e5, 1e300])
 
 
-def check_stable(student, expect, name: str, x: np.ndarray, what: str) -> None:
-    """`name`(x) without a RuntimeWarning, finite, and equal to the formula's values."""
-    reply = student.call(name, x)
+def check_stable(expect, name: str, x: np.ndarray, what: str, reply) -> None:
+    """`reply`, that of `name`(x), without a RuntimeWarning, finite, and equal to the formula's values."""
     code, hint = overflow_code(name)
     expect.no_warnings(reply.warnings, what=what, code=code, hint=hint)
     got = expect.shape(reply.value, x.shape, what=what, inputs=x)
@@ -197,9 +197,11 @@ def check_stable(student, expect, name: str, x: np.ndarray, what: str) -> None:
 def test_no_overflow_on_large_inputs(student, expect, name):
     """Does each function stay warning-free and give the right values for x in [-1000, 1000] and at ±1e4, ±1e5,
     ±1e300 (where even a naive formula in np.longdouble overflows)?"""
-    check_stable(student, expect, name, np.linspace(-1000.0, 1000.0, 2001), t("activations.range-what", name=name))
-    check_stable(student, expect, name, FAR, f"{name}(x), x = [-1e300, -1e5, -1e4, 1e4, 1e5, 1e300]")
-    check_stable(student, expect, name, MIXED, f"{name}(x), x = {MIXED.tolist()}")
+    cases = ((np.linspace(-1000.0, 1000.0, 2001), t("activations.range-what", name=name)),
+             (FAR, f"{name}(x), x = [-1e300, -1e5, -1e4, 1e4, 1e5, 1e300]"),
+             (MIXED, f"{name}(x), x = {MIXED.tolist()}"))
+    for (x, what), reply in zip(cases, student.each(name, [(x,) for x, _ in cases])):
+        check_stable(expect, name, x, what, reply)
 
 
 @pytest.mark.task("stability")
@@ -208,12 +210,13 @@ def test_saturation_values_at_plus_minus_1000(student, expect, name):
     """Does each saturating function reach its limits at x = ∓1000 (a stable sigmoid gives 0.0 and 1.0), with the
     right values on one input mixing every magnitude from 1e-300 to 1e300 of either sign?"""
     x = np.array([-1000.0, 1000.0])
-    reply = student.call(name, x)
+    replies = student.each(name, [(x,), (MIXED,)])  # checked in turn, as if called in turn
+    reply = next(replies)
     code, hint = overflow_code(name)
     expect.no_warnings(reply.warnings, what=f"{name}([-1000, 1000])", code=code, hint=hint)
     expect.close(reply.value, exact(name, x), what=t("activations.limits-what", name=name), inputs=x,
                  nonfinite_hint=hint, mistakes=known_mistakes(name, x))
-    check_stable(student, expect, name, MIXED, f"{name}(x), x = {MIXED.tolist()}")
+    check_stable(expect, name, MIXED, f"{name}(x), x = {MIXED.tolist()}", next(replies))
 
 
 @pytest.mark.task("derivatives")
@@ -287,7 +290,7 @@ PLAIN_INPUTS = ([[-5.0, -1.0, -0.5], [0.5, 1.0, 5.0]], [-2.0, 1.5, 3.0], 0.5, -3
 @pytest.mark.parametrize("name", FUNCTIONS)
 def test_plain_python_lists_and_numbers(student, expect, reference, name):
     """Does each function take plain Python lists and Python numbers, as np.asarray does, with the right values?"""
-    for x in PLAIN_INPUTS:
+    for x, reply in zip(PLAIN_INPUTS, student.each(name, [(x,) for x in PLAIN_INPUTS])):
         want = getattr(reference, name)(np.asarray(x))
-        expect.close(student.call(name, x).value, want, what=f"{name}({x!r})", inputs=x,
+        expect.close(reply.value, want, what=f"{name}({x!r})", inputs=x,
                      mistakes=known_mistakes(name, np.asarray(x, dtype=float)))

@@ -18,6 +18,7 @@ import pytest
 
 from autograder.grading import catalog
 from autograder.grading.compare import Feedback, Mismatch, Mistake, Step, plain, show
+from autograder.grading.plugin import Call
 from autograder.grading.recorded import oracle
 from autograder.i18n import t
 from autograder.sandbox.process import StudentFault
@@ -264,17 +265,16 @@ def test_dense_on_a_batch(student, expect):
 def forward_steps(student, x, params, hidden: str, output: str, final) -> list[Step]:
     """Each layer's z and activation as the student's forward computes them, by running the first k layers."""
     trace = network(x, params, hidden, output)
-    steps, k = [], len(params)
+    k = len(params)
+    layers = []  # (label, layers run, last activation, the value it must give)
     for i, (z, a) in enumerate(trace[:-1], start=1):
-        pair = ((f"z{i} = a{i - 1} @ W{i} + b{i}", "identity", z), (f"a{i} = {hidden}(z{i})", hidden, a))
-        for label, last, want in pair:
-            got = student.forward(x, params[:i], hidden=hidden, output=last)
-            steps.append(Step(label.replace("a0 @", "x @"), got, want,
-                              (row_shape_mistake(want), *forward_mistakes(x, params[:i], hidden, last))))
+        layers += [(f"z{i} = a{i - 1} @ W{i} + b{i}".replace("a0 @", "x @"), i, "identity", z),
+                   (f"a{i} = {hidden}(z{i})", i, hidden, a)]
     label = f"y = {output}(a{k - 1} @ W{k} + b{k})" if output != "identity" else f"y = a{k - 1} @ W{k} + b{k}"
-    steps.append(Step(label, student.forward(x, params, hidden=hidden, output=output), final,
-                      (row_shape_mistake(final), *forward_mistakes(x, params, hidden, output))))
-    return steps
+    layers.append((label, k, output, final))
+    calls = [Call(x, params[:i], hidden=hidden, output=last) for _, i, last, _ in layers]
+    return [Step(label, reply.value, want, (row_shape_mistake(want), *forward_mistakes(x, params[:i], hidden, last)))
+            for (label, i, last, want), reply in zip(layers, student.each("forward", calls))]
 
 
 @pytest.mark.task("forward-pass")
@@ -323,9 +323,8 @@ def test_textbook_network_weights(student, expect):
 def one_at_a_time(student, expect, x, params, hidden, output, n_out):
     """The student's forward on each row alone, each checked to be one (n_out,) row."""
     rows = []
-    for row in x:
-        got = student.forward(row, params, hidden=hidden, output=output)
-        rows.append(expect.shape(got, (n_out,), what=t("forward.one-sample", row=row.tolist()),
+    for row, reply in zip(x, student.each("forward", [Call(row, params, hidden=hidden, output=output) for row in x])):
+        rows.append(expect.shape(reply.value, (n_out,), what=t("forward.one-sample", row=row.tolist()),
                                  hint=t("forward.one-sample-hint")))
     return np.array(rows, dtype=float)
 

@@ -24,8 +24,9 @@ import numpy as np
 import pytest
 
 from autograder.data.mnist import ENV_VAR, DataMissing, require
-from autograder.grading import catalog, recorded
+from autograder.grading import catalog, recorded, seeded
 from autograder.grading.compare import Feedback, Mismatch, Mistake, Step, show
+from autograder.grading.plugin import Call
 from autograder.grading.recorded import oracle
 from autograder.i18n import t
 from autograder.sandbox import shared
@@ -93,11 +94,21 @@ STANDARD = {"train": ("train-images-idx3-ubyte", "train-labels-idx1-ubyte"),
             "test": ("t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte")}
 
 
-def fake_mnist(folder: Path) -> str:
-    """The four standard gzip'd files, with FAKE's images and labels."""
-    for split, (images, labels) in FAKE.items():
-        for name, array in zip(STANDARD[split], (images, labels)):
-            write(folder, name, idx_bytes(array), packed=True)
+def fake_mnist(scratch: Path) -> str:
+    """A folder of the four standard gzip'd files, with FAKE's images and labels.
+
+    Written once per submission, beside the test's own scratch folder, by the first test that asks: the
+    worker may read the scratch space but never write it, so the eight load-mnist tests can share one copy
+    (writing it for each cost a grade-all judge 32 file creations a submission).
+    """
+    folder = scratch.parent / "fake-mnist"
+    if not folder.is_dir():
+        staging = scratch / "fake-mnist"
+        staging.mkdir()
+        for split, (images, labels) in FAKE.items():
+            for name, array in zip(STANDARD[split], (images, labels)):
+                write(staging, name, idx_bytes(array), packed=True)
+        staging.rename(folder)  # whole or not at all
     return str(folder)
 
 
@@ -183,6 +194,10 @@ def network_formula(network: dict[str, np.ndarray], x: np.ndarray) -> np.ndarray
 
 def random_network(rng: np.random.Generator, scale: float = 1.0) -> dict[str, np.ndarray]:
     """A 784-50-100-10 network with spread-out scores (so the argmax varies between images)."""
+    return seeded.drawn(rng, _random_network, scale)  # the same for every submission: a judge draws it once
+
+
+def _random_network(rng: np.random.Generator, scale: float) -> dict[str, np.ndarray]:
     network = {}
     for i, (n_in, n_out) in enumerate(zip(SIZES, SIZES[1:]), start=1):
         network[f"W{i}"] = scale * rng.normal(0.0, 3.0 / np.sqrt(n_in), size=(n_in, n_out))
@@ -192,7 +207,15 @@ def random_network(rng: np.random.Generator, scale: float = 1.0) -> dict[str, np
 
 def images(rng: np.random.Generator, n: int) -> np.ndarray:
     """n random 'images' of 784 pixels in [0, 1], float32 like load_mnist's."""
+    return seeded.drawn(rng, _images, n)
+
+
+def _images(rng: np.random.Generator, n: int) -> np.ndarray:
     return rng.uniform(0.0, 1.0, size=(n, 784)).astype(np.float32)
+
+
+def random_labels(rng: np.random.Generator, n: int) -> np.ndarray:
+    return rng.integers(0, 10, size=n)
 
 
 # ===================================================================================
@@ -354,7 +377,7 @@ def test_load_weights_never_unpickles(student, scratch):
 def test_predict_on_a_batch(student, expect, rng):
     """Does predict give sigmoid, sigmoid, softmax for a batch (N, 784) -> (N, 10), each row summing to 1?"""
     network, x = random_network(rng), images(rng, 8)
-    expect.close(student.predict(network, x), network_formula(network, x), inputs=x,
+    expect.close(student.predict(network, x), seeded.answered(network_formula, network, x), inputs=x,
                  what=t("mnist.predict-batch", formula="softmax(sigmoid(sigmoid(x W1 + b1) W2 + b2) W3 + b3)"),
                  mistakes=CATALOG.on("predict", network, x))
 
@@ -364,7 +387,7 @@ def test_predict_on_one_image(student, expect, rng):
     """Does predict take one image (784,) and give its 10 class probabilities (10,)?"""
     network, x = random_network(rng), images(rng, 1)[0]
     # Course note 001's whole-array softmax is right for one image: only a wrong value can match a mistake.
-    expect.close(student.predict(network, x), network_formula(network, x), inputs=x,
+    expect.close(student.predict(network, x), seeded.answered(network_formula, network, x), inputs=x,
                  mistakes=CATALOG.on("predict", network, x), what=t("mnist.predict-one"),
                  hint=t("mnist.one-image-hint"))
 
@@ -396,8 +419,9 @@ def test_predict_is_stable_for_large_scores(student, expect, rng):
     if reply.warnings:
         code = overflow_code(reply.value, naive_softmax)
         expect.no_warnings(reply.warnings, what=what, code=code, hint=hint(code))
-    expect.close(reply.value, network_formula(network, x), what=what, inputs=x, nonfinite_hint=hint("exp-overflow"),
-                 mistakes=CATALOG.on("predict", network, x), hint=hint("exp-overflow"))
+    expect.close(reply.value, seeded.answered(network_formula, network, x), what=what, inputs=x,
+                 nonfinite_hint=hint("exp-overflow"), mistakes=CATALOG.on("predict", network, x),
+                 hint=hint("exp-overflow"))
 
 
 # ===================================================================================
@@ -492,7 +516,7 @@ def test_load_idx_matches_reference(student, expect, reference, rng, scratch, dt
 def test_predict_matches_reference(student, expect, reference, rng, n):
     """Does predict agree with the reference on a random network and random images?"""
     network, x = random_network(rng), images(rng, n)
-    expect.close(student.predict(network, x), reference.predict(network, x), inputs=x,
+    expect.close(student.predict(network, x), seeded.answered(reference.predict, network, x), inputs=x,
                  what=t("mnist.predict-random", shape=x.shape), mistakes=CATALOG.on("predict", network, x),
                  hint=t("mnist.predict-formula-hint",
                         formula="y = softmax(sigmoid(sigmoid(x @ W1 + b1) @ W2 + b2) @ W3 + b3)"))
@@ -506,13 +530,14 @@ def test_accuracy_matches_reference(student, expect, reference, rng, batch_size)
     # a partial batch: 37 keeps them from costing 257 predict calls each in both processes.
     count = 37 if batch_size < 10 else 257
     network, x = random_network(rng), images(rng, count)
-    labels = rng.integers(0, 10, size=count)
+    labels = seeded.drawn(rng, random_labels, count)
+    targets = ((labels, "mnist.integer-labels"), (np.eye(10)[labels], "mnist.one-hot-labels"))
     want = None
-    for target, kind in ((labels, "mnist.integer-labels"), (np.eye(10)[labels], "mnist.one-hot-labels")):
-        got = student.accuracy(network, x, target, batch_size=batch_size)
+    replies = student.each("accuracy", [Call(network, x, target, batch_size=batch_size) for target, _ in targets])
+    for (_, kind), reply in zip(targets, replies):
         if want is None:  # only once the student's code has answered: a stub never pays for the reference
-            want = reference.accuracy(network, x, labels, batch_size=batch_size)
-        expect.close(got, want,
+            want = seeded.answered(reference.accuracy, network, x, labels, batch_size=batch_size)
+        expect.close(reply.value, want,
                      what=t("mnist.accuracy-random", call=f"accuracy(network, x, t, batch_size={batch_size})",
                             labels=t(kind)),
                      hint=t("mnist.accuracy-reference-hint"))
@@ -616,13 +641,15 @@ def test_accuracy_of_the_kits_weights(student, expect, mnist_dir):
 def test_predict_and_accuracy_of_plain_python_lists(student, expect, reference, rng):
     """Do predict and accuracy take images and labels as plain Python lists, as np.asarray does?"""
     network, x = random_network(rng), images(rng, 5)
-    for sample in (x, x[0]):
-        expect.close(student.predict(network, sample.tolist()), reference.predict(network, sample),
+    samples = (x, x[0])
+    for sample, reply in zip(samples, student.each("predict", [(network, sample.tolist()) for sample in samples])):
+        expect.close(reply.value, reference.predict(network, sample),
                      what=t("core.plain-list-args", call="predict(network, x)", names=f"x {sample.shape}"),
                      inputs=sample)
     labels = rng.integers(0, 10, size=5)
-    for target in (labels, np.eye(10)[labels]):
-        expect.close(student.accuracy(network, x.tolist(), target.tolist(), batch_size=2),
-                     reference.accuracy(network, x, target, batch_size=2),
+    targets = (labels, np.eye(10)[labels])
+    replies = student.each("accuracy", [Call(network, x.tolist(), target.tolist(), batch_size=2) for target in targets])
+    for target, reply in zip(targets, replies):
+        expect.close(reply.value, reference.accuracy(network, x, target, batch_size=2),
                      what=t("core.plain-list-args", call="accuracy(network, x, t, batch_size=2)", names="x, t"),
                      inputs=target.tolist())
