@@ -91,6 +91,23 @@ def test_student_code_cannot_tell_a_forked_worker_from_a_spawned_one(tmp_path, f
     assert forked["judge-modules"] == []
 
 
+def test_a_sandbox_closed_right_after_its_fork_ends_its_worker(tmp_path, forkserver):
+    """Is a worker killed when its sandbox closes before the fork reached its first line (setsid), so the close
+    returns? (Its process group did not exist yet, and closing waited for an exit that never came.)"""
+    import threading
+
+    def open_and_close() -> None:
+        for _ in range(30):
+            sandbox = Sandbox(submission(tmp_path), None, forkserver)
+            sandbox.start()
+            sandbox.close()
+
+    closer = threading.Thread(target=open_and_close, daemon=True)
+    closer.start()
+    closer.join(120)  # a liveness bound, not a speed one: 30 forks take well under a second
+    assert not closer.is_alive(), "closing a sandbox waited for a worker that was never killed"
+
+
 def test_forked_workers_do_not_share_random_numbers(tmp_path, forkserver):
     """Do two workers forked from the same server draw different numbers from numpy's global generator?"""
     draws = []

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import io
+import sys
 
 import numpy as np
 import pytest
@@ -133,3 +134,47 @@ def test_a_confused_worker_reply_is_a_protocol_fault_not_a_crash(message):
     reply = WorkerReply.from_message(message)
     assert not reply.ok and reply.fault is not None and reply.fault.kind is FaultKind.PROTOCOL
     assert reply.warnings == () and reply.id != 7
+
+
+MAX_FLOAT = sys.float_info.max
+
+
+def test_lists_of_floats_cross_as_the_same_python_floats_bit_for_bit():
+    """A plain-list test's rows of floats cross as float64 bytes: does every list arrive as a list of exactly the
+    same Python floats (NaN, -0.0, inf, subnormals), and do lists with anything else keep their items' types?"""
+    row = [0.1 * i for i in range(40)] + [float("nan"), -0.0, float("inf"), -float("inf"), 5e-324, MAX_FLOAT]
+    value = [row, [row, row[:3]], [1.5, 2, True, None, "x"] * 5, [1.0] * 15, [2] * 40]
+    back = roundtrip(value)
+    assert type(back[0]) is list and all(type(v) is float for v in back[0])
+    assert [v.hex() for v in back[0]] == [v.hex() for v in row]
+    assert [v.hex() for v in back[1][0]] == [v.hex() for v in row] and back[1][1] == row[:3]
+    assert back[2] == value[2] and [type(v) for v in back[2]] == [type(v) for v in value[2]]
+    assert back[3] == [1.0] * 15 and back[4] == [2] * 40 and all(type(v) is int for v in back[4])
+
+
+def _message_with_float_rows(rows: list[np.ndarray]) -> bytes:
+    """A message whose value is lists made of `rows` as "floats" frames, written as another encoder might."""
+    import json
+
+    from autograder.sandbox import protocol
+
+    encoder = protocol._Encoder(MAX_MESSAGE_BYTES)
+    body = {"value": [encoder.array(r, "floats") for r in rows]}
+    header = json.dumps({"body": body, "arrays": len(encoder.arrays)}).encode()
+    data = protocol._LENGTH.pack(len(header)) + header
+    for prefix, blob in encoder.arrays:
+        data += protocol._LENGTH.pack(len(prefix) + len(blob)) + prefix + bytes(blob)
+    return data
+
+
+@pytest.mark.parametrize("rows,why", [
+    ([np.zeros((2, 3))], "not a row"),
+    ([np.zeros(5, dtype=np.float32)], "not a row"),
+    ([np.zeros(600_000), np.zeros(600_000)], "more than"),
+])
+def test_the_judge_refuses_float_rows_that_are_not_rows_or_too_many(rows, why):
+    """Student code can write any frame into the pipe: a "floats" frame that is not one row of float64, or
+    rows that would make more than a million Python floats (~24 MB each million) are a CodecError."""
+    stream = io.BytesIO(_message_with_float_rows(rows))
+    with pytest.raises(CodecError, match=why):
+        read_message(lambda n: stream.read(n))

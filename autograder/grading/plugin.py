@@ -8,11 +8,11 @@ single registry and the suites must agree with it.
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import importlib.util
 import json
-import tempfile
 import zlib
-from collections.abc import Callable, Generator, Iterable, Iterator
+from collections.abc import Callable, Generator, Iterable, Iterator, Mapping
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -236,6 +236,10 @@ class GradingPlugin:
         self._stripped = stripped_hidden_tests()
         self._mutated: set[tuple[str, str]] = set()
         """Functions of this submission already charged with argument-mutated (StudentModule)."""
+        self._references: dict[str, ModuleType] = {}
+        """The reference solutions this submission's tests asked for, by exercise (checked for changes once)."""
+        self._generators: dict[str, tuple[np.random.Generator, Mapping[str, Any]]] = {}
+        """Each test's generator and its seeded state, made once and reset for every submission it grades."""
         self.providers: dict[str, Callable[[], Any]] = {
             "task": self._task, "student": self.new_student, "expect": self.new_checker, "rng": self.new_rng,
             "reference": self.reference_solution, "data_dir": self.data_folder, "scratch": self.new_scratch}
@@ -246,7 +250,7 @@ class GradingPlugin:
         """Start grading another submission (a SuiteSession's next run): its course, its sandbox, no results."""
         self.course, self.sandbox = course, sandbox
         self.results, self.hidden_not_run, self._item = [], 0, None
-        self._mutated = set()
+        self._mutated, self._references = set(), {}
 
     # --- collection ---------------------------------------------------------
     def pytest_configure(self, config: pytest.Config) -> None:
@@ -378,15 +382,28 @@ class GradingPlugin:
         return Checker(rtol=task.limits.rtol, atol=task.limits.atol)
 
     def new_rng(self) -> np.random.Generator:
-        """A generator seeded from the test's id: the same submission always gets the same inputs."""
+        """A generator seeded from the test's id: the same submission always gets the same inputs.
+
+        Seeding one costs ~10 µs (a SeedSequence); a judge grading many submissions seeds each test's once
+        and puts it back in its first state each time (~1 µs).
+        """
         assert self._item is not None
-        return np.random.default_rng(zlib.crc32(self._item.nodeid.encode()))
+        nodeid = self._item.nodeid
+        if nodeid not in self._generators:
+            rng = np.random.default_rng(zlib.crc32(nodeid.encode()))
+            self._generators[nodeid] = (rng, rng.bit_generator.state)
+        rng, seeded_state = self._generators[nodeid]
+        rng.bit_generator.state = seeded_state
+        return rng
 
     def reference_solution(self) -> ModuleType:
         """The reference solution, imported in the judge (hidden tests only)."""
-        exercise = self.course.exercise(self._task().exercise)
-        assert exercise is not None
-        return reference_module(self.solutions / f"{exercise.module}.py")
+        name = self._task().exercise
+        if name not in self._references:  # a file's stat and a course lookup per test, for every submission
+            exercise = self.course.exercise(name)
+            assert exercise is not None
+            self._references[name] = reference_module(self.solutions / f"{exercise.module}.py")
+        return self._references[name]
 
     def data_folder(self) -> Path:
         """The MNIST folder; tests needing it are reported not-run when it is absent."""
@@ -395,9 +412,16 @@ class GradingPlugin:
         return self._data_dir
 
     def new_scratch(self) -> Path:
-        """A fresh folder for files the judge writes and the student's code reads (IDX files, weights)."""
-        assert self.sandbox is not None
-        return Path(tempfile.mkdtemp(dir=self.sandbox.scratch))
+        """The test's folder for files the judge writes and the student's code reads (IDX files, weights).
+
+        Named after the test: where the scratch space outlives a submission (a fork server's, shared by the
+        submissions a judge grades), the test's next run finds what it wrote there before and writes the same
+        again, since a test writes only constants and values seeded from its id, never a student's.
+        """
+        assert self.sandbox is not None and self._item is not None
+        folder = self.sandbox.scratch / hashlib.sha256(self._item.nodeid.encode()).hexdigest()[:24]
+        folder.mkdir(exist_ok=True)
+        return folder
 
 
     @pytest.fixture

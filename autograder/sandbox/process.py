@@ -201,13 +201,17 @@ class Sandbox:
             raise WorkspaceError(f"cannot create a grading workspace in {tempfile.gettempdir()}: "
                                  f"{exc.strerror or exc}; set TMPDIR to a writable folder with free space") from None
         self.copy = self.root / "submission"
-        self.scratch = self.root / "scratch"
+        # A fork server's sandboxes (a grade-all judge's submissions, one after another) share one: what the
+        # judge writes there is its own constants and seeded values, the same for every submission, and no
+        # worker may write it. Made afresh for each, it cost ~25 folders and files created and removed a
+        # submission (~15 ms of the judge's CPU on ext4; benchmarks/bench_speed.py).
+        self.scratch = Path(workspace) / "scratch" if workspace is not None else self.root / "scratch"
         """Where the judge writes files for student code to read (the worker may read, not write, here)."""
         config = config or SandboxConfig()
         self.config = replace(config, readable=[*config.readable, str(self.scratch)])
         try:
             self.copy.mkdir()
-            self.scratch.mkdir()
+            self.scratch.mkdir(exist_ok=True)
             self.modules = copy_submission(submission, self.copy)
             self._stdout = open(self.root / "stdout.txt", "w+b")
             self._stderr = open(self.root / "stderr.txt", "w+b")
@@ -328,7 +332,15 @@ class Sandbox:
             return
         try:
             os.killpg(process.pid, signal.SIGKILL)
-        except (ProcessLookupError, PermissionError):
+        except ProcessLookupError:
+            # No such group yet: a worker closed right after its fork has not reached its setsid(). Then it has
+            # run nothing and started nothing, and killing the process itself is enough (waiting for a group
+            # that never dies hung the judge).
+            try:
+                os.kill(process.pid, signal.SIGKILL)
+            except (ProcessLookupError, PermissionError):
+                pass
+        except PermissionError:
             pass
 
     def _kill(self) -> None:

@@ -97,9 +97,9 @@ STANDARD = {"train": ("train-images-idx3-ubyte", "train-labels-idx1-ubyte"),
 def fake_mnist(scratch: Path) -> str:
     """A folder of the four standard gzip'd files, with FAKE's images and labels.
 
-    Written once per submission, beside the test's own scratch folder, by the first test that asks: the
-    worker may read the scratch space but never write it, so the eight load-mnist tests can share one copy
-    (writing it for each cost a grade-all judge 32 file creations a submission).
+    Written beside the test's own scratch folder by the first test that asks, once for as long as the scratch
+    space lasts (a submission, or all a grade-all judge grades): the worker may read it but never write it,
+    so the eight load-mnist tests share one copy (writing it for each cost 32 file creations a submission).
     """
     folder = scratch.parent / "fake-mnist"
     if not folder.is_dir():
