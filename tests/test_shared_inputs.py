@@ -145,3 +145,25 @@ def test_a_change_to_the_inherited_images_is_still_reported_with_their_checksum_
             monkeypatch.undo()
     finally:
         server.close()
+
+
+def test_the_judge_maps_the_file_its_fork_server_maps_and_no_one_can_change_it(data, forkserver, submission):
+    """With a workspace, the judge writes the images once into it and maps that file read-only, as the server maps
+    it copy-on-write: one copy of the pages for judge, server and workers (the check server held two). Is the
+    judge's array that mapping, read-only, and does a worker's change in place stay the worker's own?"""
+    from autograder.sandbox import isolation
+
+    if not isolation.available():
+        pytest.skip("bwrap cannot create namespaces here: a fork server without a workspace loads its own copy")
+    x = shared.load(shared.MNIST_TEST_IMAGES, str(data))
+    mapped = Path(forkserver.workspace, f"{shared.MNIST_TEST_IMAGES}.npy")
+    assert str(mapped) in Path("/proc/self/maps").read_text()
+    assert not x.flags.writeable
+    with pytest.raises(ValueError):
+        x[0, 0] = 1.0
+    course = load_course(ROOT / "course.toml")
+    with open_sandbox(course, submission, data, forkserver=forkserver) as sandbox:
+        assert sandbox.call("mnist", "zero", (x,)).mutated == ("x",)  # the worker's own page
+    with open_sandbox(course, submission, data, forkserver=forkserver) as sandbox:
+        assert sandbox.call("mnist", "total", (x,)).value[0] == pytest.approx(float(x.sum(dtype=np.float64)))
+    assert float(np.load(mapped, allow_pickle=False).sum(dtype=np.float64)) == float(x.sum(dtype=np.float64)) > 0

@@ -65,8 +65,9 @@ def serve(socket_fd: int, flags: list[str] | None = None) -> None:
     from autograder.sandbox import shared, worker  # noqa: F401  (and the worker, guard and protocol)
 
     # The large inputs every worker would otherwise be sent (sandbox/shared.py), loaded before the first fork.
+    mapped = next((flag.removeprefix("mapped=") for flag in flags or () if flag.startswith("mapped=")), None)
     held = [token for flag in (flags or ()) if flag.startswith("preload=")
-            for token in shared.preload(flag.removeprefix("preload="))]
+            for token in shared.preload(flag.removeprefix("preload="), mapped)]
 
     channel = socket.socket(fileno=socket_fd)
     wake_read, wake_write = os.pipe()
@@ -352,6 +353,13 @@ class ForkServer:
     def _command(self, socket_fd: int) -> list[str]:
         """The server's command line: a clean Python, inside bwrap when isolated."""
         flags = [f"preload={self.preload}"] if self.preload else []
+        if self.preload and self.workspace is not None:
+            from autograder.sandbox import shared
+
+            # The judge writes the shared inputs into the workspace once; the server and the judge both map
+            # them, one copy of the pages for every process (sandbox/shared.py).
+            shared.materialize(self.preload, self.workspace)
+            flags.append(f"mapped={self.workspace}")
         if not self.isolated:
             return [sys.executable, "-I", "-S", "-B", "-c", _BOOT, json.dumps(self.sys_path), self.kit_parent,
                     str(socket_fd), *flags]

@@ -11,9 +11,14 @@ the two are the same bits), only to a worker that holds it, and only once per wo
 change its argument in place, and the next call must still see the pristine images, so any later use of the
 array in that worker crosses the pipe as before. Tokens travel judge -> worker only: the judge's decoder
 knows no token, so a reply that names one is a malformed message.
+
+Where the fork server has a workspace (it runs inside bwrap), the judge writes the inputs there once
+(`materialize`) and both map the file: the server copy-on-write, the judge read-only, so one copy of the
+pages serves judge, server and workers.
 """
 from __future__ import annotations
 
+import contextlib
 import gzip
 import os
 import zlib
@@ -47,15 +52,24 @@ def checksum(array: np.ndarray) -> int:
     return zlib.crc32(np.ascontiguousarray(array).data.cast("B"))
 
 
-def preload(folder: str) -> list[str]:
+def preload(folder: str, mapped: str | None = None) -> list[str]:
     """Load every shared input found in `folder`; the tokens now held (none where a file is missing or bad).
+
+    Where the judge already wrote an input into `mapped` (its workspace: `materialize`), the server maps that
+    file copy-on-write instead: the judge maps the same file, so one copy of the pages serves the judge, the
+    server and every worker (a check server's three processes held two 31 MB copies). A worker may still
+    change its array in place; the change is its own page.
 
     Each array's checksum is taken here too: the worker checks whether a call changed its arguments, and the
     images' "before" (~7 ms of CPU) is then paid once per fork server, not once per worker.
     """
     for token, loader in LOADERS.items():
+        path = os.path.join(mapped, f"{token}.npy") if mapped else None
         try:
-            _held[token] = loader(folder)
+            if path is not None and os.path.isfile(path):
+                _held[token] = np.asarray(np.load(path, mmap_mode="c", allow_pickle=False))
+            else:
+                _held[token] = loader(folder)
         except (OSError, ValueError, EOFError):
             continue
         _checksums[id(_held[token])] = checksum(_held[token])
@@ -80,12 +94,42 @@ def pristine_checksum(array: np.ndarray) -> int | None:
 # --- in the judge -------------------------------------------------------------------------------------
 
 _loaded: dict[int, tuple[str, np.ndarray]] = {}
+_files: dict[tuple[str, str], str] = {}
+"""(token, data folder) -> the .npy file `materialize` wrote it to."""
+
+
+def materialize(folder: str, into: str) -> None:
+    """Write each shared input found in `folder` into the folder `into` (a fork server's workspace, before the
+    server starts) as a .npy file, for the server (`preload`) and this process (`load`) to map."""
+    for token, loader in LOADERS.items():
+        try:
+            array = loader(folder)
+        except (OSError, ValueError, EOFError):
+            continue
+        path = os.path.join(into, f"{token}.npy")
+        try:
+            with open(path + ".part", "wb") as out:
+                np.save(out, array, allow_pickle=False)
+            os.replace(path + ".part", path)  # the server maps a whole file or reads the folder itself
+        except OSError:  # a full disk: the server loads its own copy, as without a workspace
+            with contextlib.suppress(OSError):
+                os.remove(path + ".part")
+            continue
+        _files[token, os.path.realpath(folder)] = path
 
 
 def load(token: str, folder: str) -> np.ndarray:
     """`token`'s array read from `folder` by the same loader as the fork server's, and remembered as
-    shareable: a worker holding `token` can be sent the token instead of this array's bytes."""
-    array = LOADERS[token](folder)
+    shareable: a worker holding `token` can be sent the token instead of this array's bytes.
+
+    Mapped read-only from the file `materialize` wrote, when it did and the file is still there: the same
+    pages as the fork server's (and its workers'), not a copy of this process's own.
+    """
+    path = _files.get((token, os.path.realpath(folder)))
+    if path is not None and os.path.isfile(path):
+        array = np.asarray(np.load(path, mmap_mode="r", allow_pickle=False))
+    else:
+        array = LOADERS[token](folder)
     _loaded[id(array)] = (token, array)
     return array
 
