@@ -38,9 +38,10 @@ def data(tmp_path_factory) -> Path:
     return folder
 
 
-@pytest.fixture(scope="module")
-def forkserver(data):
-    server = start_forkserver(readable=[str(data)], preload=str(data))
+@pytest.fixture(scope="module", params=["own-copy", "shared-file"])
+def forkserver(data, request):
+    """Both ways a server holds the inputs: its own copy (grade-all's judges), or a file the judge maps too."""
+    server = start_forkserver(readable=[str(data)], preload=str(data), share_inputs=request.param == "shared-file")
     yield server
     server.close()
 
@@ -147,12 +148,21 @@ def test_a_change_to_the_inherited_images_is_still_reported_with_their_checksum_
         server.close()
 
 
-def test_the_judge_maps_the_file_its_fork_server_maps_and_no_one_can_change_it(data, forkserver, submission):
+@pytest.fixture(scope="module")
+def file_sharing_server(data):
+    server = start_forkserver(readable=[str(data)], preload=str(data), share_inputs=True)
+    yield server
+    server.close()
+
+
+def test_the_judge_maps_the_file_its_fork_server_maps_and_no_one_can_change_it(data, file_sharing_server,
+                                                                                submission):
     """With a workspace, the judge writes the images once into it and maps that file read-only, as the server maps
     it copy-on-write: one copy of the pages for judge, server and workers (the check server held two). Is the
     judge's array that mapping, read-only, and does a worker's change in place stay the worker's own?"""
     from autograder.sandbox import isolation
 
+    forkserver = file_sharing_server
     if not isolation.available():
         pytest.skip("bwrap cannot create namespaces here: a fork server without a workspace loads its own copy")
     x = shared.load(shared.MNIST_TEST_IMAGES, str(data))

@@ -97,7 +97,7 @@ class CheckServer:
         if sys.platform.startswith("linux"):
             try:  # inside bwrap where it works, as grade-all's judges do
                 self.forkserver = start_forkserver(readable=[str(data)] if data else [],
-                                                   preload=str(data) if data else None)
+                                                   preload=str(data) if data else None, share_inputs=True)
             except ForkServerError:
                 self.forkserver = None
         preload()

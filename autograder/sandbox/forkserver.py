@@ -299,7 +299,7 @@ class ForkServer:
 
     def __init__(self, env: dict[str, str], sys_path: list[str], kit_parent: str, isolated: bool = False,
                  readable: list[str] | None = None, denied: list[str] | None = None,
-                 preload: str | None = None) -> None:
+                 preload: str | None = None, share_inputs: bool = False) -> None:
         self.env = env
         self.sys_path = sys_path
         self.kit_parent = kit_parent
@@ -310,6 +310,8 @@ class ForkServer:
         self.denied = list(denied or ())
         self.preload = preload
         """The data folder whose shared inputs (sandbox/shared.py) the server loads before it forks."""
+        self.share_inputs = share_inputs
+        """Map the preloaded inputs from a file the judge maps too (sandbox/shared.py `materialize`)."""
         self.preloaded: tuple[str, ...] = ()
         """The tokens of the inputs the server loaded (known once it is ready): every fork holds them."""
         self.workspace: str | None = tempfile.mkdtemp(prefix="nngrade-judge-") if isolated else None
@@ -353,7 +355,7 @@ class ForkServer:
     def _command(self, socket_fd: int) -> list[str]:
         """The server's command line: a clean Python, inside bwrap when isolated."""
         flags = [f"preload={self.preload}"] if self.preload else []
-        if self.preload and self.workspace is not None:
+        if self.preload and self.share_inputs and self.workspace is not None:
             from autograder.sandbox import shared
 
             # The judge writes the shared inputs into the workspace once; the server and the judge both map

@@ -67,18 +67,24 @@ def kit_denied(paths: Iterable[Path] = ()) -> list[str]:
     return sorted({str(p) for p in (*paths, kit / "solutions", kit / "tests", kit / "course.toml")})
 
 
-def start_forkserver(readable: Sequence[str] = (), namespaces: bool = True, preload: str | None = None) -> ForkServer:
+def start_forkserver(readable: Sequence[str] = (), namespaces: bool = True, preload: str | None = None,
+                     share_inputs: bool = False) -> ForkServer:
     """A started fork server whose forks are workers like spawned ones (same environment, same import path).
 
     With `namespaces` (and bwrap working here) the server runs inside the sandbox, seeing `readable` (the data
     folder) and its own workspace, where every Sandbox that uses it keeps its folders. With `preload` (the
     data folder) it loads the shared inputs of sandbox/shared.py before it forks, and its workers hold them.
+
+    `share_inputs` (the check server, where memory counts): the judge and the server map one file of those
+    inputs instead of holding a copy each. Not for grade-all's judges, where CPU counts: a fork does not copy
+    the page tables of a file mapping, so each worker would fault the 31 MB of images in again (~7,700
+    faults, ~10 ms; benchmarks/bench_speed.py).
     """
     from autograder.sandbox.forkserver import ForkServer
 
     server = ForkServer(worker_environment("/"), worker_sys_path(), KIT_PARENT,
                         isolated=namespaces and isolation.available(), readable=list(readable), denied=kit_denied(),
-                        preload=preload)
+                        preload=preload, share_inputs=share_inputs)
     server.start()
     return server
 

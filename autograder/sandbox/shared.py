@@ -12,9 +12,9 @@ change its argument in place, and the next call must still see the pristine imag
 array in that worker crosses the pipe as before. Tokens travel judge -> worker only: the judge's decoder
 knows no token, so a reply that names one is a malformed message.
 
-Where the fork server has a workspace (it runs inside bwrap), the judge writes the inputs there once
-(`materialize`) and both map the file: the server copy-on-write, the judge read-only, so one copy of the
-pages serves judge, server and workers.
+For the check server (`start_forkserver(share_inputs=True)`, where memory counts), the judge writes the
+inputs once into its fork server's workspace (`materialize`) and both map the file: the server
+copy-on-write, the judge read-only, so one copy of the pages serves judge, server and workers.
 """
 from __future__ import annotations
 
