@@ -333,6 +333,12 @@ class ForkServer:
         """Start the server process (it imports numpy while the caller goes on)."""
         if self._process is not None:
             return
+        if self.preload and self.share_inputs and self.workspace is not None:
+            from autograder.sandbox import shared
+
+            # The judge writes the shared inputs into the workspace once; the server and the judge both map
+            # them, one copy of the pages for every process (sandbox/shared.py).
+            shared.materialize(self.preload, self.workspace)
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
         try:
             self._log = open(os.devnull, "wb")
@@ -356,12 +362,7 @@ class ForkServer:
         """The server's command line: a clean Python, inside bwrap when isolated."""
         flags = [f"preload={self.preload}"] if self.preload else []
         if self.preload and self.share_inputs and self.workspace is not None:
-            from autograder.sandbox import shared
-
-            # The judge writes the shared inputs into the workspace once; the server and the judge both map
-            # them, one copy of the pages for every process (sandbox/shared.py).
-            shared.materialize(self.preload, self.workspace)
-            flags.append(f"mapped={self.workspace}")
+            flags.append(f"mapped={self.workspace}")  # what start() wrote there, if it could
         if not self.isolated:
             return [sys.executable, "-I", "-S", "-B", "-c", _BOOT, json.dumps(self.sys_path), self.kit_parent,
                     str(socket_fd), *flags]

@@ -295,10 +295,6 @@ class _Digest:
         self.crc = known if known is not None else shared.checksum(array)
 
 
-def _crc(array: np.ndarray) -> int:
-    return shared.checksum(array)
-
-
 def _snapshot(value: Any, budget: list[int]) -> Any:
     """What `value` is before the call, to find out whether the call changed it (_UNTRACKED: not compared).
 
@@ -342,7 +338,7 @@ def _changed(before: Any, after: Any) -> bool:
     if isinstance(before, _Digest):
         if not isinstance(after, np.ndarray) or (after.shape, after.dtype) != (before.shape, before.dtype):
             return True
-        return _crc(after) != before.crc
+        return shared.checksum(after) != before.crc
     if isinstance(before, np.ndarray):
         if not isinstance(after, np.ndarray) or (after.shape, after.dtype) != (before.shape, before.dtype):
             return True
